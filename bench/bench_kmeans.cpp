@@ -1,0 +1,107 @@
+// K-means throughput on the CPU beside the BLAS sgemm peak of the same machine, measured in the
+// same run. GFLOP/s counts 2 n k d per Lloyd iteration.
+//
+//   bench_kmeans [--n N] [--d D] [--k K] [--iters I] [--data FILE.h5:/data] [--memory BYTES]
+//                [--threads T] [--device cpu|cuda]
+#include <cblas.h>
+#include <omp.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "algo/rng.h"
+#include "cpu/blas_threads.h"
+#include "embcluster/kmeans.h"
+#include "embcluster/memory.h"
+#include "embcluster/source.h"
+
+using namespace embcluster;
+
+namespace {
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Best sgemm rate over a few square products, OpenBLAS using every core.
+double sgemm_peak_gflops(int threads) {
+  blas_set_threads(threads);
+  const int n = 4096;
+  std::vector<float> a(size_t(n) * n), b(size_t(n) * n), c(size_t(n) * n);
+  Rng rng(1);
+  for (auto& v : a) v = static_cast<float>(rng.uniform());
+  for (auto& v : b) v = static_cast<float>(rng.uniform());
+  double best = 0;
+  for (int rep = 0; rep < 4; ++rep) {
+    const double t0 = now_s();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1.0f, a.data(), n, b.data(), n,
+                0.0f, c.data(), n);
+    const double s = now_s() - t0;
+    best = std::max(best, 2.0 * n * n * double(n) / s / 1e9);
+  }
+  return best;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int64_t n = 1000000, d = 128, k = 1000;
+  int iters = 20, threads = omp_get_max_threads();
+  std::string data, device = "cpu", memory;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i], v = argv[i + 1];
+    if (a == "--n") n = std::stoll(v);
+    else if (a == "--d") d = std::stoll(v);
+    else if (a == "--k") k = std::stoll(v);
+    else if (a == "--iters") iters = std::stoi(v);
+    else if (a == "--data") data = v;
+    else if (a == "--threads") threads = std::stoi(v);
+    else if (a == "--device") device = v;
+    else if (a == "--memory") memory = v;
+    else {
+      std::fprintf(stderr, "unknown option %s\n", a.c_str());
+      return 2;
+    }
+  }
+  std::vector<float> x;
+  std::unique_ptr<Source> src;
+  if (!data.empty()) {
+    src = open_source(data);
+  } else {
+    x.resize(size_t(n) * d);
+    Rng rng(3);
+    for (auto& v : x) v = static_cast<float>(rng.normal());
+    src = memory_source(x.data(), n, d);
+  }
+  n = src->rows();
+  d = src->cols();
+
+  const double peak = sgemm_peak_gflops(threads);
+  KMeansParams p;
+  p.n_clusters = k;
+  p.max_iter = iters;
+  p.tol = 0;  // run every iteration
+  p.init = "random";
+  p.n_init = 1;
+  p.threads = threads;
+  p.device = device;
+  if (!memory.empty()) p.memory_budget = parse_bytes(memory);
+  const auto r = kmeans(*src, p);
+  double assign_s = 0;
+  for (auto& [name, s] : r.timings)
+    if (name == "assign") assign_s = s;
+  const int passes = r.iterations + 1;  // Lloyd iterations plus the final assignment
+  const double gflops = 2.0 * n * k * double(d) * passes / assign_s / 1e9;
+  std::printf("kmeans n=%lld d=%lld k=%lld iterations=%d threads=%d device=%s streamed=%d\n",
+              (long long)n, (long long)d, (long long)k, r.iterations, threads, r.device.c_str(),
+              int(r.streamed));
+  std::printf("  assignment passes: %d in %.3f s = %.3f s/iteration, %.1f GFLOP/s\n", passes,
+              assign_s, assign_s / passes, gflops);
+  std::printf("  sgemm peak (4096^3, %d threads): %.1f GFLOP/s\n", threads, peak);
+  std::printf("  ratio to sgemm peak: %.3f\n", gflops / peak);
+  std::printf("  inertia %.8g, peak RSS %s\n", r.inertia, format_bytes(peak_rss_bytes()).c_str());
+  return 0;
+}

@@ -1,0 +1,93 @@
+#pragma once
+// K-means (Lloyd) over a Source, in memory or streamed block by block under a memory budget.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "embcluster/source.h"
+
+namespace embcluster {
+
+struct KMeansParams {
+  // Number of clusters (scikit-learn n_clusters). Must be in [1, rows].
+  int64_t n_clusters = 8;
+  // "k-means++" (greedy, as scikit-learn), "random" (distinct rows), or a data spec
+  // ("centres.h5:/c", "c.npy", ...) holding n_clusters x d initial centres.
+  std::string init = "k-means++";
+  // Number of runs from different seeds; the run with the lowest inertia wins.
+  // 0 means auto: 1 for k-means++ or a file, 10 for random (as scikit-learn).
+  int n_init = 0;
+  // Maximum Lloyd iterations per run.
+  int max_iter = 300;
+  // Relative tolerance on the centre shift: converged when sum of squared centre moves
+  // <= tol * mean feature variance (as scikit-learn).
+  double tol = 1e-4;
+  // Seed of every random choice; the result is identical for a seed whatever the threads or blocks.
+  uint64_t seed = 0;
+  // OpenMP threads; 0 = all cores.
+  int threads = 0;
+  // Bytes of memory for data blocks: data that fits is loaded once, larger data is streamed
+  // every iteration. 0 = default_memory_budget().
+  int64_t memory_budget = 0;
+  // Rows in the initialisation sample (k-means++ and random run on a uniform sample of this
+  // many rows, read in one streamed pass). 0 = auto: min(rows, max(100000, 100 * n_clusters)),
+  // capped at 256 MiB of rows. It never depends on memory_budget, so streamed and in-memory runs
+  // start from the same centres.
+  int64_t init_sample = 0;
+  // "auto" | "cpu" | "cuda" | "cuda:N". auto uses a GPU when one is present.
+  std::string device = "auto";
+  // GEMM precision on the GPU: "fp32" | "tf32" | "bf16" (the CPU always runs fp32).
+  std::string precision = "fp32";
+  // Device-memory budget in bytes for the GPU backend; 0 = most of the free device memory.
+  int64_t device_memory_budget = 0;
+};
+
+// Progress of a run, reported once per iteration.
+struct KMeansProgress {
+  int run = 0;  // 0-based index among n_init
+  int n_init = 1;
+  int iteration = 0;  // 1-based
+  int max_iter = 0;
+  double inertia = 0;
+  double shift = 0;  // sum of squared centre moves relative to the tolerance scale
+  double rows_per_s = 0;
+  double elapsed_s = 0;
+};
+using KMeansCallback = std::function<void(const KMeansProgress&)>;
+
+struct KMeansIteration {
+  double inertia;       // sum of squared distances to the centres the rows were assigned to
+  double centre_shift;  // sum over centres of the squared move
+};
+
+struct KMeansResult {
+  std::vector<float> centroids;   // n_clusters x d, row-major
+  std::vector<int32_t> labels;    // one per row
+  std::vector<int64_t> sizes;     // rows per cluster
+  double inertia = 0;             // of the final centres and labels
+  int iterations = 0;             // Lloyd iterations of the best run
+  bool converged = false;
+  int best_run = 0;
+  std::vector<double> run_inertia;         // final inertia of every run
+  std::vector<KMeansIteration> history;    // per iteration of the best run
+  int64_t rows = 0;
+  int64_t dims = 0;
+  double tol_abs = 0;  // tol * mean feature variance
+  std::string device;  // "cpu (2 threads)", "NVIDIA H100 ..." etc.
+  bool streamed = false;
+  int64_t block_rows = 0;
+  int64_t init_sample_rows = 0;
+  int64_t empty_cluster_relocations = 0;
+  // Seconds per phase: "read", "stats", "init", "assign", "update", "total"; GPU backends add
+  // theirs ("transfer", "gemm", "argmin", ...).
+  std::vector<std::pair<std::string, double>> timings;
+  // Backend facts for the report (device memory used, precision notes, ...).
+  std::vector<std::pair<std::string, std::string>> notes;
+};
+
+// Clusters every row of source. Throws Error for bad parameters (named) or unreadable data.
+KMeansResult kmeans(Source& source, const KMeansParams& params,
+                    const KMeansCallback& progress = nullptr);
+
+}  // namespace embcluster

@@ -1,0 +1,48 @@
+#pragma once
+// Writing results: arrays as HDF5 datasets, .npy or .csv, and text files (report.json),
+// staged under temporary names and renamed into place only when everything is complete.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace embcluster {
+
+// Element types the writers accept.
+enum class ElemType { f32, i32, i64 };
+
+// Writes a rows x cols array (1-D when cols == 0) to path. The format follows the extension:
+// ".h5"/".hdf5" (dataset `dataset`, created along with its groups), ".npy", ".csv" (one row per
+// line, header `header` when not empty). The file is written in place: OutputDir stages it.
+void write_array(const std::string& path, const std::string& dataset, ElemType type,
+                 const void* data, int64_t rows, int64_t cols,
+                 const std::string& header = "");
+
+// An output directory whose files appear all at once.
+// - The constructor creates the directory if needed and checks that it can be written.
+// - stage() names a final file and returns the temporary path to write it to; it throws Error if
+//   the final file exists and force is false (before any work is done, when called up front).
+// - commit() renames every staged file into place. Without commit() (an error on the way), the
+//   destructor removes the temporary files, and the directory if this object created it.
+class OutputDir {
+ public:
+  OutputDir(const std::string& dir, bool force);
+  ~OutputDir();
+  OutputDir(const OutputDir&) = delete;
+  OutputDir& operator=(const OutputDir&) = delete;
+
+  // Reserves file name `name` inside the directory; returns the temporary path to write.
+  std::string stage(const std::string& name);
+  // Writes text content (report.json, ...) to a staged file.
+  void write_text(const std::string& name, const std::string& content);
+  void commit();
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  bool force_;
+  bool created_ = false;
+  bool committed_ = false;
+  std::vector<std::pair<std::string, std::string>> staged_;  // (temporary, final)
+};
+
+}  // namespace embcluster

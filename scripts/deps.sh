@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages embcluster builds, tests and benchmarks with (only those missing).
+set -euo pipefail
+pkgs=(cmake g++ make pkg-config libhdf5-dev hdf5-tools libopenblas-dev libcli11-dev
+      nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libfaiss-dev
+      python3 python3-numpy python3-h5py python3-sklearn python3-faiss)
+[ "${1:-}" = "--with-datasets" ] && pkgs+=(dataset-fashion-mnist)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

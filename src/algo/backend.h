@@ -1,0 +1,59 @@
+#pragma once
+// The narrow interface between drivers and the hardware. Drivers never include BLAS or CUDA.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "io/row_blocks.h"
+
+namespace embcluster {
+
+// Per-cluster sums of one pass, accumulated in row order within each cluster so that the result
+// does not depend on thread count or block size.
+struct ClusterSums {
+  int64_t k = 0, d = 0;
+  std::vector<double> sums;     // k x d
+  std::vector<int64_t> counts;  // k
+  std::vector<double> sq_dist;  // k: sum of squared distances of the cluster's rows
+
+  void reset(int64_t k_, int64_t d_) {
+    k = k_;
+    d = d_;
+    sums.assign(static_cast<size_t>(k * d), 0.0);
+    counts.assign(static_cast<size_t>(k), 0);
+    sq_dist.assign(static_cast<size_t>(k), 0.0);
+  }
+  double inertia() const {
+    double s = 0;
+    for (double v : sq_dist) s += v;
+    return s;
+  }
+};
+
+class KMeansBackend {
+ public:
+  virtual ~KMeansBackend() = default;
+  // "cpu (2 threads)", "NVIDIA H100 80GB HBM3 (cuda:0)", ...
+  virtual std::string device_name() const = 0;
+  // Centres used by the following assign() calls (k x d, row-major).
+  virtual void set_centroids(const float* centroids, int64_t k, int64_t d) = 0;
+  // For every row of the block: the nearest centre (lowest index on ties) and the squared
+  // distance to it computed exactly as sum((x - c)^2). When sums is not null, adds the block's
+  // rows to it.
+  virtual void assign(const Block& block, int32_t* labels, float* sq_dist, ClusterSums* sums) = 0;
+  // Squared distances between every row of x (n x d) and every row of y (m x d) into out (n x m).
+  virtual void sq_distances(const float* x, int64_t n, const float* y, int64_t m, int64_t d,
+                            float* out) = 0;
+  // Seconds per phase since construction, for the report.
+  virtual std::vector<std::pair<std::string, double>> timings() const { return {}; }
+  virtual std::vector<std::pair<std::string, std::string>> notes() const { return {}; }
+};
+
+// Rows per tile of the CPU assignment; blocks are multiples of it (see RowBlocks grain).
+constexpr int64_t kAssignGrain = 4096;
+
+std::unique_ptr<KMeansBackend> make_cpu_kmeans_backend(int threads);
+
+}  // namespace embcluster

@@ -1,0 +1,77 @@
+#include "algo/kmeans_init.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <unordered_set>
+
+namespace embcluster {
+
+std::vector<int64_t> sample_rows(int64_t n, int64_t m, Rng& rng) {
+  std::vector<int64_t> out;
+  if (m >= n) {
+    out.resize(static_cast<size_t>(n));
+    std::iota(out.begin(), out.end(), int64_t(0));
+    return out;
+  }
+  std::unordered_set<int64_t> chosen;
+  chosen.reserve(static_cast<size_t>(m) * 2);
+  for (int64_t j = n - m; j < n; ++j) {
+    const int64_t t = static_cast<int64_t>(rng.below(static_cast<uint64_t>(j + 1)));
+    chosen.insert(chosen.count(t) ? j : t);
+  }
+  out.assign(chosen.begin(), chosen.end());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<int64_t> random_rows(int64_t m, int64_t k, Rng& rng) {
+  std::vector<int64_t> idx(static_cast<size_t>(m));
+  std::iota(idx.begin(), idx.end(), int64_t(0));
+  for (int64_t i = 0; i < k; ++i) {  // partial Fisher-Yates
+    const int64_t j = i + static_cast<int64_t>(rng.below(static_cast<uint64_t>(m - i)));
+    std::swap(idx[i], idx[j]);
+  }
+  idx.resize(static_cast<size_t>(k));
+  return idx;
+}
+
+std::vector<int64_t> kmeans_plus_plus(const float* x, int64_t m, int64_t d, int64_t k, Rng& rng,
+                                      KMeansBackend& backend) {
+  const int64_t trials = 2 + static_cast<int64_t>(std::log(static_cast<double>(k)));
+  std::vector<int64_t> chosen;
+  chosen.reserve(static_cast<size_t>(k));
+  chosen.push_back(static_cast<int64_t>(rng.below(static_cast<uint64_t>(m))));
+
+  std::vector<float> closest(static_cast<size_t>(m));
+  backend.sq_distances(x, m, x + chosen[0] * d, 1, d, closest.data());
+
+  std::vector<double> cumsum(static_cast<size_t>(m));
+  std::vector<float> cand(static_cast<size_t>(trials * d));
+  std::vector<float> dist(static_cast<size_t>(m * trials));
+  std::vector<int64_t> cand_idx(static_cast<size_t>(trials));
+  std::vector<double> cand_pot(static_cast<size_t>(trials));
+  for (int64_t c = 1; c < k; ++c) {
+    double run = 0;
+    for (int64_t i = 0; i < m; ++i) cumsum[i] = (run += closest[i]);
+    for (int64_t t = 0; t < trials; ++t) {
+      const double r = rng.uniform() * run;
+      int64_t i = std::lower_bound(cumsum.begin(), cumsum.end(), r) - cumsum.begin();
+      cand_idx[t] = std::min(i, m - 1);
+      std::copy(x + cand_idx[t] * d, x + (cand_idx[t] + 1) * d, cand.data() + t * d);
+    }
+    backend.sq_distances(x, m, cand.data(), trials, d, dist.data());
+#pragma omp parallel for schedule(static)
+    for (int64_t t = 0; t < trials; ++t) {
+      double s = 0;
+      for (int64_t i = 0; i < m; ++i) s += std::min(closest[i], dist[i * trials + t]);
+      cand_pot[t] = s;
+    }
+    const int64_t best = std::min_element(cand_pot.begin(), cand_pot.end()) - cand_pot.begin();
+    for (int64_t i = 0; i < m; ++i) closest[i] = std::min(closest[i], dist[i * trials + best]);
+    chosen.push_back(cand_idx[best]);
+  }
+  return chosen;
+}
+
+}  // namespace embcluster

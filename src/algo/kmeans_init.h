@@ -1,0 +1,24 @@
+#pragma once
+// Initial centres for K-means: greedy k-means++ (as scikit-learn) and random distinct rows, both on
+// a uniform sample of the rows.
+#include <cstdint>
+#include <vector>
+
+#include "algo/backend.h"
+#include "algo/rng.h"
+
+namespace embcluster {
+
+// m distinct row indices of [0, n), ascending, uniformly chosen (Floyd's algorithm).
+std::vector<int64_t> sample_rows(int64_t n, int64_t m, Rng& rng);
+
+// Greedy k-means++ on x (m x d): each new centre is the best of 2 + ln(k) candidates drawn with
+// probability proportional to the squared distance to the nearest chosen centre. Returns the
+// chosen row indices of x.
+std::vector<int64_t> kmeans_plus_plus(const float* x, int64_t m, int64_t d, int64_t k, Rng& rng,
+                                      KMeansBackend& backend);
+
+// k distinct rows of [0, m) in random order.
+std::vector<int64_t> random_rows(int64_t m, int64_t k, Rng& rng);
+
+}  // namespace embcluster

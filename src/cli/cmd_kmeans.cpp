@@ -1,0 +1,159 @@
+// embcluster kmeans DATA --n-clusters K: Lloyd K-means on the CPU or a GPU, streamed under --memory.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "embcluster/error.h"
+#include "embcluster/kmeans.h"
+#include "embcluster/memory.h"
+
+namespace embcluster::cli {
+
+namespace {
+
+struct KMeansOptions {
+  std::string data;
+  KMeansParams params;
+  DataOptions data_opts;
+  OutputOptions out;
+  std::string device_memory;
+};
+
+nlohmann::json to_json(const KMeansResult& r, const KMeansParams& p) {
+  nlohmann::json j;
+  j["parameters"] = {{"n_clusters", p.n_clusters}, {"init", p.init},     {"n_init", r.run_inertia.size()},
+                     {"max_iter", p.max_iter},     {"tol", p.tol},       {"seed", p.seed},
+                     {"device", p.device},         {"precision", p.precision},
+                     {"init_sample", r.init_sample_rows}};
+  j["device"] = r.device;
+  j["iterations"] = r.iterations;
+  j["converged"] = r.converged;
+  j["inertia"] = r.inertia;
+  j["tol_abs"] = r.tol_abs;
+  j["run_inertia"] = r.run_inertia;
+  j["best_run"] = r.best_run;
+  nlohmann::json hist = nlohmann::json::array();
+  for (size_t i = 0; i < r.history.size(); ++i)
+    hist.push_back({{"iteration", i + 1},
+                    {"inertia", r.history[i].inertia},
+                    {"centre_shift", r.history[i].centre_shift}});
+  j["history"] = hist;
+  j["cluster_sizes"] = r.sizes;
+  j["empty_cluster_relocations"] = r.empty_cluster_relocations;
+  j["streamed"] = r.streamed;
+  j["block_rows"] = r.block_rows;
+  nlohmann::json t;
+  double assign_s = 0;
+  for (const auto& [name, s] : r.timings) {
+    t[name] = s;
+    if (name == "assign") assign_s = s;
+  }
+  j["timings_s"] = t;
+  // Every Lloyd iteration plus the final assignment reads all rows once.
+  const double passes = r.run_inertia.size() > 1 ? 0 : r.iterations + 1;
+  if (assign_s > 0 && passes > 0) j["rows_per_s"] = r.rows * passes / assign_s;
+  for (const auto& [k, v] : r.notes) j["notes"][k] = v;
+  return j;
+}
+
+void print_summary(const KMeansResult& r, const KMeansOptions& o) {
+  double total = 0;
+  for (const auto& [name, s] : r.timings)
+    if (name == "total") total = s;
+  std::printf("kmeans: %lld rows x %lld dims, %lld clusters on %s%s\n",
+              static_cast<long long>(r.rows), static_cast<long long>(r.dims),
+              static_cast<long long>(o.params.n_clusters), r.device.c_str(),
+              r.streamed ? " (streamed)" : "");
+  std::printf("  iterations %d (%s), inertia %.6g, time %s\n", r.iterations,
+              r.converged ? "converged" : "max_iter reached", r.inertia,
+              human_seconds(total).c_str());
+  std::vector<int64_t> sorted(r.sizes);
+  std::sort(sorted.rbegin(), sorted.rend());
+  std::string sizes;
+  for (size_t i = 0; i < sorted.size() && i < 20; ++i) sizes += " " + std::to_string(sorted[i]);
+  if (sorted.size() > 20) sizes += " ... (smallest " + std::to_string(sorted.back()) + ")";
+  std::printf("  cluster sizes (largest first):%s\n", sizes.c_str());
+  if (!o.out.dir.empty())
+    std::printf("  wrote %s/{%s, %s, report.json}\n", o.out.dir.c_str(),
+                array_file(o.out, "labels").c_str(), array_file(o.out, "centroids").c_str());
+}
+
+int run_kmeans(KMeansOptions& o) {
+  auto& p = o.params;
+  p.threads = globals().threads;
+  p.memory_budget = globals().budget();
+  if (!o.device_memory.empty()) p.device_memory_budget = parse_bytes(o.device_memory, "--device-memory");
+  auto source = open_data(o.data, o.data_opts);
+
+  std::unique_ptr<OutputDir> out;
+  if (!o.out.dir.empty()) {
+    out = std::make_unique<OutputDir>(o.out.dir, o.out.force);
+    // Reserve every name now: an existing output stops the run before any work.
+    out->stage(array_file(o.out, "labels"));
+    out->stage(array_file(o.out, "centroids"));
+    out->stage("report.json");
+  }
+
+  ProgressLine line;
+  const auto t0 = std::chrono::steady_clock::now();
+  KMeansResult r = kmeans(*source, p, [&](const KMeansProgress& pr) {
+    char buf[256];
+    const double per_iter = pr.elapsed_s / pr.iteration;
+    std::snprintf(buf, sizeof buf, "kmeans%s: iteration %d/%d  inertia %.6g  shift %.3g  %s  ETA %s",
+                  pr.n_init > 1 ? (" run " + std::to_string(pr.run + 1) + "/" +
+                                   std::to_string(pr.n_init)).c_str() : "",
+                  pr.iteration, pr.max_iter, pr.inertia, pr.shift, human_rate(pr.rows_per_s).c_str(),
+                  human_seconds(per_iter * (pr.max_iter - pr.iteration)).c_str());
+    line.update(buf, pr.iteration == 1);
+  });
+  line.finish();
+  for (const auto& [k, v] : r.notes)
+    if (k == "device_note") ProgressLine::note(v);
+
+  if (out) {
+    auto report = report_header("kmeans", *source);
+    report.update(to_json(r, p));
+    write_staged(*out, o.out, "labels", ElemType::i32, r.labels.data(), r.rows, 0);
+    write_staged(*out, o.out, "centroids", ElemType::f32, r.centroids.data(), p.n_clusters, r.dims);
+    report["peak_rss_bytes"] = peak_rss_bytes();
+    report["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    out->write_text("report.json", report.dump(2) + "\n");
+    out->commit();
+  }
+  print_summary(r, o);
+  return 0;
+}
+
+}  // namespace
+
+Runner add_kmeans(CLI::App& app) {
+  auto o = std::make_shared<KMeansOptions>();
+  auto& p = o->params;
+  auto* cmd = app.add_subcommand("kmeans", "K-means (Lloyd) clustering");
+  cmd->add_option("data", o->data, "Input: file.h5:/dataset, x.npy, x.fvecs, x.bvecs or x.csv")
+      ->required();
+  cmd->add_option("-k,--n-clusters", p.n_clusters, "Number of clusters")->required();
+  cmd->add_option("--init", p.init, "k-means++, random, or a file of initial centres")
+      ->capture_default_str();
+  cmd->add_option("--n-init", p.n_init, "Runs from different seeds; the best inertia wins "
+                                        "(default: 1 for k-means++, 10 for random)");
+  cmd->add_option("--max-iter", p.max_iter, "Maximum iterations per run")->capture_default_str();
+  cmd->add_option("--tol", p.tol, "Tolerance on the centre shift, relative to the mean feature "
+                                  "variance")->capture_default_str();
+  cmd->add_option("--seed,--random-state", p.seed, "Random seed")->capture_default_str();
+  cmd->add_option("--init-sample", p.init_sample, "Rows sampled for the initialisation "
+                                                  "(default: max(100000, 100 k))");
+  cmd->add_option("--device", p.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--precision", p.precision, "GPU GEMM precision: fp32, tf32 or bf16")
+      ->check(CLI::IsMember({"fp32", "tf32", "bf16"}))
+      ->capture_default_str();
+  cmd->add_option("--device-memory", o->device_memory, "GPU memory budget, e.g. 4G "
+                                                       "(default: most of the free memory)");
+  add_data_options(cmd, o->data_opts);
+  add_output_options(cmd, o->out);
+  return [o] { return run_kmeans(*o); };
+}
+
+}  // namespace embcluster::cli

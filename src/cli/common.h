@@ -1,0 +1,69 @@
+#pragma once
+// Options and helpers shared by the embcluster subcommands.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "embcluster/output.h"
+#include "embcluster/source.h"
+
+namespace embcluster::cli {
+
+// Options every subcommand accepts (before or after the subcommand name).
+struct GlobalOptions {
+  bool quiet = false;
+  int threads = 0;
+  std::string memory;  // "256M"; empty = default share of RAM
+  int64_t budget() const;
+};
+GlobalOptions& globals();
+
+// How the input data is read and prepared.
+struct DataOptions {
+  std::vector<std::string> columns;
+  std::string impute = "none";
+  std::string scale = "none";
+};
+void add_data_options(CLI::App* cmd, DataOptions& opts);
+std::unique_ptr<Source> open_data(const std::string& spec, const DataOptions& opts);
+
+// Where results go.
+struct OutputOptions {
+  std::string dir;
+  bool force = false;
+  std::string format = "h5";
+};
+void add_output_options(CLI::App* cmd, OutputOptions& opts);
+// "labels.h5", "labels.npy" or "labels.csv" for base "labels".
+std::string array_file(const OutputOptions& opts, const std::string& base);
+// Writes a staged array file named array_file(opts, base); HDF5 gets dataset "/<base>".
+void write_staged(OutputDir& out, const OutputOptions& opts, const std::string& base,
+                  ElemType type, const void* data, int64_t rows, int64_t cols);
+
+// Fields every report.json carries: command, version, input, threads, device list, peak memory.
+nlohmann::json report_header(const std::string& command, const Source& input);
+
+// A status line on stderr: rewritten in place on a terminal, one line per update otherwise,
+// nothing with --quiet.
+class ProgressLine {
+ public:
+  ProgressLine();
+  ~ProgressLine();
+  void update(const std::string& text, bool force = false);
+  void finish();
+  static void note(const std::string& text);  // a line for the user (not with --quiet)
+
+ private:
+  bool live_;
+  bool open_ = false;
+  double last_ = 0;
+};
+
+std::string human_rate(double rows_per_s);
+std::string human_seconds(double s);
+
+}  // namespace embcluster::cli

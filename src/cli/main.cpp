@@ -1,0 +1,50 @@
+// The embcluster command: one line on stderr and a non-zero exit for every error.
+#include <cstdio>
+#include <map>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "embcluster/error.h"
+
+int main(int argc, char** argv) {
+  using namespace embcluster::cli;
+  CLI::App app{"embcluster: clustering of embedding vectors (K-means, DBSCAN, silhouette) on CPU "
+               "and GPU, streamed from HDF5, .npy, .fvecs and CSV"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  auto& g = globals();
+  app.add_flag("-q,--quiet", g.quiet, "No progress or notes on stderr");
+  app.add_option("--threads", g.threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--memory", g.memory, "Memory budget for data blocks, e.g. 256M or 4G "
+                                       "(default: half of the available memory)");
+  app.set_version_flag("--version", std::string("embcluster ") + EMBCLUSTER_VERSION_STRING);
+
+  const std::map<std::string, Runner> runners = {
+      {"info", add_info(app)}, {"generate", add_generate(app)}, {"kmeans", add_kmeans(app)}};
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "embcluster: error: %s (see embcluster --help)\n", e.what());
+    return 2;
+  }
+  try {
+    for (auto* sub : app.get_subcommands()) return runners.at(sub->get_name())();
+  } catch (const embcluster::Error& e) {
+    std::fprintf(stderr, "embcluster: error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "embcluster: error: out of memory (lower --memory or the problem size)\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "embcluster: internal error: %s\n", e.what());
+    return 3;
+  }
+  return 0;
+}

@@ -1,0 +1,148 @@
+// CPU backend: BLAS sgemm tiles fused with the argmin, OpenMP across tiles.
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "algo/backend.h"
+#include "cpu/blas_threads.h"
+#include "kernels/distance.cuh"
+
+namespace embcluster {
+namespace {
+
+constexpr int64_t kTileRows = 256;        // rows per sgemm tile (divides kAssignGrain)
+constexpr int64_t kTileCentres = 2048;    // centres per sgemm tile
+static_assert(kAssignGrain % kTileRows == 0, "tiles must line up with blocks");
+
+// Index of the first minimum of v[0..m) (lowest index on ties), with its value.
+inline void first_min(const float* v, int64_t m, float* best_v, int64_t* best_i) {
+  float mn = std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(min : mn)
+  for (int64_t j = 0; j < m; ++j) mn = std::min(mn, v[j]);
+  int64_t j = 0;
+  while (j < m && v[j] != mn) ++j;
+  *best_v = mn;
+  *best_i = j < m ? j : 0;
+}
+
+class CpuKMeansBackend final : public KMeansBackend {
+ public:
+  explicit CpuKMeansBackend(int threads) : threads_(threads > 0 ? threads : omp_get_max_threads()) {
+    blas_single_threaded();  // parallelism comes from OpenMP over tiles
+  }
+
+  std::string device_name() const override {
+    return "cpu (" + std::to_string(threads_) + " threads)";
+  }
+
+  void set_centroids(const float* c, int64_t k, int64_t d) override {
+    k_ = k;
+    d_ = d;
+    centroids_.assign(c, c + k * d);
+    norms_.resize(static_cast<size_t>(k));
+    for (int64_t j = 0; j < k; ++j) norms_[j] = kern::sq_norm(c + j * d, d);
+  }
+
+  void assign(const Block& b, int32_t* labels, float* sq_dist, ClusterSums* sums) override {
+    const int64_t d = d_, k = k_, kc = std::min(k, kTileCentres);
+    const int64_t tiles = (b.rows + kTileRows - 1) / kTileRows;
+#pragma omp parallel num_threads(threads_)
+    {
+      std::vector<float> dots(static_cast<size_t>(kTileRows * kc));
+      std::vector<float> best_v(kTileRows);
+      std::vector<int64_t> best_i(kTileRows);
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t t = 0; t < tiles; ++t) {
+        const int64_t r0 = t * kTileRows, rows = std::min(kTileRows, b.rows - r0);
+        const float* x = b.data + r0 * d;
+        std::fill(best_v.begin(), best_v.end(), std::numeric_limits<float>::infinity());
+        std::fill(best_i.begin(), best_i.end(), 0);
+        for (int64_t j0 = 0; j0 < k; j0 += kc) {
+          const int64_t m = std::min(kc, k - j0);
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows),
+                      static_cast<int>(m), static_cast<int>(d), 1.0f, x, static_cast<int>(d),
+                      centroids_.data() + j0 * d, static_cast<int>(d), 0.0f, dots.data(),
+                      static_cast<int>(m));
+          const float* cn = norms_.data() + j0;
+          for (int64_t i = 0; i < rows; ++i) {
+            float* row = dots.data() + i * m;
+#pragma omp simd
+            for (int64_t j = 0; j < m; ++j) row[j] = kern::partial_sq_dist(cn[j], row[j]);
+            float v;
+            int64_t jj;
+            first_min(row, m, &v, &jj);
+            if (kern::better(v, j0 + jj, best_v[i], best_i[i])) {
+              best_v[i] = v;
+              best_i[i] = j0 + jj;
+            }
+          }
+        }
+        for (int64_t i = 0; i < rows; ++i) {
+          const int64_t c = best_i[i];
+          labels[r0 + i] = static_cast<int32_t>(c);
+          sq_dist[r0 + i] = kern::sq_l2(x + i * d, centroids_.data() + c * d, d);
+        }
+      }
+    }
+    if (sums) accumulate(b, labels, sq_dist, sums);
+  }
+
+  void sq_distances(const float* x, int64_t n, const float* y, int64_t m, int64_t d,
+                    float* out) override {
+    std::vector<float> yn(static_cast<size_t>(m));
+    for (int64_t j = 0; j < m; ++j) yn[j] = kern::sq_norm(y + j * d, d);
+    const int64_t tiles = (n + kTileRows - 1) / kTileRows;
+#pragma omp parallel for num_threads(threads_) schedule(dynamic, 1)
+    for (int64_t t = 0; t < tiles; ++t) {
+      const int64_t r0 = t * kTileRows, rows = std::min(kTileRows, n - r0);
+      float* o = out + r0 * m;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows),
+                  static_cast<int>(m), static_cast<int>(d), 1.0f, x + r0 * d, static_cast<int>(d),
+                  y, static_cast<int>(d), 0.0f, o, static_cast<int>(m));
+      for (int64_t i = 0; i < rows; ++i) {
+        const float xn = kern::sq_norm(x + (r0 + i) * d, d);
+        for (int64_t j = 0; j < m; ++j) o[i * m + j] = kern::expanded_sq_dist(xn, yn[j], o[i * m + j]);
+      }
+    }
+  }
+
+ private:
+  // Each thread owns a range of clusters and adds their rows in row order: the sums are the same
+  // whatever the number of threads or the block size.
+  void accumulate(const Block& b, const int32_t* labels, const float* sq_dist, ClusterSums* s) {
+    const int64_t d = b.cols, k = s->k;
+#pragma omp parallel num_threads(threads_)
+    {
+      const int nt = omp_get_num_threads(), t = omp_get_thread_num();
+      const int64_t c0 = k * t / nt, c1 = k * (t + 1) / nt;
+      for (int64_t i = 0; i < b.rows; ++i) {
+        const int64_t c = labels[i];
+        if (c < c0 || c >= c1) continue;
+        double* dst = s->sums.data() + c * d;
+        const float* x = b.data + i * d;
+#pragma omp simd
+        for (int64_t j = 0; j < d; ++j) dst[j] += static_cast<double>(x[j]);
+        s->counts[c] += 1;
+        s->sq_dist[c] += static_cast<double>(sq_dist[i]);
+      }
+    }
+  }
+
+  int threads_;
+  int64_t k_ = 0, d_ = 0;
+  std::vector<float> centroids_;
+  std::vector<float> norms_;
+};
+
+}  // namespace
+
+std::unique_ptr<KMeansBackend> make_cpu_kmeans_backend(int threads) {
+  return std::make_unique<CpuKMeansBackend>(threads);
+}
+
+}  // namespace embcluster

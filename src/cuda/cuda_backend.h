@@ -1,0 +1,13 @@
+#pragma once
+// Host-side entry points of the CUDA backend (no CUDA types here).
+#include <memory>
+
+#include "algo/backend.h"
+#include "embcluster/kmeans.h"
+
+namespace embcluster {
+
+// A K-means backend on CUDA device `device`. Throws Error when the device cannot be used.
+std::unique_ptr<KMeansBackend> make_cuda_kmeans_backend(const KMeansParams& params, int device);
+
+}  // namespace embcluster

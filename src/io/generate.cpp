@@ -1,0 +1,119 @@
+#include "embcluster/generate.h"
+
+#include <hdf5.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <vector>
+
+#include "algo/rng.h"
+#include "embcluster/error.h"
+
+namespace embcluster {
+namespace {
+
+constexpr int64_t kChunkRows = 4096;  // one random stream per chunk: independent of threads
+
+// Closes an HDF5 handle with the function that matches it.
+struct Hid {
+  hid_t id;
+  herr_t (*close)(hid_t);
+  ~Hid() {
+    if (id >= 0) close(id);
+  }
+};
+
+void fill_chunk(const GenerateParams& p, const std::vector<float>& centres, int64_t chunk,
+                int64_t rows, float* x, int32_t* labels) {
+  Rng rng(p.seed, 1000 + static_cast<uint64_t>(chunk));
+  for (int64_t i = 0; i < rows; ++i) {
+    const int64_t c = static_cast<int64_t>(rng.below(static_cast<uint64_t>(p.k)));
+    labels[i] = static_cast<int32_t>(c);
+    for (int64_t j = 0; j < p.d; ++j)
+      x[i * p.d + j] = static_cast<float>(centres[c * p.d + j] + p.cluster_std * rng.normal());
+  }
+}
+
+}  // namespace
+
+void generate_blobs(const GenerateParams& p, const std::function<void(int64_t)>& progress) {
+  require(p.n >= 1, "--n must be at least 1");
+  require(p.d >= 1, "--d must be at least 1");
+  require(p.k >= 1 && p.k <= p.n, "--k must be between 1 and --n");
+  require(p.k <= INT32_MAX, "--k is too large");
+  require(p.cluster_std >= 0, "--cluster-std must be >= 0");
+  require(!p.out.empty(), "--out: an output file is required");
+  namespace fs = std::filesystem;
+  require(p.force || !fs::exists(p.out), p.out, " exists (use --force to overwrite)");
+  const std::string tmp = p.out + ".tmp-" + std::to_string(getpid());
+
+  std::vector<float> centres(static_cast<size_t>(p.k * p.d));
+  Rng crng(p.seed, 1);
+  for (auto& c : centres) c = static_cast<float>((crng.uniform() * 2 - 1) * p.center_box);
+
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  try {
+    Hid file{H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose};
+    require(file.id >= 0, p.out, ": cannot create the file");
+    const int64_t chunk_rows = std::max<int64_t>(1, std::min<int64_t>(p.n, (1 << 20) / (4 * p.d)));
+    hsize_t dims[2] = {hsize_t(p.n), hsize_t(p.d)}, cdims[2] = {hsize_t(chunk_rows), hsize_t(p.d)};
+    Hid space{H5Screate_simple(2, dims, nullptr), H5Sclose};
+    Hid dcpl{H5Pcreate(H5P_DATASET_CREATE), H5Pclose};
+    H5Pset_chunk(dcpl.id, 2, cdims);
+    Hid data{H5Dcreate2(file.id, "/data", H5T_IEEE_F32LE, space.id, H5P_DEFAULT, dcpl.id,
+                        H5P_DEFAULT), H5Dclose};
+    hsize_t ldims[1] = {hsize_t(p.n)}, lcdims[1] = {hsize_t(std::min<int64_t>(p.n, 1 << 18))};
+    Hid lspace{H5Screate_simple(1, ldims, nullptr), H5Sclose};
+    Hid lcpl{H5Pcreate(H5P_DATASET_CREATE), H5Pclose};
+    H5Pset_chunk(lcpl.id, 1, lcdims);
+    Hid labels{H5Dcreate2(file.id, "/labels", H5T_STD_I32LE, lspace.id, H5P_DEFAULT, lcpl.id,
+                          H5P_DEFAULT), H5Dclose};
+    require(data.id >= 0 && labels.id >= 0, p.out, ": cannot create datasets");
+
+    const int64_t block = std::max<int64_t>(kChunkRows, (int64_t(64) << 20) / (4 * p.d)) /
+                          kChunkRows * kChunkRows;
+    std::vector<float> x(static_cast<size_t>(std::min(block, p.n) * p.d));
+    std::vector<int32_t> lab(static_cast<size_t>(std::min(block, p.n)));
+    for (int64_t start = 0; start < p.n; start += block) {
+      const int64_t rows = std::min(block, p.n - start);
+      const int64_t chunks = (rows + kChunkRows - 1) / kChunkRows;
+#pragma omp parallel for schedule(dynamic, 1)
+      for (int64_t c = 0; c < chunks; ++c) {
+        const int64_t r0 = c * kChunkRows, cr = std::min(kChunkRows, rows - r0);
+        fill_chunk(p, centres, start / kChunkRows + c, cr, x.data() + r0 * p.d, lab.data() + r0);
+      }
+      hsize_t off[2] = {hsize_t(start), 0}, cnt[2] = {hsize_t(rows), hsize_t(p.d)};
+      Hid fs_{H5Dget_space(data.id), H5Sclose};
+      H5Sselect_hyperslab(fs_.id, H5S_SELECT_SET, off, nullptr, cnt, nullptr);
+      Hid ms{H5Screate_simple(2, cnt, nullptr), H5Sclose};
+      require(H5Dwrite(data.id, H5T_NATIVE_FLOAT, ms.id, fs_.id, H5P_DEFAULT, x.data()) >= 0,
+              p.out, ": write failed at row ", start);
+      Hid lfs{H5Dget_space(labels.id), H5Sclose};
+      H5Sselect_hyperslab(lfs.id, H5S_SELECT_SET, off, nullptr, cnt, nullptr);
+      Hid lms{H5Screate_simple(1, cnt, nullptr), H5Sclose};
+      require(H5Dwrite(labels.id, H5T_NATIVE_INT32, lms.id, lfs.id, H5P_DEFAULT, lab.data()) >= 0,
+              p.out, ": write failed at row ", start);
+      if (progress) progress(start + rows);
+    }
+    hsize_t cd[2] = {hsize_t(p.k), hsize_t(p.d)};
+    Hid cspace{H5Screate_simple(2, cd, nullptr), H5Sclose};
+    Hid cset{H5Dcreate2(file.id, "/centers", H5T_IEEE_F32LE, cspace.id, H5P_DEFAULT, H5P_DEFAULT,
+                        H5P_DEFAULT), H5Dclose};
+    require(cset.id >= 0 &&
+                H5Dwrite(cset.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, centres.data()) >= 0,
+            p.out, ": cannot write /centers");
+  } catch (...) {
+    std::remove(tmp.c_str());
+    throw;
+  }
+  std::error_code ec;
+  fs::rename(tmp, p.out, ec);
+  if (ec) {
+    std::remove(tmp.c_str());
+    throw_error(p.out, ": cannot rename the finished file into place: ", ec.message());
+  }
+}
+
+}  // namespace embcluster

@@ -1,0 +1,54 @@
+#pragma once
+// Row blocks of a Source under a memory budget: the one way drivers walk the data.
+// Data that fits the budget is read once and kept; larger data is streamed on every pass, with
+// the next block read on a second thread while the current one is processed.
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "embcluster/source.h"
+
+namespace embcluster {
+
+struct Block {
+  int64_t index = 0;  // 0-based block number
+  int64_t start = 0;  // first row
+  int64_t rows = 0;
+  int64_t cols = 0;
+  const float* data = nullptr;  // rows x cols, row-major
+};
+
+class RowBlocks {
+ public:
+  // Block sizes are multiples of `grain` rows (except the last), so per-row work that is tiled in
+  // grain-sized pieces lines up the same way in memory and streamed. max_block_rows caps a block
+  // in memory too, so that drivers get several blocks to overlap work with.
+  RowBlocks(Source& source, int64_t budget_bytes, int64_t grain = 4096,
+            int64_t max_block_rows = int64_t(1) << 18);
+
+  bool resident() const { return resident_; }
+  int64_t block_rows() const { return block_rows_; }
+  int64_t block_count() const { return (source_.rows() + block_rows_ - 1) / block_rows_; }
+  int64_t rows() const { return source_.rows(); }
+  int64_t cols() const { return source_.cols(); }
+  Source& source() { return source_; }
+
+  // Calls fn for every block in row order.
+  void for_each(const std::function<void(const Block&)>& fn);
+
+  // Seconds the caller waited for data (reading that was not overlapped with work).
+  double wait_seconds() const { return wait_seconds_; }
+  // Bytes held for data blocks.
+  int64_t held_bytes() const;
+
+ private:
+  void stream(const std::function<void(const Block&)>& fn);
+  Source& source_;
+  bool resident_ = false;
+  bool loaded_ = false;
+  int64_t block_rows_ = 0;
+  std::vector<float> all_;  // resident data, loaded during the first pass
+  double wait_seconds_ = 0;
+};
+
+}  // namespace embcluster

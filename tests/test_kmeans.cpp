@@ -1,0 +1,247 @@
+// K-means on the CPU: exactness against scikit-learn, determinism, streaming, bad parameters.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <set>
+
+#include "algo/backend.h"
+#include "algo/feature_stats.h"
+#include "algo/kmeans_init.h"
+#include "embcluster/error.h"
+#include "embcluster/kmeans.h"
+#include "embcluster/prepare.h"
+#include "test_util.h"
+
+using namespace embcluster;
+using testutil::adjusted_rand_index;
+using testutil::make_blobs;
+
+namespace {
+
+KMeansParams cpu_params(int64_t k) {
+  KMeansParams p;
+  p.n_clusters = k;
+  p.device = "cpu";
+  p.seed = 7;
+  return p;
+}
+
+}  // namespace
+
+TEST(KMeans, SeparatedBlobsAreRecoveredExactly) {
+  auto b = make_blobs(6000, 24, 6, 1);
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  auto p = cpu_params(6);
+  auto r = kmeans(*src, p);
+  EXPECT_DOUBLE_EQ(adjusted_rand_index(r.labels, b.labels), 1.0);
+  EXPECT_TRUE(r.converged);
+  int64_t total = 0;
+  for (auto s : r.sizes) total += s;
+  EXPECT_EQ(total, b.n);
+  EXPECT_EQ(r.centroids.size(), size_t(6 * 24));
+}
+
+TEST(KMeans, WineStandardisedMatchesScikitLearn) {
+  const std::string dir = EMBCLUSTER_TEST_DATA;
+  auto src = prepare_source(open_source(dir + "/wine.csv"), "standard", int64_t(1) << 30);
+  ASSERT_EQ(src->rows(), 178);
+  ASSERT_EQ(src->cols(), 13);
+  const auto ref = nlohmann::json::parse(testutil::read_text(dir + "/wine_kmeans_ref.json"));
+  // Initial centres: the same rows scikit-learn started from, written to a file.
+  testutil::TempDir tmp;
+  const auto x = read_all(*src);
+  std::vector<float> init;
+  for (int r : ref["init_rows"]) init.insert(init.end(), x.begin() + r * 13, x.begin() + (r + 1) * 13);
+  testutil::write_h5_f32(tmp.file("init.h5"), "/c", init, 3, 13);
+  auto p = cpu_params(3);
+  p.init = tmp.file("init.h5") + ":/c";
+  auto r = kmeans(*src, p);
+  const double want = ref["inertia"];
+  EXPECT_NEAR(r.inertia, want, 1e-5 * want);
+  EXPECT_EQ(r.iterations, ref["n_iter"].get<int>());
+  std::vector<int32_t> want_labels = ref["labels"].get<std::vector<int32_t>>();
+  EXPECT_EQ(r.labels, want_labels);
+  const auto centers = ref["centers"];
+  for (int c = 0; c < 3; ++c)
+    for (int j = 0; j < 13; ++j) EXPECT_NEAR(r.centroids[c * 13 + j], centers[c][j].get<double>(), 1e-4);
+}
+
+TEST(KMeans, DeterministicAcrossThreadCounts) {
+  auto b = make_blobs(20000, 16, 30, 3, 4.0f, 10.0f);  // overlapping blobs: many iterations
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  auto p = cpu_params(30);
+  p.max_iter = 25;
+  p.threads = 1;
+  auto one = kmeans(*src, p);
+  p.threads = 2;
+  auto two = kmeans(*src, p);
+  p.threads = 3;
+  auto three = kmeans(*src, p);
+  EXPECT_EQ(one.labels, two.labels);
+  EXPECT_EQ(one.centroids, two.centroids);
+  EXPECT_EQ(one.inertia, two.inertia);
+  EXPECT_EQ(one.centroids, three.centroids);
+  EXPECT_EQ(one.inertia, three.inertia);
+}
+
+TEST(KMeans, StreamedEqualsInMemory) {
+  auto b = make_blobs(50000, 8, 20, 4, 3.0f, 6.0f);
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  auto p = cpu_params(20);
+  p.max_iter = 30;
+  p.init_sample = 20000;
+  auto resident = kmeans(*src, p);
+  EXPECT_FALSE(resident.streamed);
+  p.memory_budget = 300 * 1024;  // far below the 1.6 MB of data: blocks of 4096 rows
+  auto streamed = kmeans(*src, p);
+  EXPECT_TRUE(streamed.streamed);
+  EXPECT_EQ(resident.labels, streamed.labels);
+  EXPECT_EQ(resident.centroids, streamed.centroids);
+  EXPECT_EQ(resident.inertia, streamed.inertia);
+  EXPECT_EQ(resident.iterations, streamed.iterations);
+}
+
+TEST(KMeans, InertiaIsTheSumOfSquaredDistances) {
+  auto b = make_blobs(3000, 5, 4, 9, 2.0f, 5.0f);
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  auto r = kmeans(*src, cpu_params(4));
+  double want = 0;
+  for (int64_t i = 0; i < b.n; ++i) {
+    const int c = r.labels[i];
+    // Every row's label is its nearest centre.
+    double best = 1e300;
+    for (int cc = 0; cc < 4; ++cc) {
+      double s = 0;
+      for (int j = 0; j < 5; ++j) {
+        const double t = b.x[i * 5 + j] - r.centroids[cc * 5 + j];
+        s += t * t;
+      }
+      if (cc == c) want += s;
+      best = std::min(best, s);
+    }
+    double mine = 0;
+    for (int j = 0; j < 5; ++j) {
+      const double t = b.x[i * 5 + j] - r.centroids[c * 5 + j];
+      mine += t * t;
+    }
+    ASSERT_LE(mine, best * (1 + 1e-5) + 1e-6) << "row " << i;
+  }
+  EXPECT_NEAR(r.inertia, want, 1e-5 * want);
+}
+
+TEST(KMeans, EmptyClustersTakeTheFarthestRows) {
+  // Two identical initial centres: the second gets no rows and must be re-seeded.
+  auto b = make_blobs(2000, 4, 3, 11);
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  testutil::TempDir tmp;
+  std::vector<float> init = {b.x[0], b.x[1], b.x[2], b.x[3], b.x[0], b.x[1], b.x[2], b.x[3],
+                             b.x[4], b.x[5], b.x[6], b.x[7]};
+  testutil::write_h5_f32(tmp.file("init.h5"), "/c", init, 3, 4);
+  auto p = cpu_params(3);
+  p.init = tmp.file("init.h5") + ":/c";
+  auto r = kmeans(*src, p);
+  EXPECT_GE(r.empty_cluster_relocations, 1);
+  for (auto s : r.sizes) EXPECT_GT(s, 0);
+  EXPECT_DOUBLE_EQ(adjusted_rand_index(r.labels, b.labels), 1.0);
+}
+
+TEST(KMeans, RandomInitAndSeveralRunsKeepTheBest) {
+  auto b = make_blobs(4000, 6, 8, 12, 1.5f, 8.0f);
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  auto p = cpu_params(8);
+  p.init = "random";
+  p.n_init = 4;
+  auto r = kmeans(*src, p);
+  ASSERT_EQ(r.run_inertia.size(), 4u);
+  for (double v : r.run_inertia) EXPECT_LE(r.inertia, v);
+  EXPECT_EQ(r.inertia, r.run_inertia[r.best_run]);
+}
+
+TEST(KMeans, KMeansPlusPlusPicksDistinctValidRows) {
+  auto b = make_blobs(5000, 10, 12, 13);
+  auto be = make_cpu_kmeans_backend(2);
+  Rng rng(5);
+  auto rows = kmeans_plus_plus(b.x.data(), b.n, b.d, 12, rng, *be);
+  ASSERT_EQ(rows.size(), 12u);
+  std::set<int64_t> distinct(rows.begin(), rows.end());
+  EXPECT_EQ(distinct.size(), 12u);
+  std::set<int32_t> blobs;
+  for (auto r : rows) {
+    ASSERT_GE(r, 0);
+    ASSERT_LT(r, b.n);
+    blobs.insert(b.labels[r]);
+  }
+  EXPECT_GE(blobs.size(), 11u);  // on separated blobs, k-means++ spreads over (almost) all blobs
+}
+
+TEST(KMeans, SampleRowsAreDistinctSortedAndUniform) {
+  Rng rng(1);
+  auto s = sample_rows(1000, 500, rng);
+  ASSERT_EQ(s.size(), 500u);
+  for (size_t i = 1; i < s.size(); ++i) ASSERT_LT(s[i - 1], s[i]);
+  int64_t low = 0;
+  for (auto v : s) low += v < 500;
+  EXPECT_NEAR(low, 250, 60);
+  EXPECT_EQ(sample_rows(10, 20, rng).size(), 10u);
+}
+
+TEST(KMeans, FeatureStatsMatchTwoPassFormulas) {
+  auto b = make_blobs(10000, 3, 3, 14, 2.0f, 100.0f);
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  RowBlocks blocks(*src, 50 * 1024, kAssignGrain);
+  FeatureStats stats(3);
+  blocks.for_each([&](const Block& blk) { stats.add(blk, kAssignGrain, 2); });
+  for (int j = 0; j < 3; ++j) {
+    double mean = 0, var = 0;
+    for (int64_t i = 0; i < b.n; ++i) mean += b.x[i * 3 + j];
+    mean /= b.n;
+    for (int64_t i = 0; i < b.n; ++i) var += (b.x[i * 3 + j] - mean) * (b.x[i * 3 + j] - mean);
+    var /= b.n;
+    EXPECT_NEAR(stats.mean()[j], mean, 1e-9 * std::abs(mean) + 1e-9);
+    EXPECT_NEAR(stats.variance()[j], var, 1e-9 * var);
+  }
+}
+
+TEST(KMeans, BadParametersAreNamed) {
+  auto b = make_blobs(100, 4, 2, 15);
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  auto expect_error = [&](KMeansParams p, const std::string& needle) {
+    try {
+      kmeans(*src, p);
+      ADD_FAILURE() << "no error for " << needle;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  expect_error(cpu_params(0), "n_clusters=0");
+  expect_error(cpu_params(101), "n_clusters=101");
+  auto p = cpu_params(2);
+  p.max_iter = 0;
+  expect_error(p, "max_iter");
+  p = cpu_params(2);
+  p.tol = -1;
+  expect_error(p, "tol");
+  p = cpu_params(2);
+  p.device = "gpu7";
+  expect_error(p, "--device");
+  p = cpu_params(2);
+  p.init = "/nonexistent/centres.npy";
+  expect_error(p, "centres.npy");
+  testutil::TempDir tmp;
+  testutil::write_h5_f32(tmp.file("c.h5"), "/c", std::vector<float>(9, 0.f), 3, 3);
+  p.init = tmp.file("c.h5") + ":/c";
+  expect_error(p, "expected n_clusters x d = 2 x 4");
+}
+
+TEST(KMeans, StandardScalingMatchesDefinition) {
+  std::vector<float> x = {1, 10, 2, 10, 3, 10, 4, 10};  // second column constant
+  auto src = prepare_source(memory_source(x.data(), 4, 2), "standard", 1 << 20);
+  auto y = read_all(*src);
+  const double sd = std::sqrt(1.25);
+  EXPECT_NEAR(y[0], (1 - 2.5) / sd, 1e-6);
+  EXPECT_NEAR(y[6], (4 - 2.5) / sd, 1e-6);
+  EXPECT_EQ(y[1], 0.0f);
+  auto l2 = read_all(*prepare_source(memory_source(x.data(), 4, 2), "l2", 1 << 20));
+  EXPECT_NEAR(l2[0] * l2[0] + l2[1] * l2[1], 1.0, 1e-6);
+}
