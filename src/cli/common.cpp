@@ -54,10 +54,7 @@ std::string array_file(const OutputOptions& o, const std::string& base) {
 
 void write_staged(OutputDir& out, const OutputOptions& o, const std::string& base, ElemType type,
                   const void* data, int64_t rows, int64_t cols) {
-  const std::string tmp = out.stage(array_file(o, base));
-  // The temporary name hides the extension, so write through a name the writer recognises.
-  write_array(tmp + "." + o.format, "/" + base, type, data, rows, cols);
-  std::rename((tmp + "." + o.format).c_str(), tmp.c_str());
+  write_array(out.stage(array_file(o, base)), "/" + base, type, data, rows, cols);
 }
 
 nlohmann::json report_header(const std::string& command, const Source& input) {

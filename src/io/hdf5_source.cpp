@@ -1,0 +1,148 @@
+// HDF5 datasets read by hyperslab, converted to float32 by HDF5 itself.
+#include <string>
+#include <vector>
+
+#include "embcluster/error.h"
+#include "io/h5_handle.h"
+#include "io/readers.h"
+
+namespace embcluster {
+
+std::mutex& h5_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+void h5_quiet() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+namespace {
+
+std::string type_name(hid_t type) {
+  const H5T_class_t cls = H5Tget_class(type);
+  const size_t size = H5Tget_size(type);
+  if (cls == H5T_FLOAT) return "float" + std::to_string(size * 8);
+  if (cls == H5T_INTEGER) {
+    const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
+    return std::string(is_signed ? "int" : "uint") + std::to_string(size * 8);
+  }
+  switch (cls) {
+    case H5T_STRING: return "string";
+    case H5T_COMPOUND: return "compound";
+    case H5T_ENUM: return "enum";
+    case H5T_ARRAY: return "array";
+    case H5T_OPAQUE: return "opaque";
+    default: return "non-numeric";
+  }
+}
+
+H5Id open_file(const std::string& file) {
+  h5_quiet();
+  require(H5Fis_hdf5(file.c_str()) > 0, file, ": not an HDF5 file (or corrupt)");
+  H5Id f(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  require(f.ok(), file, ": cannot open as HDF5 (truncated or corrupt?)");
+  return f;
+}
+
+herr_t collect(hid_t loc, const char* name, const H5O_info_t* info, void* data) {
+  if (info->type == H5O_TYPE_DATASET && std::string(name) != ".") {
+    auto* out = static_cast<std::vector<DatasetInfo>*>(data);
+    H5Id ds(H5Dopen2(loc, name, H5P_DEFAULT));
+    if (!ds.ok()) return 0;
+    H5Id space(H5Dget_space(ds.get()));
+    H5Id type(H5Dget_type(ds.get()));
+    DatasetInfo d;
+    d.path = std::string("/") + name;
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    std::vector<hsize_t> dims(rank > 0 ? rank : 0);
+    if (rank > 0) H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+    for (auto v : dims) d.shape.push_back(static_cast<int64_t>(v));
+    d.dtype = type_name(type.get());
+    out->push_back(d);
+  }
+  return 0;
+}
+
+std::vector<DatasetInfo> datasets_of(hid_t f) {
+  std::vector<DatasetInfo> out;
+  H5Ovisit(f, H5_INDEX_NAME, H5_ITER_NATIVE, collect, &out);
+  return out;
+}
+
+class Hdf5Source final : public Source {
+ public:
+  Hdf5Source(std::string name, H5Id file, H5Id ds, int64_t rows, int64_t cols, int rank,
+             std::string dtype, bool check)
+      : Source(std::move(name), rows, cols, std::move(dtype), check), file_(std::move(file)),
+        ds_(std::move(ds)), rank_(rank) {}
+
+ protected:
+  void read_rows(int64_t start, int64_t count, float* out) override {
+    std::lock_guard<std::mutex> lock(h5_mutex());
+    H5Id fspace(H5Dget_space(ds_.get()));
+    hsize_t off[2] = {hsize_t(start), 0}, cnt[2] = {hsize_t(count), hsize_t(cols())};
+    bool ok = fspace.ok() &&
+              H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, off, nullptr, cnt, nullptr) >= 0;
+    H5Id mspace(H5Screate_simple(rank_, cnt, nullptr));
+    ok = ok && mspace.ok() &&
+         H5Dread(ds_.get(), H5T_NATIVE_FLOAT, mspace.get(), fspace.get(), H5P_DEFAULT, out) >= 0;
+    require(ok, name(), ": read failed at rows ", start, "..", start + count,
+            " (file truncated or corrupt?)");
+  }
+
+ private:
+  H5Id file_, ds_;
+  int rank_;
+};
+
+}  // namespace
+
+std::vector<DatasetInfo> list_hdf5(const std::string& file) {
+  std::lock_guard<std::mutex> lock(h5_mutex());
+  H5Id f = open_file(file);
+  return datasets_of(f.get());
+}
+
+std::unique_ptr<Source> open_hdf5(const std::string& file, const std::string& dataset,
+                                  const SourceOptions& options) {
+  std::lock_guard<std::mutex> lock(h5_mutex());
+  H5Id f = open_file(file);
+  std::string path = dataset;
+  const auto all = datasets_of(f.get());
+  auto listing = [&] {
+    std::string s;
+    for (const auto& d : all) s += (s.empty() ? "" : ", ") + d.path;
+    return s.empty() ? std::string("none") : s;
+  };
+  if (path.empty()) {
+    std::vector<std::string> two_d;
+    for (const auto& d : all)
+      if (d.shape.size() == 2) two_d.push_back(d.path);
+    bool has_data = false;
+    for (const auto& d : all) has_data |= d.path == "/data";
+    if (two_d.size() == 1) path = two_d[0];
+    else if (has_data) path = "/data";
+    else throw_error(file, ": name the dataset as ", file, ":/name (datasets: ", listing(), ")");
+  }
+  const std::string name = file + ":" + path;
+  require(H5Lexists(f.get(), path.c_str(), H5P_DEFAULT) > 0, file, ": no dataset ", path,
+          " (datasets: ", listing(), ")");
+  H5Id ds(H5Dopen2(f.get(), path.c_str(), H5P_DEFAULT));
+  require(ds.ok(), name, ": not a dataset (datasets: ", listing(), ")");
+  H5Id type(H5Dget_type(ds.get()));
+  const H5T_class_t cls = H5Tget_class(type.get());
+  require(cls == H5T_FLOAT || cls == H5T_INTEGER, name, " has type ", type_name(type.get()),
+          "; expected numbers");
+  H5Id space(H5Dget_space(ds.get()));
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  require(rank == 2 || (rank == 1 && options.allow_1d), name, " is ", rank,
+          "-D; expected a 2-D dataset");
+  hsize_t dims[2] = {0, 1};
+  H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  require(dims[0] > 0, name, " is empty (0 rows)");
+  require(dims[1] > 0, name, " has 0 columns");
+  return std::make_unique<Hdf5Source>(name, std::move(f), std::move(ds), int64_t(dims[0]),
+                                      int64_t(dims[1]), rank, type_name(type.get()),
+                                      options.check_finite);
+}
+
+}  // namespace embcluster
