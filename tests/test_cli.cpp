@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "test_util.h"
+#include "testutil.h"
 
 using testutil::file_exists;
 using testutil::run_cli;

@@ -11,7 +11,7 @@
 #include "embcluster/error.h"
 #include "embcluster/kmeans.h"
 #include "embcluster/prepare.h"
-#include "test_util.h"
+#include "testutil.h"
 
 using namespace embcluster;
 using testutil::adjusted_rand_index;

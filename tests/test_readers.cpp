@@ -11,7 +11,7 @@
 #include "embcluster/output.h"
 #include "embcluster/source.h"
 #include "io/readers.h"
-#include "test_util.h"
+#include "testutil.h"
 
 using namespace embcluster;
 using testutil::TempDir;

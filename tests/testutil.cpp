@@ -1,4 +1,4 @@
-#include "test_util.h"
+#include "testutil.h"
 
 #include <hdf5.h>
 #include <sys/wait.h>
