@@ -8,6 +8,7 @@
 
 namespace embcluster::cli {
 
+namespace {
 Runner add_generate(CLI::App& app) {
   auto p = std::make_shared<GenerateParams>();
   auto* cmd = app.add_subcommand("generate", "Write Gaussian-blob embeddings (/data, /labels, "
@@ -38,5 +39,8 @@ Runner add_generate(CLI::App& app) {
     return 0;
   };
 }
+
+const Registration registered(10, "generate", add_generate);
+}  // namespace
 
 }  // namespace embcluster::cli

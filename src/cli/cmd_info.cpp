@@ -46,11 +46,15 @@ int run_info(const InfoOptions& o) {
 }
 }  // namespace
 
+namespace {
 Runner add_info(CLI::App& app) {
   auto o = std::make_shared<InfoOptions>();
   auto* cmd = app.add_subcommand("info", "Show the build and CUDA devices, or the datasets in FILE");
   cmd->add_option("file", o->file, "HDF5, .npy, .fvecs or CSV file to describe");
   return [o] { return run_info(*o); };
 }
+
+const Registration registered(0, "info", add_info);
+}  // namespace
 
 }  // namespace embcluster::cli

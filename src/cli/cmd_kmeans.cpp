@@ -128,6 +128,7 @@ int run_kmeans(KMeansOptions& o) {
 
 }  // namespace
 
+namespace {
 Runner add_kmeans(CLI::App& app) {
   auto o = std::make_shared<KMeansOptions>();
   auto& p = o->params;
@@ -155,5 +156,8 @@ Runner add_kmeans(CLI::App& app) {
   add_output_options(cmd, o->out);
   return [o] { return run_kmeans(*o); };
 }
+
+const Registration registered(20, "kmeans", add_kmeans);
+}  // namespace
 
 }  // namespace embcluster::cli

@@ -1,10 +1,18 @@
 // The embcluster command: one line on stderr and a non-zero exit for every error.
+#include <algorithm>
 #include <cstdio>
 #include <map>
 
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "embcluster/error.h"
+
+namespace embcluster::cli {
+std::vector<Command>& command_registry() {
+  static std::vector<Command> registry;
+  return registry;
+}
+}  // namespace embcluster::cli
 
 int main(int argc, char** argv) {
   using namespace embcluster::cli;
@@ -19,8 +27,11 @@ int main(int argc, char** argv) {
                                        "(default: half of the available memory)");
   app.set_version_flag("--version", std::string("embcluster ") + EMBCLUSTER_VERSION_STRING);
 
-  const std::map<std::string, Runner> runners = {
-      {"info", add_info(app)}, {"generate", add_generate(app)}, {"kmeans", add_kmeans(app)}};
+  auto commands = command_registry();
+  std::sort(commands.begin(), commands.end(),
+            [](const Command& a, const Command& b) { return a.order < b.order; });
+  std::map<std::string, Runner> runners;
+  for (const auto& c : commands) runners[c.name] = c.add(app);
 
   try {
     app.parse(argc, argv);
