@@ -10,6 +10,7 @@
 
 #include "algo/backend.h"
 #include "cpu/blas_threads.h"
+#include "cpu/distance_tile.h"
 #include "kernels/distance.cuh"
 
 namespace embcluster {
@@ -94,20 +95,14 @@ class CpuKMeansBackend final : public KMeansBackend {
 
   void sq_distances(const float* x, int64_t n, const float* y, int64_t m, int64_t d,
                     float* out) override {
-    std::vector<float> yn(static_cast<size_t>(m));
-    for (int64_t j = 0; j < m; ++j) yn[j] = kern::sq_norm(y + j * d, d);
+    std::vector<float> yn(static_cast<size_t>(m)), xn(static_cast<size_t>(n));
+    row_sq_norms(y, m, d, yn.data());
+    row_sq_norms(x, n, d, xn.data());
     const int64_t tiles = (n + kTileRows - 1) / kTileRows;
 #pragma omp parallel for num_threads(threads_) schedule(dynamic, 1)
     for (int64_t t = 0; t < tiles; ++t) {
       const int64_t r0 = t * kTileRows, rows = std::min(kTileRows, n - r0);
-      float* o = out + r0 * m;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows),
-                  static_cast<int>(m), static_cast<int>(d), 1.0f, x + r0 * d, static_cast<int>(d),
-                  y, static_cast<int>(d), 0.0f, o, static_cast<int>(m));
-      for (int64_t i = 0; i < rows; ++i) {
-        const float xn = kern::sq_norm(x + (r0 + i) * d, d);
-        for (int64_t j = 0; j < m; ++j) o[i * m + j] = kern::expanded_sq_dist(xn, yn[j], o[i * m + j]);
-      }
+      sq_distance_tile(x + r0 * d, rows, xn.data() + r0, y, m, yn.data(), d, out + r0 * m);
     }
   }
 
