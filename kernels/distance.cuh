@@ -1,6 +1,7 @@
 #pragma once
 // Per-element distance arithmetic shared by the CPU backend and the CUDA kernels, so that the
 // CPU tests check the same operations the GPU runs.
+#include <cmath>
 #include <cstdint>
 
 #if defined(__CUDACC__)
@@ -17,7 +18,7 @@ EMB_HD float sq_l2(const float* a, const float* b, int64_t d) {
   float s = 0.0f;
   for (int64_t j = 0; j < d; ++j) {
     const float t = a[j] - b[j];
-    s += t * t;
+    s = fmaf(t, t, s);  // explicit FMA: the same rounding on every compiler and device
   }
   return s;
 }
@@ -25,7 +26,7 @@ EMB_HD float sq_l2(const float* a, const float* b, int64_t d) {
 // sum(a^2) in float, in index order.
 EMB_HD float sq_norm(const float* a, int64_t d) {
   float s = 0.0f;
-  for (int64_t j = 0; j < d; ++j) s += a[j] * a[j];
+  for (int64_t j = 0; j < d; ++j) s = fmaf(a[j], a[j], s);
   return s;
 }
 

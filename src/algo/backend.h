@@ -43,6 +43,10 @@ class KMeansBackend {
   // distance to it computed exactly as sum((x - c)^2). When sums is not null, adds the block's
   // rows to it.
   virtual void assign(const Block& block, int32_t* labels, float* sq_dist, ClusterSums* sums) = 0;
+  // Brackets a pass over all blocks. Backends that accumulate on a device add into `sums` at
+  // end_pass(); others add in assign() and need nothing here.
+  virtual void begin_pass(ClusterSums* /*sums*/) {}
+  virtual void end_pass(ClusterSums* /*sums*/) {}
   // Squared distances between every row of x (n x d) and every row of y (m x d) into out (n x m).
   virtual void sq_distances(const float* x, int64_t n, const float* y, int64_t m, int64_t d,
                             float* out) = 0;

@@ -145,9 +145,11 @@ class Driver {
     const double t0 = now_s();
     be_.set_centroids(centres.data(), k_, d_);
     sums.reset(k_, d_);
+    be_.begin_pass(&sums);
     blocks_.for_each([&](const Block& b) {
       be_.assign(b, labels.data() + b.start, dist.data() + b.start, &sums);
     });
+    be_.end_pass(&sums);
     assign_s += now_s() - t0;
   }
 

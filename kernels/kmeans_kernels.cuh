@@ -1,0 +1,45 @@
+#pragma once
+// Launchers of the K-means kernels (device pointers, asynchronous on `stream`).
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace embcluster {
+namespace kern {
+
+// best_v = +inf, best_i = 0 for n rows.
+void launch_argmin_init(float* best_v, int32_t* best_i, int64_t n, cudaStream_t stream);
+
+// For rows [0, n) of the dot-product tile g (n x m, row-major, g[i*m + j] = x_i . c_{j0+j}):
+// v = c_norm[j0 + j] - 2 g; keeps the lowest (v, index) in best_v/best_i. One warp per row.
+void launch_argmin_update(const float* g, int64_t n, int64_t m, int64_t j0, const float* c_norm,
+                          float* best_v, int32_t* best_i, cudaStream_t stream);
+
+// dist[i] = sum_j (x_i - c_label_i)^2 in index order, as the CPU computes it.
+void launch_exact_dist(const float* x, int64_t n, int64_t d, const float* c,
+                       const int32_t* labels, float* dist, cudaStream_t stream);
+
+// counts[labels[i]] += 1 (int32 counts, for the segment offsets of the sorted rows).
+void launch_histogram(const int32_t* labels, int64_t n, int32_t* counts, cudaStream_t stream);
+
+// rows[i] = i for i < n.
+void launch_iota(int32_t* rows, int64_t n, cudaStream_t stream);
+
+// Adds the rows of each cluster, in row order, to the running double sums (k x d), counts and
+// squared-distance sums: rows sorted by label (stable), seg_start/seg_count per cluster. One
+// thread per (cluster, dimension) walks the cluster's rows in order, so the sums are the same
+// as the CPU's sequential sums.
+void launch_accumulate_sorted(const float* x, int64_t d, const int32_t* sorted_rows,
+                              const int32_t* seg_start, const int32_t* seg_count, int64_t k,
+                              const float* dist, double* sums, long long* counts, double* sq_dist,
+                              cudaStream_t stream);
+
+// out[i] = bfloat16(in[i]) stored as raw 16-bit values.
+void launch_to_bf16(const float* in, int64_t n, uint16_t* out, cudaStream_t stream);
+
+// out (n x m) = max(0, x_norm[i] + y_norm[j] - 2 g[i*m + j]) in place on g.
+void launch_expand_sq_dist(float* g, int64_t n, int64_t m, const float* x_norm,
+                           const float* y_norm, cudaStream_t stream);
+
+}  // namespace kern
+}  // namespace embcluster
