@@ -31,11 +31,11 @@ EMB_HD float sq_norm(const float* a, int64_t d) {
 }
 
 // The part of ||x - c||^2 that depends on c, from a dot product: ||c||^2 - 2 x.c.
-EMB_HD float partial_sq_dist(float c_norm, float dot) { return c_norm - 2.0f * dot; }
+EMB_HD float partial_sq_dist(float c_norm, float dot) { return fmaf(-2.0f, dot, c_norm); }
 
 // Full squared distance from the expansion, clamped at zero against rounding.
 EMB_HD float expanded_sq_dist(float x_norm, float c_norm, float dot) {
-  const float v = x_norm + c_norm - 2.0f * dot;
+  const float v = fmaf(-2.0f, dot, x_norm + c_norm);
   return v > 0.0f ? v : 0.0f;
 }
 

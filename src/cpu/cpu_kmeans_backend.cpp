@@ -1,5 +1,6 @@
 // CPU backend: BLAS sgemm tiles fused with the argmin, OpenMP across tiles.
 #include <cblas.h>
+#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -20,15 +21,55 @@ constexpr int64_t kTileRows = 256;        // rows per sgemm tile (divides kAssig
 constexpr int64_t kTileCentres = 2048;    // centres per sgemm tile
 static_assert(kAssignGrain % kTileRows == 0, "tiles must line up with blocks");
 
-// Index of the first minimum of v[0..m) (lowest index on ties), with its value.
-inline void first_min(const float* v, int64_t m, float* best_v, int64_t* best_i) {
-  float mn = std::numeric_limits<float>::infinity();
-#pragma omp simd reduction(min : mn)
-  for (int64_t j = 0; j < m; ++j) mn = std::min(mn, v[j]);
-  int64_t j = 0;
-  while (j < m && v[j] != mn) ++j;
-  *best_v = mn;
-  *best_i = j < m ? j : 0;
+// The first minimum of cn[j] - 2 dots[j] over j < m (lowest index on ties), with its value.
+// Eight independent lanes keep their own best so that the loop vectorises (compare and blend);
+// strict comparisons keep each lane's earliest index, and the lanes are merged by (value, index).
+inline void first_min(const float* dots, const float* cn, int64_t m, float* best_v,
+                      int64_t* best_i) {
+  constexpr int L = 8;
+  float lane_v[L];
+  int32_t lane_i[L];
+  for (int l = 0; l < L; ++l) {
+    lane_v[l] = std::numeric_limits<float>::infinity();
+    lane_i[l] = 0;
+  }
+  const int64_t full = m / L * L;
+#if defined(__AVX2__) && defined(__FMA__)
+  // The same arithmetic as kern::partial_sq_dist: fma(-2, dot, c_norm).
+  __m256 bv8 = _mm256_set1_ps(std::numeric_limits<float>::infinity());
+  __m256i bi8 = _mm256_setzero_si256();
+  __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i step = _mm256_set1_epi32(L);
+  const __m256 two = _mm256_set1_ps(2.0f);
+  for (int64_t j0 = 0; j0 < full; j0 += L) {
+    const __m256 v = _mm256_fnmadd_ps(two, _mm256_loadu_ps(dots + j0), _mm256_loadu_ps(cn + j0));
+    const __m256 lt = _mm256_cmp_ps(v, bv8, _CMP_LT_OQ);
+    bv8 = _mm256_blendv_ps(bv8, v, lt);
+    bi8 = _mm256_blendv_epi8(bi8, idx, _mm256_castps_si256(lt));
+    idx = _mm256_add_epi32(idx, step);
+  }
+  _mm256_storeu_ps(lane_v, bv8);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(lane_i), bi8);
+#else
+  for (int64_t j0 = 0; j0 < full; j0 += L) {
+    for (int l = 0; l < L; ++l) {
+      const float v = kern::partial_sq_dist(cn[j0 + l], dots[j0 + l]);
+      const bool lt = v < lane_v[l];
+      lane_v[l] = lt ? v : lane_v[l];
+      lane_i[l] = lt ? static_cast<int32_t>(j0 + l) : lane_i[l];
+    }
+  }
+#endif
+  float bv = std::numeric_limits<float>::infinity();
+  int64_t bi = 0;
+  for (int l = 0; l < L; ++l)
+    if (kern::better(lane_v[l], lane_i[l], bv, bi)) bv = lane_v[l], bi = lane_i[l];
+  for (int64_t j = full; j < m; ++j) {
+    const float v = kern::partial_sq_dist(cn[j], dots[j]);
+    if (kern::better(v, j, bv, bi)) bv = v, bi = j;
+  }
+  *best_v = bv;
+  *best_i = bi;
 }
 
 class CpuKMeansBackend final : public KMeansBackend {
@@ -71,12 +112,9 @@ class CpuKMeansBackend final : public KMeansBackend {
                       static_cast<int>(m));
           const float* cn = norms_.data() + j0;
           for (int64_t i = 0; i < rows; ++i) {
-            float* row = dots.data() + i * m;
-#pragma omp simd
-            for (int64_t j = 0; j < m; ++j) row[j] = kern::partial_sq_dist(cn[j], row[j]);
             float v;
             int64_t jj;
-            first_min(row, m, &v, &jj);
+            first_min(dots.data() + i * m, cn, m, &v, &jj);
             if (kern::better(v, j0 + jj, best_v[i], best_i[i])) {
               best_v[i] = v;
               best_i[i] = j0 + jj;
