@@ -109,23 +109,19 @@ TEST(KMeans, InertiaIsTheSumOfSquaredDistances) {
   double want = 0;
   for (int64_t i = 0; i < b.n; ++i) {
     const int c = r.labels[i];
-    // Every row's label is its nearest centre.
-    double best = 1e300;
+    double best = 1e300, mine = 0;
     for (int cc = 0; cc < 4; ++cc) {
       double s = 0;
       for (int j = 0; j < 5; ++j) {
         const double t = b.x[i * 5 + j] - r.centroids[cc * 5 + j];
         s += t * t;
       }
-      if (cc == c) want += s;
+      if (cc == c) mine = s;
       best = std::min(best, s);
     }
-    double mine = 0;
-    for (int j = 0; j < 5; ++j) {
-      const double t = b.x[i * 5 + j] - r.centroids[c * 5 + j];
-      mine += t * t;
-    }
+    // Every row's label is its nearest centre.
     ASSERT_LE(mine, best * (1 + 1e-5) + 1e-6) << "row " << i;
+    want += mine;
   }
   EXPECT_NEAR(r.inertia, want, 1e-5 * want);
 }
