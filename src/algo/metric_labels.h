@@ -1,0 +1,25 @@
+#pragma once
+// Labels as the metrics see them: checked against the data, mapped to dense cluster ids in
+// ascending label order (as scikit-learn's LabelEncoder), noise (-1) left out unless asked for.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace embcluster {
+
+struct DenseLabels {
+  std::vector<int32_t> id;      // per row: dense cluster id in [0, k), -1 for rows left out
+  std::vector<int64_t> values;  // per dense id: the label value, ascending
+  std::vector<int64_t> sizes;   // per dense id: rows
+  int64_t k = 0;
+  int64_t rows_in = 0;     // rows that count (all rows but the noise left out)
+  int64_t noise_rows = 0;  // rows labelled -1
+  bool noise_included = false;
+};
+
+// Throws Error when labels and data differ in length, or the clusters are fewer than 2 or more
+// than rows_in - 1 (scikit-learn's rule for silhouette, Davies-Bouldin and Calinski-Harabasz).
+DenseLabels dense_labels(const std::vector<int32_t>& labels, int64_t data_rows,
+                         const std::string& data_name, bool include_noise);
+
+}  // namespace embcluster

@@ -1,0 +1,204 @@
+// embcluster evaluate DATA --labels LABELS: silhouette (exact, sampled or simplified),
+// Davies-Bouldin, Calinski-Harabasz, inertia and cluster sizes of a labelling.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/metrics_report.h"
+#include "embcluster/error.h"
+#include "embcluster/memory.h"
+#include "embcluster/metrics.h"
+
+namespace embcluster::cli {
+
+namespace {
+constexpr int64_t kReportSample = 10000;  // silhouette sample of the clustering commands
+nlohmann::json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nullptr; }
+}  // namespace
+
+nlohmann::json silhouette_json(const SilhouetteResult& s) {
+  nlohmann::json j;
+  j["method"] = s.method;
+  j["metric"] = s.metric;
+  j["score"] = finite_or_null(s.score);
+  j["rows_scored"] = s.rows_scored;
+  if (s.method == "sampled") {
+    j["std_error"] = s.std_error;
+    j["ci95"] = {s.ci_low, s.ci_high};
+    j["note"] = "rows sampled uniformly, each scored exactly against all rows; 95% interval = "
+                "score -/+ 1.96 sd / sqrt(rows_scored)";
+  }
+  j["streamed"] = s.streamed;
+  j["data_passes"] = s.data_passes;
+  j["seconds"] = s.seconds;
+  nlohmann::json clusters = nlohmann::json::array();
+  for (size_t c = 0; c < s.cluster_labels.size(); ++c)
+    clusters.push_back({{"label", s.cluster_labels[c]}, {"size", s.cluster_sizes[c]},
+                        {"scored", s.cluster_scored[c]},
+                        {"silhouette", finite_or_null(s.cluster_means[c])}});
+  j["clusters"] = clusters;
+  return j;
+}
+
+nlohmann::json cluster_metrics_json(const ClusterMetrics& m) {
+  nlohmann::json j;
+  j["davies_bouldin"] = m.davies_bouldin;
+  j["calinski_harabasz"] = m.calinski_harabasz;
+  j["inertia"] = m.inertia;
+  j["cluster_labels"] = m.cluster_labels;
+  j["cluster_sizes"] = m.cluster_sizes;
+  j["noise"] = {{"rows", m.noise_rows}, {"included", m.noise_included}};
+  if (m.noise_rows > 0 && !m.noise_included)
+    j["noise"]["note"] = "rows labelled -1 are left out of every metric (silhouette NaN)";
+  j["seconds"] = m.seconds;
+  return j;
+}
+
+nlohmann::json clustering_metrics_json(Source& data, const std::vector<int32_t>& labels,
+                                       uint64_t seed) {
+  MetricsParams p;
+  p.threads = globals().threads;
+  p.memory_budget = globals().budget();
+  p.seed = seed;
+  nlohmann::json j;
+  try {
+    j = cluster_metrics_json(cluster_metrics(data, labels, p));
+    if (data.rows() > kReportSample) p.sample_size = kReportSample;
+    j["silhouette"] = silhouette_json(silhouette(data, labels, p));
+    if (p.sample_size > 0)
+      j["silhouette"]["sampled_because"] = "more than 10000 rows: 10000 sampled (seed " +
+                                           std::to_string(seed) + ")";
+  } catch (const Error& e) {
+    j = {{"error", e.what()}};
+  }
+  return j;
+}
+
+namespace {
+
+struct EvaluateOptions {
+  std::string data, labels;
+  MetricsParams params;
+  bool simplified = false;
+  DataOptions data_opts;
+  OutputOptions out;
+};
+
+void print_scores(const SilhouetteResult& s, const ClusterMetrics& m, const Source& src,
+                  const EvaluateOptions& o) {
+  std::printf("evaluate: %lld rows x %lld dims, %zu clusters, %s\n",
+              static_cast<long long>(src.rows()), static_cast<long long>(src.cols()),
+              m.cluster_labels.size(), s.metric.c_str());
+  if (m.noise_rows > 0)
+    std::printf("  noise: %lld rows labelled -1 %s\n", static_cast<long long>(m.noise_rows),
+                m.noise_included ? "counted as a cluster" : "left out of every metric");
+  if (s.method == "sampled")
+    std::printf("  silhouette %.6f +/- %.6f (95%% CI %.6f .. %.6f; %lld rows sampled, each "
+                "against all rows)\n", s.score, 1.96 * s.std_error, s.ci_low, s.ci_high,
+                static_cast<long long>(s.rows_scored));
+  else
+    std::printf("  silhouette %.6f (%s, %lld rows)\n", s.score, s.method.c_str(),
+                static_cast<long long>(s.rows_scored));
+  std::printf("  Davies-Bouldin %.6f, Calinski-Harabasz %.6g, inertia %.6g\n", m.davies_bouldin,
+              m.calinski_harabasz, m.inertia);
+  std::string line;
+  const size_t shown = std::min<size_t>(s.cluster_labels.size(), 20);
+  for (size_t c = 0; c < shown; ++c) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, " %lld:%lld/%.3f", static_cast<long long>(s.cluster_labels[c]),
+                  static_cast<long long>(s.cluster_sizes[c]), s.cluster_means[c]);
+    line += buf;
+  }
+  if (shown < s.cluster_labels.size()) line += " ...";
+  std::printf("  clusters (label:size/silhouette):%s\n", line.c_str());
+  if (!o.out.dir.empty())
+    std::printf("  wrote %s/{%s, report.json}\n", o.out.dir.c_str(),
+                array_file(o.out, "silhouette_samples").c_str());
+}
+
+int run_evaluate(EvaluateOptions& o) {
+  auto& p = o.params;
+  p.threads = globals().threads;
+  p.memory_budget = globals().budget();
+  auto source = open_data(o.data, o.data_opts);
+  const std::vector<int32_t> labels = read_labels(o.labels, source->rows());
+
+  std::unique_ptr<OutputDir> out;
+  if (!o.out.dir.empty()) {
+    out = std::make_unique<OutputDir>(o.out.dir, o.out.force);
+    out->stage(array_file(o.out, "silhouette_samples"));  // an existing output stops us now
+    out->stage("report.json");
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  SilhouetteResult s;
+  const ClusterMetrics m = cluster_metrics(*source, labels, p, o.simplified ? &s : nullptr);
+  if (!o.simplified) {
+    ProgressLine line;
+    s = silhouette(*source, labels, p, [&](const MetricsProgress& pr) {
+      char buf[160];
+      const double frac = pr.rows_total > 0 ? double(pr.rows_done) / pr.rows_total : 1.0;
+      const double eta = frac > 0 ? pr.elapsed_s * (1 - frac) / frac : 0;
+      std::snprintf(buf, sizeof buf, "silhouette: %lld/%lld rows (%.0f%%)  %s  ETA %s",
+                    static_cast<long long>(pr.rows_done), static_cast<long long>(pr.rows_total),
+                    100 * frac, human_rate(pr.rows_done / std::max(1e-9, pr.elapsed_s)).c_str(),
+                    human_seconds(eta).c_str());
+      line.update(buf, pr.rows_done == pr.rows_total);
+    });
+    line.finish();
+  }
+  if (out) {
+    auto report = report_header("evaluate", *source);
+    report["labels"] = o.labels;
+    report["parameters"] = {{"metric", p.metric},         {"sample_size", p.sample_size},
+                            {"seed", p.seed},             {"include_noise", p.include_noise},
+                            {"simplified", o.simplified}, {"scale", o.data_opts.scale}};
+    report.update(cluster_metrics_json(m));
+    if (p.metric == "cosine")
+      report["cosine_note"] = "Davies-Bouldin, Calinski-Harabasz and inertia are measured "
+                              "(euclidean) on the L2-normalised rows";
+    report["silhouette"] = silhouette_json(s);
+    report["peak_rss_bytes"] = peak_rss_bytes();
+    report["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    write_staged(*out, o.out, "silhouette_samples", ElemType::f32, s.samples.data(),
+                 source->rows(), 0);
+    out->write_text("report.json", report.dump(2) + "\n");
+    out->commit();
+  }
+  print_scores(s, m, *source, o);
+  return 0;
+}
+
+Runner add_evaluate(CLI::App& app) {
+  auto o = std::make_shared<EvaluateOptions>();
+  auto& p = o->params;
+  auto* cmd = app.add_subcommand(
+      "evaluate", "Cluster quality of a labelling: silhouette, Davies-Bouldin, Calinski-Harabasz");
+  cmd->add_option("data", o->data, "Input: file.h5:/dataset, x.npy, x.fvecs, x.bvecs or x.csv")
+      ->required();
+  cmd->add_option("--labels", o->labels, "Labels, one per row: file.h5:/labels, l.npy, l.csv")
+      ->required();
+  cmd->add_option("--metric", p.metric, "euclidean or cosine")
+      ->check(CLI::IsMember({"euclidean", "cosine"}))
+      ->capture_default_str();
+  cmd->add_option("--sample", p.sample_size, "Silhouette of N sampled rows, each against all "
+                                             "rows, with a 95% interval (0 = exact)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--seed,--random-state", p.seed, "Seed of the sample")->capture_default_str();
+  cmd->add_flag("--simplified", o->simplified,
+                "Simplified silhouette: distances to the centroids, O(n k d)");
+  cmd->add_flag("--include-noise", p.include_noise,
+                "Count label -1 as a cluster (default: noise rows are left out)");
+  add_data_options(cmd, o->data_opts);
+  add_output_options(cmd, o->out);
+  return [o] { return run_evaluate(*o); };
+}
+
+const Registration registered(40, "evaluate", add_evaluate);
+
+}  // namespace
+
+}  // namespace embcluster::cli
