@@ -1,8 +1,9 @@
-// CSV with a header row: one pass at open indexes the rows and checks every cell; reads seek.
-#include <cerrno>
+// CSV with a header row. One streaming pass at open indexes the rows (byte offsets), finds the
+// numeric columns and their means; reads seek to a row's offset and parse from there.
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -12,72 +13,108 @@
 namespace embcluster {
 namespace {
 
-// Splits one line into fields; double quotes group a field ("" is a literal quote).
-std::vector<std::string> split_fields(const std::string& line) {
-  std::vector<std::string> out(1);
+// Splits one line into fields (comma separated; double quotes group a field, "" is a quote).
+// Returns false when a quote is left open: a quoted field spanning lines is not supported.
+bool split_fields(const std::string& line, std::vector<std::string>* out) {
+  out->assign(1, std::string());
   bool quoted = false;
   for (size_t i = 0; i < line.size(); ++i) {
     const char c = line[i];
     if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
-      else if (c == '"') quoted = false;
-      else out.back() += c;
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        out->back() += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        out->back() += c;
+      }
     } else if (c == '"') {
       quoted = true;
     } else if (c == ',') {
-      out.emplace_back();
+      out->emplace_back();
     } else if (c != '\r') {
-      out.back() += c;
+      out->back() += c;
     }
   }
-  return out;
+  return !quoted;
 }
 
-bool blank(const std::string& s) { return s.find_first_not_of(" \t") == std::string::npos; }
+bool blank(const std::string& s) { return s.find_first_not_of(" \t\r") == std::string::npos; }
 
+std::string trim(const std::string& s) {
+  const size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
+}
+
+// A number if strtod consumes the whole cell (surrounding spaces allowed).
 bool parse_number(const std::string& s, double* v) {
   const char* b = s.c_str();
   char* end = nullptr;
-  errno = 0;
   *v = std::strtod(b, &end);
   if (end == b) return false;
-  while (*end == ' ' || *end == '\t') ++end;
+  while (*end == ' ' || *end == '\t' || *end == '\r') ++end;
   return *end == '\0';
 }
 
 class CsvSource final : public Source {
  public:
-  CsvSource(std::string file, std::vector<int64_t> offsets, std::vector<int64_t> columns,
-            std::vector<std::string> names, std::vector<double> means, bool impute, bool check)
+  CsvSource(const std::string& file, std::vector<int64_t> offsets, std::vector<int64_t> columns,
+            std::vector<double> means, bool check)
       : Source(file, static_cast<int64_t>(offsets.size()), static_cast<int64_t>(columns.size()),
                "csv", check),
-        offsets_(std::move(offsets)), columns_(std::move(columns)), names_(std::move(names)),
-        means_(std::move(means)), impute_(impute), in_(file, std::ios::binary) {}
+        offsets_(std::move(offsets)),
+        columns_(std::move(columns)),
+        means_(std::move(means)),
+        in_(file, std::ios::binary) {
+    require(in_.good(), file, ": cannot open");
+  }
 
  protected:
   void read_rows(int64_t start, int64_t count, float* out) override {
     in_.clear();
     in_.seekg(offsets_[start]);
     std::string line;
-    for (int64_t r = 0; r < count; ++r) {
-      require(static_cast<bool>(std::getline(in_, line)), name(), ": read failed at row ", start + r);
-      const auto f = split_fields(line);
+    for (int64_t r = 0; r < count;) {
+      require(static_cast<bool>(std::getline(in_, line)), name(), ": read failed at row ",
+              start + r, " (file changed since it was opened?)");
+      if (blank(line)) continue;  // skipped when indexing too
+      split_fields(line, &fields_);
       for (int64_t j = 0; j < cols(); ++j) {
-        const std::string& cell = f[columns_[j]];
+        const auto c = static_cast<size_t>(columns_[j]);
+        require(c < fields_.size(), name(), ": row ", start + r,
+                " has too few fields (file changed since it was opened?)");
         double v = 0;
-        if (blank(cell)) v = impute_ ? means_[j] : NAN;
-        else parse_number(cell, &v);
+        if (blank(fields_[c])) {
+          v = means_[j];  // only reachable with impute = mean: checked at open
+        } else if (!parse_number(fields_[c], &v)) {
+          throw_error(name(), ": row ", start + r,
+                      " is not numeric (file changed since it was "
+                      "opened?)");
+        }
         out[r * cols() + j] = static_cast<float>(v);
       }
+      ++r;
     }
   }
 
  private:
   std::vector<int64_t> offsets_, columns_;
-  std::vector<std::string> names_;
   std::vector<double> means_;
-  bool impute_;
   std::ifstream in_;
+  std::vector<std::string> fields_;
+};
+
+// What the indexing pass learns about one column.
+struct ColumnScan {
+  bool numeric = true;
+  int64_t bad_line = 0;  // first non-numeric cell
+  std::string bad_cell;
+  int64_t empty_line = 0;  // first empty cell
+  double sum = 0;
+  int64_t finite = 0;  // cells counted in sum
+  int64_t filled = 0;  // non-empty numeric cells
 };
 
 }  // namespace
@@ -85,73 +122,90 @@ class CsvSource final : public Source {
 std::unique_ptr<Source> open_csv(const std::string& file, const SourceOptions& options) {
   require(options.impute == "none" || options.impute == "mean", "--impute '", options.impute,
           "' must be none or mean");
+  const bool impute = options.impute == "mean";
   std::ifstream in(file, std::ios::binary);
   require(in.good(), file, ": cannot open");
   std::string line;
   require(static_cast<bool>(std::getline(in, line)), file, " is empty (no header row)");
-  const auto header = split_fields(line);
+  int64_t pos = static_cast<int64_t>(line.size()) + 1;            // byte offset of the next line
+  if (line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);  // UTF-8 byte order mark
+  require(!blank(line), file, ": line 1 (the header) is empty");
+  std::vector<std::string> header;
+  require(split_fields(line, &header), file, ": line 1 has an unterminated quote");
+  for (auto& h : header) h = trim(h);
   const size_t h = header.size();
-  std::vector<bool> numeric(h, true);
-  std::vector<int64_t> first_bad_line(h, 0);
-  std::vector<std::string> first_bad_cell(h);
-  std::vector<int64_t> first_empty_line(h, 0);
-  std::vector<double> sum(h, 0.0);
-  std::vector<int64_t> filled(h, 0);
+
+  std::vector<ColumnScan> scan(h);
   std::vector<int64_t> offsets;
+  std::vector<std::string> f;
   int64_t line_no = 1;
-  for (int64_t pos = in.tellg(); std::getline(in, line); pos = in.tellg()) {
+  while (std::getline(in, line)) {
+    const int64_t line_start = pos;
+    pos += static_cast<int64_t>(line.size()) + 1;
     ++line_no;
-    if (blank(line) || line == "\r") continue;
-    const auto f = split_fields(line);
+    if (blank(line)) continue;
+    require(split_fields(line, &f), file, ": line ", line_no,
+            " has an unterminated quote (fields spanning lines are not supported)");
     require(f.size() == h, file, ": line ", line_no, " has ", f.size(), " fields; the header has ",
             h);
     for (size_t j = 0; j < h; ++j) {
+      ColumnScan& s = scan[j];
       double v;
       if (blank(f[j])) {
-        if (!first_empty_line[j]) first_empty_line[j] = line_no;
+        if (!s.empty_line) s.empty_line = line_no;
       } else if (parse_number(f[j], &v)) {
-        sum[j] += v;
-        ++filled[j];
-      } else if (numeric[j]) {
-        numeric[j] = false;
-        first_bad_line[j] = line_no;
-        first_bad_cell[j] = f[j];
+        ++s.filled;
+        if (std::isfinite(v)) s.sum += v, ++s.finite;
+      } else if (s.numeric) {
+        s.numeric = false;
+        s.bad_line = line_no;
+        s.bad_cell = trim(f[j]);
       }
     }
-    offsets.push_back(pos);
+    offsets.push_back(line_start);
   }
-  require(!offsets.empty(), file, " is empty (no data rows)");
+  require(!offsets.empty(), file, " is empty (no data rows after the header)");
 
   std::vector<int64_t> cols;
   if (options.columns.empty()) {
     for (size_t j = 0; j < h; ++j)
-      if (numeric[j] && filled[j] > 0) cols.push_back(static_cast<int64_t>(j));
-    require(!cols.empty(), file, ": no numeric column");
+      if (scan[j].numeric && scan[j].filled > 0) cols.push_back(static_cast<int64_t>(j));
+    std::string names;
+    for (const auto& n : header) names += (names.empty() ? "" : ", ") + n;
+    require(!cols.empty(), file, ": no numeric column (columns: ", names, ")");
   } else {
     for (const auto& want : options.columns) {
       int64_t idx = -1;
-      for (size_t j = 0; j < h; ++j)
-        if (header[j] == want) idx = static_cast<int64_t>(j);
-      double v;
-      if (idx < 0 && parse_number(want, &v) && v >= 0 && v < h && v == std::floor(v))
-        idx = static_cast<int64_t>(v);
-      require(idx >= 0, file, ": no column '", want, "' (--columns)");
-      require(numeric[idx], file, ": column '", header[idx], "' is not numeric (line ",
-              first_bad_line[idx], ": '", first_bad_cell[idx], "')");
+      for (size_t j = 0; j < h && idx < 0; ++j)
+        if (header[j] == trim(want)) idx = static_cast<int64_t>(j);
+      // Not a header name: a 0-based index.
+      if (idx < 0 && !want.empty() && want.find_first_not_of("0123456789") == std::string::npos &&
+          want.size() < 10 && std::stoll(want) < static_cast<int64_t>(h))
+        idx = std::stoll(want);
+      require(idx >= 0, file, ": no column '", want,
+              "' (--columns takes header names or 0-based "
+              "indices; the header has ",
+              h, " columns)");
+      const ColumnScan& s = scan[idx];
+      require(s.numeric, file, ": column '", header[idx], "' is not numeric (line ", s.bad_line,
+              ": '", s.bad_cell, "')");
+      require(s.filled > 0, file, ": column '", header[idx], "' has no values");
       cols.push_back(idx);
     }
   }
-  std::vector<std::string> names;
+
   std::vector<double> means;
+  int64_t first_empty = 0, first_empty_col = -1;
   for (auto j : cols) {
-    names.push_back(header[j]);
-    means.push_back(filled[j] ? sum[j] / static_cast<double>(filled[j]) : 0.0);
-    require(options.impute == "mean" || first_empty_line[j] == 0, file, ": line ",
-            first_empty_line[j], ", column '", header[j], "' is empty (use --impute mean)");
-    require(filled[j] > 0, file, ": column '", header[j], "' has no values");
+    const ColumnScan& s = scan[j];
+    means.push_back(s.finite ? s.sum / static_cast<double>(s.finite)
+                             : std::numeric_limits<double>::quiet_NaN());
+    if (s.empty_line && (!first_empty || s.empty_line < first_empty))
+      first_empty = s.empty_line, first_empty_col = j;
   }
-  return std::make_unique<CsvSource>(file, std::move(offsets), std::move(cols), std::move(names),
-                                     std::move(means), options.impute == "mean",
+  require(impute || first_empty == 0, file, ": line ", first_empty, ", column '",
+          first_empty_col >= 0 ? header[first_empty_col] : "", "' is empty (use --impute mean)");
+  return std::make_unique<CsvSource>(file, std::move(offsets), std::move(cols), std::move(means),
                                      options.check_finite);
 }
 

@@ -10,20 +10,12 @@
 
 #include "algo/rng.h"
 #include "embcluster/error.h"
+#include "io/h5_handle.h"
 
 namespace embcluster {
 namespace {
 
 constexpr int64_t kChunkRows = 4096;  // one random stream per chunk: independent of threads
-
-// Closes an HDF5 handle with the function that matches it.
-struct Hid {
-  hid_t id;
-  herr_t (*close)(hid_t);
-  ~Hid() {
-    if (id >= 0) close(id);
-  }
-};
 
 void fill_chunk(const GenerateParams& p, const std::vector<float>& centres, int64_t chunk,
                 int64_t rows, float* x, int32_t* labels) {
@@ -53,27 +45,29 @@ void generate_blobs(const GenerateParams& p, const std::function<void(int64_t)>&
   Rng crng(p.seed, 1);
   for (auto& c : centres) c = static_cast<float>((crng.uniform() * 2 - 1) * p.center_box);
 
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  // The whole file is written under the HDF5 lock (generation happens between the writes).
+  std::unique_lock<std::mutex> lock(h5_mutex());
+  h5_quiet();
   try {
-    Hid file{H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose};
-    require(file.id >= 0, p.out, ": cannot create the file");
+    H5Id file{H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)};
+    require(file.get() >= 0, p.out, ": cannot create the file");
     const int64_t chunk_rows = std::max<int64_t>(1, std::min<int64_t>(p.n, (1 << 20) / (4 * p.d)));
     hsize_t dims[2] = {hsize_t(p.n), hsize_t(p.d)}, cdims[2] = {hsize_t(chunk_rows), hsize_t(p.d)};
-    Hid space{H5Screate_simple(2, dims, nullptr), H5Sclose};
-    Hid dcpl{H5Pcreate(H5P_DATASET_CREATE), H5Pclose};
-    H5Pset_chunk(dcpl.id, 2, cdims);
-    Hid data{H5Dcreate2(file.id, "/data", H5T_IEEE_F32LE, space.id, H5P_DEFAULT, dcpl.id,
-                        H5P_DEFAULT), H5Dclose};
+    H5Id space{H5Screate_simple(2, dims, nullptr)};
+    H5Id dcpl{H5Pcreate(H5P_DATASET_CREATE)};
+    H5Pset_chunk(dcpl.get(), 2, cdims);
+    H5Id data{H5Dcreate2(file.get(), "/data", H5T_IEEE_F32LE, space.get(), H5P_DEFAULT, dcpl.get(),
+                         H5P_DEFAULT)};
     hsize_t ldims[1] = {hsize_t(p.n)}, lcdims[1] = {hsize_t(std::min<int64_t>(p.n, 1 << 18))};
-    Hid lspace{H5Screate_simple(1, ldims, nullptr), H5Sclose};
-    Hid lcpl{H5Pcreate(H5P_DATASET_CREATE), H5Pclose};
-    H5Pset_chunk(lcpl.id, 1, lcdims);
-    Hid labels{H5Dcreate2(file.id, "/labels", H5T_STD_I32LE, lspace.id, H5P_DEFAULT, lcpl.id,
-                          H5P_DEFAULT), H5Dclose};
-    require(data.id >= 0 && labels.id >= 0, p.out, ": cannot create datasets");
+    H5Id lspace{H5Screate_simple(1, ldims, nullptr)};
+    H5Id lcpl{H5Pcreate(H5P_DATASET_CREATE)};
+    H5Pset_chunk(lcpl.get(), 1, lcdims);
+    H5Id labels{H5Dcreate2(file.get(), "/labels", H5T_STD_I32LE, lspace.get(), H5P_DEFAULT,
+                           lcpl.get(), H5P_DEFAULT)};
+    require(data.get() >= 0 && labels.get() >= 0, p.out, ": cannot create datasets");
 
-    const int64_t block = std::max<int64_t>(kChunkRows, (int64_t(64) << 20) / (4 * p.d)) /
-                          kChunkRows * kChunkRows;
+    const int64_t block =
+        std::max<int64_t>(kChunkRows, (int64_t(64) << 20) / (4 * p.d)) / kChunkRows * kChunkRows;
     std::vector<float> x(static_cast<size_t>(std::min(block, p.n) * p.d));
     std::vector<int32_t> lab(static_cast<size_t>(std::min(block, p.n)));
     for (int64_t start = 0; start < p.n; start += block) {
@@ -85,29 +79,33 @@ void generate_blobs(const GenerateParams& p, const std::function<void(int64_t)>&
         fill_chunk(p, centres, start / kChunkRows + c, cr, x.data() + r0 * p.d, lab.data() + r0);
       }
       hsize_t off[2] = {hsize_t(start), 0}, cnt[2] = {hsize_t(rows), hsize_t(p.d)};
-      Hid fs_{H5Dget_space(data.id), H5Sclose};
-      H5Sselect_hyperslab(fs_.id, H5S_SELECT_SET, off, nullptr, cnt, nullptr);
-      Hid ms{H5Screate_simple(2, cnt, nullptr), H5Sclose};
-      require(H5Dwrite(data.id, H5T_NATIVE_FLOAT, ms.id, fs_.id, H5P_DEFAULT, x.data()) >= 0,
-              p.out, ": write failed at row ", start);
-      Hid lfs{H5Dget_space(labels.id), H5Sclose};
-      H5Sselect_hyperslab(lfs.id, H5S_SELECT_SET, off, nullptr, cnt, nullptr);
-      Hid lms{H5Screate_simple(1, cnt, nullptr), H5Sclose};
-      require(H5Dwrite(labels.id, H5T_NATIVE_INT32, lms.id, lfs.id, H5P_DEFAULT, lab.data()) >= 0,
+      H5Id fs_{H5Dget_space(data.get())};
+      H5Sselect_hyperslab(fs_.get(), H5S_SELECT_SET, off, nullptr, cnt, nullptr);
+      H5Id ms{H5Screate_simple(2, cnt, nullptr)};
+      require(
+          H5Dwrite(data.get(), H5T_NATIVE_FLOAT, ms.get(), fs_.get(), H5P_DEFAULT, x.data()) >= 0,
+          p.out, ": write failed at row ", start);
+      H5Id lfs{H5Dget_space(labels.get())};
+      H5Sselect_hyperslab(lfs.get(), H5S_SELECT_SET, off, nullptr, cnt, nullptr);
+      H5Id lms{H5Screate_simple(1, cnt, nullptr)};
+      require(H5Dwrite(labels.get(), H5T_NATIVE_INT32, lms.get(), lfs.get(), H5P_DEFAULT,
+                       lab.data()) >= 0,
               p.out, ": write failed at row ", start);
       if (progress) progress(start + rows);
     }
     hsize_t cd[2] = {hsize_t(p.k), hsize_t(p.d)};
-    Hid cspace{H5Screate_simple(2, cd, nullptr), H5Sclose};
-    Hid cset{H5Dcreate2(file.id, "/centers", H5T_IEEE_F32LE, cspace.id, H5P_DEFAULT, H5P_DEFAULT,
-                        H5P_DEFAULT), H5Dclose};
-    require(cset.id >= 0 &&
-                H5Dwrite(cset.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, centres.data()) >= 0,
+    H5Id cspace{H5Screate_simple(2, cd, nullptr)};
+    H5Id cset{H5Dcreate2(file.get(), "/centers", H5T_IEEE_F32LE, cspace.get(), H5P_DEFAULT,
+                         H5P_DEFAULT, H5P_DEFAULT)};
+    require(cset.get() >= 0 && H5Dwrite(cset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                        centres.data()) >= 0,
             p.out, ": cannot write /centers");
   } catch (...) {
+    lock.unlock();
     std::remove(tmp.c_str());
     throw;
   }
+  lock.unlock();
   std::error_code ec;
   fs::rename(tmp, p.out, ec);
   if (ec) {

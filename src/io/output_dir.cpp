@@ -1,5 +1,10 @@
+// An output directory whose files appear together: written under temporary names, renamed on
+// commit(), removed (with the directory, if it was created here) otherwise.
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -10,56 +15,71 @@ namespace embcluster {
 namespace fs = std::filesystem;
 
 OutputDir::OutputDir(const std::string& dir, bool force) : dir_(dir), force_(force) {
+  require(!dir_.empty(), "cannot write to output directory '': no directory given");
   std::error_code ec;
   if (!fs::exists(dir_, ec)) {
     created_ = fs::create_directories(dir_, ec);
     require(!ec, "cannot write to output directory ", dir_, ": ", ec.message());
   }
   require(fs::is_directory(dir_, ec), "cannot write to output directory ", dir_,
-          ": not a directory");
-  const std::string probe = dir_ + "/.write-probe-" + std::to_string(getpid());
-  {
-    std::ofstream out(probe);
-    require(out.good(), "cannot write to output directory ", dir_, ": permission denied");
+          ": exists and is not a directory");
+  // Creating a file is the only reliable test (read-only mounts, ACLs, root squash).
+  const std::string probe = dir_ + "/.write-probe-" + std::to_string(::getpid());
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) {
+    const std::string why = std::strerror(errno);
+    if (created_) fs::remove(dir_, ec);
+    throw_error("cannot write to output directory ", dir_, ": ", why);
   }
+  ::close(fd);
   fs::remove(probe, ec);
 }
 
 OutputDir::~OutputDir() {
   if (committed_) return;
   std::error_code ec;
-  for (const auto& [tmp, final_name] : staged_) fs::remove(tmp, ec);
-  if (created_ && fs::is_empty(dir_, ec)) fs::remove(dir_, ec);
+  for (const auto& staged : staged_) fs::remove(staged.first, ec);
+  if (created_ && fs::is_empty(dir_, ec) && !ec) fs::remove(dir_, ec);
 }
 
 std::string OutputDir::stage(const std::string& name) {
+  require(!name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos, dir_,
+          ": '", name, "' is not a plain file name");
   const std::string final_path = dir_ + "/" + name;
-  for (const auto& [tmp, fin] : staged_)
-    if (fin == final_path) return tmp;
-  require(force_ || !fs::exists(final_path), final_path, " exists (use --force to overwrite)");
-  // The temporary name keeps the extension, which selects the writer.
-  const std::string tmp = dir_ + "/.tmp-" + std::to_string(getpid()) + "-" + name;
+  for (const auto& staged : staged_)
+    if (staged.second == final_path) return staged.first;
   std::error_code ec;
-  fs::remove(tmp, ec);
+  const auto st = fs::status(final_path, ec);
+  require(!fs::is_directory(st), final_path, " exists and is a directory");
+  require(force_ || !fs::exists(st), final_path, " exists (use --force to overwrite)");
+  // Hidden, unique to this process, and keeping the extension, which selects the writer:
+  // "labels.h5" is staged as ".labels.tmp-1234.h5".
+  const fs::path p(name);
+  const std::string tmp = dir_ + "/." + p.stem().string() + ".tmp-" + std::to_string(::getpid()) +
+                          p.extension().string();
+  fs::remove(tmp, ec);  // left over from a crashed run of a process with the same id
   staged_.emplace_back(tmp, final_path);
+  committed_ = false;
   return tmp;
 }
 
 void OutputDir::write_text(const std::string& name, const std::string& content) {
   const std::string tmp = stage(name);
-  std::ofstream out(tmp);
+  std::ofstream out(tmp, std::ios::binary);
+  require(out.good(), dir_ + "/" + name, ": cannot create: ", std::strerror(errno));
   out << content;
   out.close();
-  require(out.good(), tmp, ": write failed (disk full?)");
+  require(out.good(), dir_ + "/" + name, ": write failed (disk full?)");
 }
 
 void OutputDir::commit() {
   for (const auto& [tmp, final_path] : staged_) {
     std::error_code ec;
-    if (!fs::exists(tmp)) continue;  // reserved but not written
+    if (!fs::exists(tmp, ec)) continue;  // reserved but never written
     fs::rename(tmp, final_path, ec);
     require(!ec, final_path, ": cannot move the finished file into place: ", ec.message());
   }
+  staged_.clear();
   committed_ = true;
 }
 

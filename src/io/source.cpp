@@ -1,39 +1,57 @@
+// The Source base, memory sources and the dispatch from a file name to its reader.
+#include "embcluster/source.h"
+
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 
 #include "embcluster/error.h"
-#include "embcluster/source.h"
 #include "io/readers.h"
 
 namespace embcluster {
+namespace fs = std::filesystem;
 
 Source::Source(std::string name, int64_t rows, int64_t cols, std::string dtype, bool check_finite)
-    : name_(std::move(name)), rows_(rows), cols_(cols), dtype_(std::move(dtype)),
+    : name_(std::move(name)),
+      rows_(rows),
+      cols_(cols),
+      dtype_(std::move(dtype)),
       check_finite_(check_finite) {}
 
 void Source::read(int64_t start, int64_t count, float* out) {
   if (count <= 0) return;
-  require(start >= 0 && start + count <= rows_, name_, ": rows ", start, "..", start + count,
+  require(start >= 0 && start <= rows_ - count, name_, ": rows ", start, "..", start + count - 1,
           " are out of range (", rows_, " rows)");
   read_rows(start, count, out);
   if (!check_finite_) return;
   const int64_t total = count * cols_;
   for (int64_t i = 0; i < total; ++i) {
     if (!std::isfinite(out[i])) {
-      const int64_t row = start + i / cols_;
-      throw_error(name_, ": row ", row, " contains ", std::isnan(out[i]) ? "NaN" : "Inf",
-                  " (column ", i % cols_, ")");
+      throw_error(name_, ": row ", start + i / cols_, " contains ",
+                  std::isnan(out[i]) ? "NaN" : "Inf", " (column ", i % cols_, ")");
     }
   }
 }
 
-std::vector<float> read_all(Source& s) {
-  std::vector<float> out(static_cast<size_t>(s.rows() * s.cols()));
-  s.read(0, s.rows(), out.data());
+std::vector<float> read_all(Source& source) {
+  std::vector<float> out(static_cast<size_t>(source.rows() * source.cols()));
+  source.read(0, source.rows(), out.data());
   return out;
 }
 
+std::string lower_extension(const std::string& path) {
+  std::string ext = fs::path(path).extension().string();
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext;
+}
+
+bool is_hdf5_extension(const std::string& ext) {
+  return ext == ".h5" || ext == ".hdf5" || ext == ".he5";
+}
+
 namespace {
+
 class MemorySource final : public Source {
  public:
   MemorySource(const float* data, int64_t rows, int64_t cols, std::string name)
@@ -48,39 +66,42 @@ class MemorySource final : public Source {
   const float* data_;
 };
 
-std::string extension(const std::string& path) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return ext;
-}
-
-bool is_hdf5_ext(const std::string& ext) { return ext == ".h5" || ext == ".hdf5" || ext == ".he5"; }
-
-// Splits "file.h5:/dataset" into file and dataset (empty when none).
+// Splits "file.h5:/group/name" into the file and the dataset ("" when none). Only a colon after
+// an HDF5 file name counts, so other names may contain colons.
 void split_spec(const std::string& spec, std::string* file, std::string* dataset) {
-  const auto pos = spec.find(":/");
-  if (pos != std::string::npos && is_hdf5_ext(extension(spec.substr(0, pos)))) {
-    *file = spec.substr(0, pos);
-    *dataset = spec.substr(pos + 1);
-  } else {
-    *file = spec;
-    dataset->clear();
+  for (size_t pos = spec.find(':'); pos != std::string::npos; pos = spec.find(':', pos + 1)) {
+    if (is_hdf5_extension(lower_extension(spec.substr(0, pos)))) {
+      *file = spec.substr(0, pos);
+      *dataset = spec.substr(pos + 1);
+      return;
+    }
   }
+  *file = spec;
+  dataset->clear();
 }
+
+void check_file(const std::string& file) {
+  std::error_code ec;
+  const auto st = fs::status(file, ec);
+  require(fs::exists(st), file, ": no such file");
+  require(!fs::is_directory(st), file, ": is a directory, not a data file");
+}
+
 }  // namespace
 
 std::unique_ptr<Source> memory_source(const float* data, int64_t rows, int64_t cols,
                                       std::string name) {
+  require(rows >= 0 && cols > 0, name, ": a memory source needs rows >= 0 and cols > 0 (got ", rows,
+          " x ", cols, ")");
   return std::make_unique<MemorySource>(data, rows, cols, std::move(name));
 }
 
 std::unique_ptr<Source> open_source(const std::string& spec, const SourceOptions& options) {
   std::string file, dataset;
   split_spec(spec, &file, &dataset);
-  require(std::filesystem::exists(file), file, ": no such file");
-  require(!std::filesystem::is_directory(file), file, ": is a directory, not a data file");
-  const std::string ext = extension(file);
-  if (is_hdf5_ext(ext)) return open_hdf5(file, dataset, options);
+  check_file(file);
+  const std::string ext = lower_extension(file);
+  if (is_hdf5_extension(ext)) return open_hdf5(file, dataset, options);
   if (ext == ".npy") return open_npy(file, options);
   if (ext == ".fvecs" || ext == ".bvecs" || ext == ".ivecs") return open_vecs(file, ext, options);
   if (ext == ".csv") return open_csv(file, options);
@@ -88,12 +109,14 @@ std::unique_ptr<Source> open_source(const std::string& spec, const SourceOptions
 }
 
 std::vector<DatasetInfo> list_datasets(const std::string& file) {
-  require(std::filesystem::exists(file), file, ": no such file");
-  const std::string ext = extension(file);
-  if (is_hdf5_ext(ext)) return list_hdf5(file);
-  auto src = open_source(file, SourceOptions{{}, "none", true, false});
-  return {DatasetInfo{std::filesystem::path(file).filename().string(), {src->rows(), src->cols()},
-                      src->dtype()}};
+  check_file(file);
+  if (is_hdf5_extension(lower_extension(file))) return list_hdf5(file);
+  SourceOptions options;
+  options.allow_1d = true;
+  options.check_finite = false;
+  auto src = open_source(file, options);
+  return {
+      DatasetInfo{fs::path(file).filename().string(), {src->rows(), src->cols()}, src->dtype()}};
 }
 
 }  // namespace embcluster
