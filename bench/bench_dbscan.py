@@ -1,0 +1,200 @@
+#!/usr/bin/python3
+"""DBSCAN benchmark: embcluster beside scikit-learn's DBSCAN in the same run, then FAISS IVF
+neighbourhoods on a larger data set.
+
+Part 1: blobs from `embcluster generate` (50,000 x 128 by default); eps is the median k-distance
+(`embcluster kdist`, k = min_samples), so that about half of the rows are core points and the rest
+border points and noise. embcluster's exact DBSCAN and scikit-learn's DBSCAN (Debian's
+python3-sklearn, n_jobs = threads) run on the same float32 rows; the script prints both times,
+their ratio and whether the results agree (core points, noise, labels).
+
+Part 2: 1,000,000 x 128 blobs by default, `embcluster dbscan --index ivf`: time and the recall of
+core points against exact neighbourhoods on a sample (the report's check), and optionally the
+exact method on the same data (--big-exact).
+
+  bench_dbscan.py [--embcluster build/embcluster] [--n 50000] [--d 128] [--blobs 50]
+                  [--min-samples 10] [--eps E] [--threads 2]
+                  [--big 1000000] [--big-blobs 1000] [--nlist N] [--nprobe P] [--big-exact]
+                  [--skip-big] [--workdir DIR]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import h5py
+import numpy as np
+
+
+def run(cmd):
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return time.perf_counter() - t0, out.stdout
+
+
+def generate(exe, path, n, d, blobs, seed, std=1.0):
+    if not os.path.exists(path):
+        run([exe, "generate", "--n", str(n), "--d", str(d), "--k", str(blobs), "--seed", str(seed),
+             "--cluster-std", repr(std), "--out", path, "--quiet"])
+
+
+def median_kdist(exe, data, k, sample, workdir, threads):
+    out = os.path.join(workdir, "kdist")
+    run([exe, "kdist", data, "--k", str(k), "--sample", str(sample), "--out", out, "--force",
+         "--quiet", "--threads", str(threads)])
+    with open(os.path.join(out, "report.json")) as f:
+        rep = json.load(f)
+    return rep["quantiles"]["50%"], rep
+
+
+def embcluster_dbscan(exe, data, eps, min_samples, threads, workdir, extra=()):
+    out = os.path.join(workdir, "dbscan")
+    wall, _ = run([exe, "dbscan", data, "--eps", repr(eps), "--min-samples", str(min_samples),
+                   "--out", out, "--force", "--quiet", "--threads", str(threads), *extra])
+    with open(os.path.join(out, "report.json")) as f:
+        rep = json.load(f)
+    with h5py.File(os.path.join(out, "labels.h5"), "r") as f:
+        labels = f["/labels"][...]
+    with h5py.File(os.path.join(out, "core_samples.h5"), "r") as f:
+        core = np.zeros(len(labels), dtype=bool)
+        core[f["/core_samples"][...]] = True
+    return wall, rep, (labels, core)
+
+
+def part_sklearn(args, exe, workdir):
+    from sklearn import __version__ as skv
+    from sklearn.cluster import DBSCAN
+    from sklearn.metrics import adjusted_rand_score
+
+    data_file = os.path.join(workdir, f"blobs_{args.n}x{args.d}_std{args.cluster_std}.h5")
+    generate(exe, data_file, args.n, args.d, args.blobs, 1, args.cluster_std)
+    spec = data_file + ":/data"
+    eps = args.eps
+    if eps is None:
+        eps, _ = median_kdist(exe, spec, args.min_samples, min(args.n, 10000), workdir,
+                              args.threads)
+    print(f"data: {args.n} x {args.d} float32, {args.blobs} blobs of std {args.cluster_std} in "
+          f"[-10, 10]^{args.d} (embcluster generate); "
+          f"eps {eps:.6g} (median {args.min_samples}-distance), min_samples {args.min_samples}, "
+          f"{args.threads} threads")
+
+    wall, rep, (labels, emb_core) = embcluster_dbscan(exe, spec, eps, args.min_samples,
+                                                      args.threads, workdir)
+    t = rep["timings_s"]
+    print(f"embcluster exact: {wall:.2f} s wall (process, file read included; in-library "
+          f"{t['total']:.2f} s: prepare {t['prepare']:.2f}, count {t['count']:.2f}, "
+          f"union {t['union']:.2f}, border {t['border']:.2f})")
+    print(f"  clusters {rep['n_clusters']}, core {rep['n_core']}, border {rep['n_border']}, "
+          f"noise {rep['n_noise']}")
+    for p in rep["tile_passes"]:
+        print(f"  {p['pass']:6s} tile pairs {p['tile_pairs']}: far {p['far']}, near {p['near']}, "
+              f"settled {p['settled']}, distance tiles {p['gemm']}")
+
+    with h5py.File(data_file, "r") as f:
+        x = np.ascontiguousarray(f["/data"][...], dtype=np.float32)
+    t0 = time.perf_counter()
+    db = DBSCAN(eps=eps, min_samples=args.min_samples, n_jobs=args.threads).fit(x)
+    sk = time.perf_counter() - t0
+    core = np.zeros(len(x), dtype=bool)
+    core[db.core_sample_indices_] = True
+    same_labels = int((db.labels_ == labels).sum())
+    print(f"scikit-learn {skv} DBSCAN (n_jobs={args.threads}): {sk:.2f} s (fit only)")
+    print(f"  clusters {db.labels_.max() + 1}, core {core.sum()}, noise {(db.labels_ < 0).sum()}")
+    print(f"agreement: core points differing {int((core != emb_core).sum())}, noise rows "
+          f"differing {int(((db.labels_ < 0) != (labels < 0)).sum())}, identical labels "
+          f"{same_labels}/{len(x)}, ARI {adjusted_rand_score(db.labels_, labels):.6f}")
+    print(f"speed-up: {sk / wall:.1f}x (wall) / {sk / t['total']:.1f}x (in-library)")
+    return {"n": args.n, "d": args.d, "eps": eps, "embcluster_wall_s": wall,
+            "embcluster_total_s": t["total"], "sklearn_s": sk, "ratio_wall": sk / wall,
+            "identical_labels": same_labels, "core_differing": int((core != emb_core).sum())}
+
+
+def part_ivf(args, exe, workdir):
+    data_file = os.path.join(workdir, f"blobs_{args.big}x{args.d}.h5")
+    t0 = time.perf_counter()
+    generate(exe, data_file, args.big, args.d, args.big_blobs, 2)
+    print(f"\ndata: {args.big} x {args.d} float32, {args.big_blobs} blobs "
+          f"(generated in {time.perf_counter() - t0:.1f} s)")
+    spec = data_file + ":/data"
+    eps = args.big_eps
+    if eps is None:
+        t0 = time.perf_counter()
+        eps, _ = median_kdist(exe, spec, args.min_samples, 2000, workdir, args.threads)
+        print(f"eps {eps:.6g} (median {args.min_samples}-distance of 2000 rows, "
+              f"{time.perf_counter() - t0:.1f} s)")
+    extra = ["--index", "ivf"]
+    if args.nlist:
+        extra += ["--nlist", str(args.nlist)]
+    if args.nprobe:
+        extra += ["--nprobe", str(args.nprobe)]
+    wall, rep, (ivf_labels, _) = embcluster_dbscan(exe, spec, eps, args.min_samples, args.threads,
+                                              workdir, extra)
+    t = rep["timings_s"]
+    c = rep["check"]
+    par = rep["parameters"]
+    print(f"embcluster ivf (nlist {par.get('nlist')}, nprobe {par.get('nprobe')}): {wall:.1f} s "
+          f"wall: train {t['index_train']:.1f}, add {t['index_add']:.1f}, count {t['count']:.1f}, "
+          f"union {t['union']:.1f}, border {t['border']:.1f}, check {t.get('check', 0):.1f}")
+    print(f"  clusters {rep['n_clusters']}, core {rep['n_core']}, noise {rep['n_noise']}")
+    print(f"  vs exact neighbourhoods on {c['sample_rows']} sampled rows: core recall "
+          f"{c['core_recall']:.4f} (precision {c['core_precision']:.4f}), split rows "
+          f"{c['split_rows']}, clusters merged by exact >= {c['clusters_merged']}")
+    out = {"n": args.big, "eps": eps, "ivf_wall_s": wall, "core_recall": c["core_recall"],
+           "split_rows": c["split_rows"], "clusters_merged": c["clusters_merged"]}
+    if args.big_exact:
+        wall_e, rep_e, (labels_e, _) = embcluster_dbscan(exe, spec, eps, args.min_samples,
+                                                    args.threads, workdir)
+        from sklearn.metrics import adjusted_rand_score
+        print(f"embcluster exact on the same data: {wall_e:.1f} s wall, clusters "
+              f"{rep_e['n_clusters']}, core {rep_e['n_core']}, noise {rep_e['n_noise']}; "
+              f"ARI ivf vs exact {adjusted_rand_score(labels_e, ivf_labels):.4f}, core rows "
+              f"found by ivf {rep['n_core']}/{rep_e['n_core']}")
+        out["exact_wall_s"] = wall_e
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap.add_argument("--embcluster", default=os.path.join(here, "..", "build", "embcluster"))
+    ap.add_argument("--n", type=int, default=50000)
+    ap.add_argument("--d", type=int, default=128)
+    ap.add_argument("--blobs", type=int, default=50)
+    ap.add_argument("--cluster-std", type=float, default=1.0,
+                    help="spread of the blobs (larger: overlapping blobs, fewer far tiles)")
+    ap.add_argument("--min-samples", type=int, default=10)
+    ap.add_argument("--eps", type=float, default=None)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--big", type=int, default=1000000)
+    ap.add_argument("--big-blobs", type=int, default=1000)
+    ap.add_argument("--big-eps", type=float, default=None)
+    ap.add_argument("--nlist", type=int, default=0)
+    ap.add_argument("--nprobe", type=int, default=0)
+    ap.add_argument("--big-exact", action="store_true")
+    ap.add_argument("--skip-big", action="store_true")
+    ap.add_argument("--skip-sklearn", action="store_true")
+    ap.add_argument("--workdir", default=None)
+    ap.add_argument("--json", default=None, help="write the figures to this file")
+    args = ap.parse_args()
+    exe = os.path.abspath(args.embcluster)
+    if not os.path.exists(exe):
+        sys.exit(f"{exe} not found: build first or pass --embcluster")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = args.workdir or tmp
+        os.makedirs(workdir, exist_ok=True)
+        figures = {}
+        if not args.skip_sklearn:
+            figures["sklearn"] = part_sklearn(args, exe, workdir)
+        if not args.skip_big:
+            figures["ivf"] = part_ivf(args, exe, workdir)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(figures, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

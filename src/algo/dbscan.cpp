@@ -1,0 +1,230 @@
+// The DBSCAN driver: validation, then (exact) three passes over pairs of tiled row blocks through
+// the CPU primitives, or (flat, ivf, hnsw) the same passes with neighbours from a FAISS index;
+// finally labels numbered as scikit-learn numbers them.
+#include "embcluster/dbscan.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <future>
+#include <limits>
+
+#include "algo/dbscan_internal.h"
+#include "cpu/dbscan_cpu.h"
+#include "embcluster/error.h"
+#include "embcluster/memory.h"
+
+namespace embcluster {
+
+float dbscan_eps2(double eps, const std::string& metric) {
+  return static_cast<float>(metric == "cosine" ? 2.0 * eps : eps * eps);
+}
+
+void check_dbscan_params(const DBSCANParams& p, const Source* s) {
+  require(std::isfinite(p.eps) && p.eps > 0, "eps=", p.eps, " must be a positive number");
+  require(p.min_samples >= 1, "min_samples=", p.min_samples, " must be at least 1");
+  require(p.metric == "euclidean" || p.metric == "cosine", "metric='", p.metric,
+          "' must be euclidean or cosine");
+  require(p.index == "exact" || p.index == "flat" || p.index == "ivf" || p.index == "hnsw",
+          "index='", p.index, "' must be exact, flat, ivf or hnsw");
+  require(p.nlist >= 0, "nlist=", p.nlist, " must be >= 1 (0 = auto)");
+  require(p.nprobe >= 0, "nprobe=", p.nprobe, " must be >= 1 (0 = auto)");
+  require(p.hnsw_m >= 2, "hnsw_m=", p.hnsw_m, " must be at least 2");
+  require(p.ef_construction >= 1, "ef_construction=", p.ef_construction, " must be at least 1");
+  require(p.ef_search >= 0, "ef_search=", p.ef_search, " must be >= 1 (0 = auto)");
+  require(p.hnsw_k >= 0, "hnsw_k=", p.hnsw_k, " must be >= 1 (0 = auto)");
+  require(p.check_sample >= 0, "check_sample=", p.check_sample, " must be >= 0");
+  require(p.threads >= 0, "threads=", p.threads, " must be >= 0 (0 = all cores)");
+  require(p.memory_budget >= 0, "memory budget must be positive");
+  if (!s) return;
+  require(s->rows() > 0, s->name(), ": no rows");
+  require(s->cols() > 0, s->name(), ": rows have 0 columns");
+  require(s->rows() <= std::numeric_limits<int32_t>::max(), s->name(), ": ", s->rows(),
+          " rows; DBSCAN labels are int32, at most 2^31 - 1 rows");
+  if (p.index == "ivf")
+    require(p.nlist <= s->rows(), "nlist=", p.nlist, " must be at most the number of rows (",
+            s->rows(), ")");
+  if (p.index == "ivf" && p.nlist > 0)
+    require(p.nprobe <= p.nlist, "nprobe=", p.nprobe, " must be at most nlist (", p.nlist, ")");
+}
+
+void dbscan_labels(DbscanState& st, DBSCANResult* res) {
+  const int64_t n = st.n;
+  res->labels.assign(static_cast<size_t>(n), -1);
+  res->core = st.core;
+  res->cluster_sizes.clear();
+  int32_t next = 0;
+  // Roots are the lowest core row of their set and come first in row order, so clusters are
+  // numbered by their lowest core row, as scikit-learn numbers them.
+  for (int64_t i = 0; i < n; ++i) {
+    if (!st.core[i]) continue;
+    const int64_t r = st.uf.root(i);
+    if (r == i) {
+      res->labels[i] = next++;
+      res->cluster_sizes.push_back(0);
+    } else {
+      res->labels[i] = res->labels[r];
+    }
+  }
+  res->n_core = 0;
+  res->n_noise = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (st.core[i]) {
+      ++res->n_core;
+    } else {
+      const int64_t r = st.border[i].load(std::memory_order_relaxed);
+      if (r != kNoRoot) res->labels[i] = res->labels[r];
+    }
+    if (res->labels[i] < 0)
+      ++res->n_noise;
+    else
+      ++res->cluster_sizes[res->labels[i]];
+  }
+  res->n_clusters = next;
+}
+
+namespace {
+
+const char* pass_name(DbscanPass p) {
+  return p == DbscanPass::count ? "count" : p == DbscanPass::union_core ? "union" : "border";
+}
+
+// One pass over every pair of blocks (each pair once). Streamed data reads the inner blocks in
+// order, the next one on a second thread while the current pair is processed, and skips pairs of
+// blocks that cannot change the result.
+DBSCANPassStats run_pass(DbscanPass pass, TiledRows& rows, DbscanState& st, int threads,
+                         const PhaseProgress& progress) {
+  DBSCANPassStats stats;
+  stats.pass = pass_name(pass);
+  const int64_t T = rows.tile_total();
+  stats.tile_pairs = T * (T + 1) / 2;
+  DbscanPassContext ctx;
+  ctx.rows = &rows;
+  ctx.st = &st;
+  ctx.threads = threads;
+  ctx.stats = &stats;
+  int64_t base = 0;
+  if (progress) {
+    ctx.tick = [&](int64_t now) {
+      progress(stats.pass, double(base + now) / std::max<int64_t>(1, stats.tile_pairs));
+    };
+  }
+  begin_dbscan_pass(pass, ctx);
+  const int64_t nb = rows.block_count();
+  auto pairs = [&](int64_t i, int64_t j) {
+    const int64_t a = rows.tile_count(i), b = rows.tile_count(j);
+    return i == j ? a * (a + 1) / 2 : a * b;
+  };
+  for (int64_t i = 0; i < nb; ++i) {
+    std::vector<int64_t> js;
+    for (int64_t j = i; j < nb; ++j) {
+      if (rows.resident() || dbscan_blocks_need_pass(pass, i, j, ctx)) {
+        js.push_back(j);
+      } else {
+        stats.settled += pairs(i, j);
+        base += pairs(i, j);
+      }
+    }
+    if (js.empty()) continue;
+    const auto a = rows.load(i);
+    std::future<std::shared_ptr<const LoadedBlock>> next;
+    auto prefetch = [&](size_t k) {
+      if (k < js.size() && js[k] != i)
+        next = std::async(std::launch::async, [&rows, j = js[k]] { return rows.load(j); });
+    };
+    prefetch(0);
+    for (size_t k = 0; k < js.size(); ++k) {
+      const auto b = js[k] == i ? a : next.get();
+      prefetch(k + 1);
+      run_dbscan_pass(pass, *a, *b, ctx);
+      ++stats.block_pairs_read;
+      base += pairs(i, js[k]);
+      if (progress) progress(stats.pass, double(base) / std::max<int64_t>(1, stats.tile_pairs));
+    }
+  }
+  return stats;
+}
+
+void exact_dbscan(Source& source, const DBSCANParams& p, int threads, int64_t budget,
+                  DBSCANResult* res, const PhaseProgress& progress) {
+  double t0 = dbscan_now_s();
+  TiledRows rows(source, p.metric == "cosine", budget, threads, [&](double f) {
+    if (progress) progress("prepare", f);
+  });
+  res->streamed = !rows.resident();
+  res->block_rows = rows.block_rows();
+  res->blocks = rows.block_count();
+  res->tiles = rows.tile_total();
+  res->timings.emplace_back("prepare", dbscan_now_s() - t0);
+
+  const int64_t n = rows.rows();
+  DbscanState st(n, rows.tile_total(), p.min_samples, dbscan_eps2(p.eps, p.metric));
+  t0 = dbscan_now_s();
+  if (p.min_samples > 1)
+    res->passes.push_back(run_pass(DbscanPass::count, rows, st, threads, progress));
+  for (int64_t i = 0; i < n; ++i)
+    st.core[i] = st.count[i].load(std::memory_order_relaxed) >= p.min_samples || p.min_samples == 1;
+  res->timings.emplace_back("count", dbscan_now_s() - t0);
+
+  t0 = dbscan_now_s();
+  res->passes.push_back(run_pass(DbscanPass::union_core, rows, st, threads, progress));
+  st.uf.flatten();
+  res->timings.emplace_back("union", dbscan_now_s() - t0);
+
+  t0 = dbscan_now_s();
+  const auto n_core = std::count(st.core.begin(), st.core.end(), uint8_t(1));
+  if (n_core > 0 && n_core < n)
+    res->passes.push_back(run_pass(DbscanPass::border, rows, st, threads, progress));
+  res->timings.emplace_back("border", dbscan_now_s() - t0);
+
+  t0 = dbscan_now_s();
+  dbscan_labels(st, res);
+  res->timings.emplace_back("labels", dbscan_now_s() - t0);
+}
+
+}  // namespace
+
+DBSCANResult dbscan(Source& source, const DBSCANParams& params, const DBSCANCallback& progress) {
+  check_dbscan_params(params, &source);
+  const double t_start = dbscan_now_s();
+  const int threads = params.threads > 0 ? params.threads : omp_get_max_threads();
+  const int64_t budget = params.memory_budget > 0 ? params.memory_budget : default_memory_budget();
+  PhaseProgress phase_progress;
+  if (progress) {
+    phase_progress = [&](const std::string& phase, double f) {
+      progress(DBSCANProgress{phase, std::min(1.0, f), dbscan_now_s() - t_start});
+    };
+  }
+
+  DBSCANResult res;
+  res.rows = source.rows();
+  res.dims = source.cols();
+  res.index = params.index;
+  res.device = "cpu (" + std::to_string(threads) + " threads)";
+  if (params.index == "exact") {
+    exact_dbscan(source, params, threads, budget, &res, phase_progress);
+  } else {
+    DbscanState st(source.rows(), 0, params.min_samples, dbscan_eps2(params.eps, params.metric));
+    std::vector<int64_t> check_rows;
+    std::vector<float> check_x;
+    RowPrep prep;
+    dbscan_faiss(source, params, threads, budget, st, &res, phase_progress, &check_rows, &check_x,
+                 &prep);
+    double t0 = dbscan_now_s();
+    dbscan_labels(st, &res);
+    res.timings.emplace_back("labels", dbscan_now_s() - t0);
+    if (!check_rows.empty()) {
+      t0 = dbscan_now_s();
+      res.check = dbscan_check(source, prep, check_rows, check_x, res, st.eps2, params.min_samples,
+                               threads, budget, phase_progress);
+      res.check.seconds = dbscan_now_s() - t0;
+      res.checked = true;
+      res.timings.emplace_back("check", res.check.seconds);
+    }
+  }
+  res.timings.emplace_back("total", dbscan_now_s() - t_start);
+  return res;
+}
+
+}  // namespace embcluster

@@ -1,0 +1,275 @@
+// DBSCAN with neighbourhoods from FAISS indexes: IndexFlatL2 (exact), IndexIVFFlat and
+// IndexHNSWFlat (approximate). The three passes are those of the exact driver, with neighbours
+// from range_search (flat, ivf) or from a k-NN search whose results are kept within eps (hnsw,
+// which has no range search). Queries are the rows read again in blocks, so only the index holds
+// the data; range results are consumed batch by batch, never kept.
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIVFFlat.h>
+#include <faiss/impl/AuxIndexStructures.h>
+#include <faiss/impl/FaissException.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "algo/dbscan_internal.h"
+#include "algo/kmeans_init.h"
+#include "algo/rng.h"
+#include "cpu/blas_threads.h"
+#include "embcluster/error.h"
+#include "embcluster/memory.h"
+#include "io/row_blocks.h"
+
+namespace embcluster {
+namespace {
+
+using idx_t = faiss::Index::idx_t;
+
+// FAISS parallelises with OpenMP's default team: set for the duration of the FAISS work and
+// restored after. BLAS stays single-threaded (its spinning threads would compete with OpenMP's)
+// except where FAISS calls it from one thread on big blocks: k-means training and flat searches.
+class FaissThreads {
+ public:
+  explicit FaissThreads(int threads) : saved_(omp_get_max_threads()) {
+    omp_set_num_threads(threads);
+    blas_single_threaded();
+  }
+  ~FaissThreads() {
+    omp_set_num_threads(saved_);
+    blas_single_threaded();
+  }
+
+ private:
+  int saved_;
+};
+
+struct Resolved {
+  int64_t nlist = 0, nprobe = 0, hnsw_k = 0;
+  int ef_search = 0;
+};
+
+Resolved resolve(const DBSCANParams& p, int64_t n) {
+  Resolved r;
+  const int64_t auto_nlist = std::llround(std::sqrt(static_cast<double>(n)));
+  r.nlist =
+      p.nlist > 0 ? p.nlist : std::clamp<int64_t>(auto_nlist, 1, std::max<int64_t>(1, n / 39));
+  r.nprobe = std::min(p.nprobe > 0 ? p.nprobe : 8, r.nlist);
+  r.hnsw_k = p.hnsw_k > 0 ? p.hnsw_k : std::max<int64_t>(32, 2 * p.min_samples);
+  r.hnsw_k = std::min(r.hnsw_k, n);
+  r.ef_search = p.ef_search > 0 ? p.ef_search : static_cast<int>(std::max<int64_t>(64, r.hnsw_k));
+  return r;
+}
+
+int64_t index_bytes(const DBSCANParams& p, const Resolved& r, int64_t n, int64_t d) {
+  const int64_t rows = n * d * 4;
+  if (p.index == "flat") return rows;
+  if (p.index == "ivf") return rows + n * 8 + r.nlist * d * 4;
+  return rows + n * ((2 * int64_t(p.hnsw_m) + 2) * 4 + 16);  // level 0 links and upper levels
+}
+
+// Neighbours within eps of the rows x (m x d): fn(i, ids, count) for each row, ids excluding
+// nothing (the caller skips the row itself). k is used by hnsw only.
+class Neighbours {
+ public:
+  Neighbours(faiss::Index& index, bool knn, float eps2) : index_(index), knn_(knn), eps2_(eps2) {}
+
+  template <class Fn>
+  void run(const float* x, int64_t m, int64_t k, Fn&& fn) {
+    if (knn_) {
+      k = std::min<int64_t>(k, index_.ntotal);
+      dist_.resize(static_cast<size_t>(m * k));
+      ids_.resize(static_cast<size_t>(m * k));
+      index_.search(m, x, k, dist_.data(), ids_.data());
+      for (int64_t i = 0; i < m; ++i) {
+        int64_t c = 0;
+        for (int64_t j = 0; j < k; ++j)  // results are sorted by distance
+          if (ids_[i * k + j] >= 0 && dist_[i * k + j] <= eps2_)
+            ids_[i * k + c++] = ids_[i * k + j];
+        fn(i, ids_.data() + i * k, c);
+      }
+      return;
+    }
+    faiss::RangeSearchResult res(m);
+    // FAISS keeps distances strictly below the radius.
+    index_.range_search(m, x, std::nextafter(eps2_, 2 * eps2_ + 1), &res);
+    for (int64_t i = 0; i < m; ++i)
+      fn(i, res.labels + res.lims[i], static_cast<int64_t>(res.lims[i + 1] - res.lims[i]));
+    last_results_ = static_cast<int64_t>(res.lims[m]);
+  }
+  int64_t last_results() const { return last_results_; }
+
+ private:
+  faiss::Index& index_;
+  bool knn_;
+  float eps2_;
+  std::vector<float> dist_;
+  std::vector<idx_t> ids_;
+  int64_t last_results_ = 0;
+};
+
+}  // namespace
+
+void dbscan_faiss(Source& source, const DBSCANParams& p, int threads, int64_t budget,
+                  DbscanState& st, DBSCANResult* res, const PhaseProgress& progress,
+                  std::vector<int64_t>* check_rows, std::vector<float>* check_x, RowPrep* prep) {
+  const int64_t n = source.rows(), d = source.cols();
+  const Resolved r = resolve(p, n);
+  const int64_t ib = index_bytes(p, r, n, d);
+  require(ib <= budget, "index=", p.index, " keeps every row in memory (about ", format_bytes(ib),
+          "), more than the memory budget (", format_bytes(budget),
+          "): raise --memory or use index=exact, which streams");
+  const int64_t rest = std::max<int64_t>(budget - ib, int64_t(16) << 20);
+  FaissThreads thread_guard(threads);
+  const bool cosine = p.metric == "cosine";
+
+  // One read: the IVF training sample and the check sample.
+  double t0 = dbscan_now_s();
+  Rng train_rng(p.seed, 0x1f5), check_rng(p.seed, 0xc4ec);
+  std::vector<int64_t> train;
+  if (p.index == "ivf") train = sample_rows(n, std::min(n, 64 * r.nlist), train_rng);
+  *check_rows = sample_rows(n, std::min(n, p.check_sample), check_rng);
+  std::vector<int64_t> picks(train);
+  picks.insert(picks.end(), check_rows->begin(), check_rows->end());
+  std::sort(picks.begin(), picks.end());
+  picks.erase(std::unique(picks.begin(), picks.end()), picks.end());
+  std::vector<float> picked;
+  prep->normalise = cosine;
+  read_rows(source, *prep, picks, rest, threads, &picked);
+  auto gather = [&](const std::vector<int64_t>& rows, std::vector<float>* out) {
+    out->resize(rows.size() * d);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const size_t at = std::lower_bound(picks.begin(), picks.end(), rows[i]) - picks.begin();
+      std::copy(picked.begin() + at * d, picked.begin() + (at + 1) * d, out->begin() + i * d);
+    }
+  };
+  gather(*check_rows, check_x);
+  res->timings.emplace_back("prepare", dbscan_now_s() - t0);
+
+  try {
+    t0 = dbscan_now_s();
+    std::unique_ptr<faiss::Index> index;
+    if (p.index == "flat") {
+      index = std::make_unique<faiss::IndexFlatL2>(d);
+    } else if (p.index == "ivf") {
+      auto ivf = std::make_unique<faiss::IndexIVFFlat>(new faiss::IndexFlatL2(d), d, r.nlist);
+      ivf->own_fields = true;
+      ivf->cp.seed = static_cast<int>(p.seed & 0x7fffffff);
+      ivf->verbose = false;
+      std::vector<float> tx;
+      gather(train, &tx);
+      blas_set_threads(threads);
+      ivf->train(static_cast<idx_t>(train.size()), tx.data());
+      blas_single_threaded();
+      ivf->nprobe = static_cast<size_t>(r.nprobe);
+      index = std::move(ivf);
+    } else {
+      auto hnsw = std::make_unique<faiss::IndexHNSWFlat>(static_cast<int>(d), p.hnsw_m);
+      hnsw->hnsw.efConstruction = p.ef_construction;
+      hnsw->hnsw.efSearch = r.ef_search;
+      index = std::move(hnsw);
+    }
+    res->timings.emplace_back("index_train", dbscan_now_s() - t0);
+
+    t0 = dbscan_now_s();
+    RowBlocks blocks(source, rest, 4096, int64_t(1) << 16);
+    std::vector<float> buf;
+    blocks.for_each([&](const Block& b) {
+      buf.assign(b.data, b.data + b.rows * d);
+      prep->apply(buf.data(), b.rows, d, threads);
+      index->add(b.rows, buf.data());
+      if (progress) progress("index", double(b.start + b.rows) / n);
+    });
+    res->timings.emplace_back("index_add", dbscan_now_s() - t0);
+
+    Neighbours nb(*index, p.index == "hnsw", st.eps2);
+    if (p.index == "flat") blas_set_threads(threads);
+    const int64_t result_budget = std::max<int64_t>(int64_t(64) << 20, rest / 4);
+    // Calls fn(first row, rows, x) for prepared batches of the rows that want(row) selects,
+    // sized so that range results stay within result_budget.
+    auto for_batches = [&](const char* phase, auto want, auto fn) {
+      int64_t batch = 1024;
+      std::vector<float> sel;
+      std::vector<int64_t> ids;
+      blocks.for_each([&](const Block& b) {
+        buf.assign(b.data, b.data + b.rows * d);
+        prep->apply(buf.data(), b.rows, d, threads);
+        for (int64_t s = 0; s < b.rows;) {
+          sel.clear();
+          ids.clear();
+          for (; s < b.rows && static_cast<int64_t>(ids.size()) < batch; ++s) {
+            if (!want(b.start + s)) continue;
+            ids.push_back(b.start + s);
+            sel.insert(sel.end(), buf.begin() + s * d, buf.begin() + (s + 1) * d);
+          }
+          if (ids.empty()) continue;
+          fn(ids, sel.data());
+          const double per_row = double(nb.last_results()) / ids.size() + 1;
+          batch =
+              std::clamp<int64_t>(static_cast<int64_t>(result_budget / (12 * per_row)), 64, 8192);
+        }
+        if (progress) progress(phase, double(b.start + b.rows) / n);
+      });
+    };
+
+    t0 = dbscan_now_s();
+    if (p.min_samples > 1) {
+      for_batches(
+          "count", [](int64_t) { return true; },
+          [&](const std::vector<int64_t>& ids, const float* x) {
+            nb.run(x, ids.size(), p.min_samples, [&](int64_t i, const idx_t* nbr, int64_t c) {
+              int32_t k = 1;  // the row itself
+              for (int64_t j = 0; j < c; ++j) k += nbr[j] != ids[i];
+              st.count[ids[i]].store(k, std::memory_order_relaxed);
+            });
+          });
+    }
+    for (int64_t i = 0; i < n; ++i)
+      st.core[i] =
+          p.min_samples == 1 || st.count[i].load(std::memory_order_relaxed) >= p.min_samples;
+    res->timings.emplace_back("count", dbscan_now_s() - t0);
+
+    t0 = dbscan_now_s();
+    for_batches(
+        "union", [&](int64_t row) { return st.core[row] != 0; },
+        [&](const std::vector<int64_t>& ids, const float* x) {
+          nb.run(x, ids.size(), r.hnsw_k, [&](int64_t i, const idx_t* nbr, int64_t c) {
+            for (int64_t j = 0; j < c; ++j)
+              if (st.core[nbr[j]]) st.uf.unite(ids[i], nbr[j]);
+          });
+        });
+    st.uf.flatten();
+    res->timings.emplace_back("union", dbscan_now_s() - t0);
+
+    t0 = dbscan_now_s();
+    for_batches(
+        "border", [&](int64_t row) { return st.core[row] == 0; },
+        [&](const std::vector<int64_t>& ids, const float* x) {
+          nb.run(x, ids.size(), p.min_samples, [&](int64_t i, const idx_t* nbr, int64_t c) {
+            int64_t best = kNoRoot;
+            for (int64_t j = 0; j < c; ++j)
+              if (st.core[nbr[j]]) best = std::min(best, st.uf.root(nbr[j]));
+            st.border[ids[i]].store(best, std::memory_order_relaxed);
+          });
+        });
+    res->timings.emplace_back("border", dbscan_now_s() - t0);
+  } catch (const faiss::FaissException& e) {
+    throw_error("index=", p.index, ": FAISS failed: ", e.what());
+  }
+
+  res->streamed = false;
+  res->block_rows = 0;
+  if (p.index == "ivf") {
+    res->notes.emplace_back("nlist", std::to_string(r.nlist));
+    res->notes.emplace_back("nprobe", std::to_string(r.nprobe));
+  } else if (p.index == "hnsw") {
+    res->notes.emplace_back("hnsw_m", std::to_string(p.hnsw_m));
+    res->notes.emplace_back("ef_construction", std::to_string(p.ef_construction));
+    res->notes.emplace_back("ef_search", std::to_string(r.ef_search));
+    res->notes.emplace_back("hnsw_k", std::to_string(r.hnsw_k));
+  }
+  res->notes.emplace_back("index_bytes", std::to_string(ib));
+}
+
+}  // namespace embcluster

@@ -1,0 +1,41 @@
+#pragma once
+// Pieces of DBSCAN shared between the exact driver (dbscan.cpp), the FAISS path
+// (dbscan_faiss.cpp), the sampled check (dbscan_check.cpp) and the k-distance curve (kdist.cpp).
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "algo/dbscan_state.h"
+#include "algo/dbscan_tiles.h"
+#include "embcluster/dbscan.h"
+
+namespace embcluster {
+
+inline double dbscan_now_s() {
+  using clock = std::chrono::steady_clock;
+  return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
+}
+
+// The squared distance, in prepared rows, that distances are compared with: eps^2 for
+// euclidean, 2 eps for cosine (1 - cos(a, b) = ||a - b||^2 / 2 for unit rows).
+float dbscan_eps2(double eps, const std::string& metric);
+
+// Reports progress of a phase as a fraction.
+using PhaseProgress = std::function<void(const std::string& phase, double fraction)>;
+
+// FAISS neighbourhoods: fills st (core flags, union-find flattened, border attachments) and adds
+// timings and notes to res. Picks rows for the check (prepared, ascending) on the way.
+void dbscan_faiss(Source& source, const DBSCANParams& params, int threads, int64_t budget,
+                  DbscanState& st, DBSCANResult* res, const PhaseProgress& progress,
+                  std::vector<int64_t>* check_rows, std::vector<float>* check_x, RowPrep* prep);
+
+// Exact neighbourhoods of the sampled rows (prepared, source rows ascending) against every row,
+// compared with the approximate result in res (labels and core flags).
+DBSCANCheck dbscan_check(Source& source, const RowPrep& prep, const std::vector<int64_t>& rows,
+                         const std::vector<float>& x, const DBSCANResult& res, float eps2,
+                         int64_t min_samples, int threads, int64_t budget,
+                         const PhaseProgress& progress);
+
+}  // namespace embcluster

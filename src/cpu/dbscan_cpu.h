@@ -1,0 +1,47 @@
+#pragma once
+// DBSCAN's CPU primitives: the range_count / range_union / range_border passes over a pair of
+// tiled row blocks (one sgemm distance tile per pair of tiles, OpenMP over tiles, BLAS
+// single-threaded), and distances from query rows to a block of rows (sampled checks, k-distance).
+// No neighbour list is ever kept: each tile is consumed as soon as it is computed.
+#include <cstdint>
+#include <functional>
+
+#include "algo/dbscan_state.h"
+#include "algo/dbscan_tiles.h"
+
+namespace embcluster {
+
+enum class DbscanPass { count, union_core, border };
+
+struct DbscanPassContext {
+  TiledRows* rows = nullptr;
+  DbscanState* st = nullptr;
+  int threads = 1;
+  DBSCANPassStats* stats = nullptr;
+  // Called now and then from one thread with the number of tile pairs finished in this call.
+  std::function<void(int64_t)> tick;
+};
+
+// Prepares the per-tile caches of a pass (call once before the pass; core flags must be final for
+// union and border, the union-find flattened for border).
+void begin_dbscan_pass(DbscanPass pass, DbscanPassContext& ctx);
+
+// Runs one pass over the pairs of tiles of blocks a and b (the same block: each pair once).
+// count: neighbours within eps; union: joins core rows within eps; border: the lowest root of a
+// core row within eps of each non-core row.
+void run_dbscan_pass(DbscanPass pass, const LoadedBlock& a, const LoadedBlock& b,
+                     DbscanPassContext& ctx);
+
+// False when no pair of tiles of blocks a and b can change the pass's result (all far apart or
+// already settled), so streamed data need not read them.
+bool dbscan_blocks_need_pass(DbscanPass pass, int64_t a, int64_t b, DbscanPassContext& ctx);
+
+// Squared distances from query rows q (nq x d, squared norms qn) to rows x (m x d, norms xn), in
+// tiles: fn(qi, j0, d2, len) receives the distances from query qi to rows j0..j0+len, from the
+// expansion (callers recompute those that matter within rounding_scale of a threshold). Parallel
+// over query tiles, so fn may touch per-query state without locks.
+void query_distances(const float* q, const float* qn, int64_t nq, const float* x, const float* xn,
+                     int64_t m, int64_t d, int threads,
+                     const std::function<void(int64_t, int64_t, const float*, int64_t)>& fn);
+
+}  // namespace embcluster
