@@ -217,7 +217,7 @@ TEST(Metrics, PairTilesEqualOneSidedTiles) {
   // The symmetric all-pairs reduction and the one-sided one give the same sums.
   auto b = make_blobs(3100, 9, 4, 8, 2.0f, 3.0f);
   for (auto metric : {TileMetric::euclidean, TileMetric::cosine}) {
-    TiledRows t;
+    ClusterTiles t;
     t.d = b.d;
     std::vector<int64_t> rows(b.n);
     std::iota(rows.begin(), rows.end(), int64_t(0));

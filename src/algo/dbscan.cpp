@@ -93,7 +93,7 @@ const char* pass_name(DbscanPass p) {
 // One pass over every pair of blocks (each pair once). Streamed data reads the inner blocks in
 // order, the next one on a second thread while the current pair is processed, and skips pairs of
 // blocks that cannot change the result.
-DBSCANPassStats run_pass(DbscanPass pass, TiledRows& rows, DbscanState& st, int threads,
+DBSCANPassStats run_pass(DbscanPass pass, DbscanTiles& rows, DbscanState& st, int threads,
                          const PhaseProgress& progress) {
   DBSCANPassStats stats;
   stats.pass = pass_name(pass);
@@ -149,7 +149,7 @@ DBSCANPassStats run_pass(DbscanPass pass, TiledRows& rows, DbscanState& st, int 
 void exact_dbscan(Source& source, const DBSCANParams& p, int threads, int64_t budget,
                   DBSCANResult* res, const PhaseProgress& progress) {
   double t0 = dbscan_now_s();
-  TiledRows rows(source, p.metric == "cosine", budget, threads, [&](double f) {
+  DbscanTiles rows(source, p.metric == "cosine", budget, threads, [&](double f) {
     if (progress) progress("prepare", f);
   });
   res->streamed = !rows.resident();

@@ -227,7 +227,7 @@ void build_tile_order(const float* x, int64_t m, int64_t d, int64_t leaf, int th
   starts->push_back(m);
 }
 
-TiledRows::TiledRows(Source& source, bool normalise, int64_t budget, int threads,
+DbscanTiles::DbscanTiles(Source& source, bool normalise, int64_t budget, int threads,
                      const std::function<void(double)>& progress)
     : source_(source), n_(source.rows()), d_(source.cols()), threads_(threads) {
   const int64_t row_bytes = d_ * 4 + 4;
@@ -270,7 +270,7 @@ TiledRows::TiledRows(Source& source, bool normalise, int64_t budget, int threads
   }
 }
 
-void TiledRows::tile_block(int64_t b, float* x, int64_t m, int threads) {
+void DbscanTiles::tile_block(int64_t b, float* x, int64_t m, int threads) {
   const int64_t pos0 = b * block_rows_;
   std::vector<int32_t> order;
   std::vector<int64_t> starts;
@@ -309,7 +309,7 @@ void TiledRows::tile_block(int64_t b, float* x, int64_t m, int threads) {
   block_tiles_.push_back(first + count);
 }
 
-PairKind TiledRows::classify(int64_t s, int64_t t, float eps2f) const {
+PairKind DbscanTiles::classify(int64_t s, int64_t t, float eps2f) const {
   const TileInfo& a = tiles_[s];
   const TileInfo& b = tiles_[t];
   const double* ca = centres_.data() + s * d_;
@@ -327,7 +327,7 @@ PairKind TiledRows::classify(int64_t s, int64_t t, float eps2f) const {
   return PairKind::mixed;
 }
 
-std::shared_ptr<const LoadedBlock> TiledRows::load(int64_t b) {
+std::shared_ptr<const LoadedBlock> DbscanTiles::load(int64_t b) {
   if (kept_) return kept_;
   auto blk = std::make_shared<LoadedBlock>();
   blk->index = b;
@@ -343,6 +343,6 @@ std::shared_ptr<const LoadedBlock> TiledRows::load(int64_t b) {
   return blk;
 }
 
-int64_t TiledRows::bytes_per_block() const { return block_rows_ * (d_ * 4 + 4); }
+int64_t DbscanTiles::bytes_per_block() const { return block_rows_ * (d_ * 4 + 4); }
 
 }  // namespace embcluster

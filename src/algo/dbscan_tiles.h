@@ -62,11 +62,11 @@ struct LoadedBlock {
   std::vector<float> norms;  // squared norms (kern::sq_norm)
 };
 
-class TiledRows {
+class DbscanTiles {
  public:
   // Reads the source once to arrange the tiles (and keeps it when it fits the budget).
   // progress(fraction) is called after every block.
-  TiledRows(Source& source, bool normalise, int64_t budget, int threads,
+  DbscanTiles(Source& source, bool normalise, int64_t budget, int threads,
             const std::function<void(double)>& progress = nullptr);
 
   int64_t rows() const { return n_; }

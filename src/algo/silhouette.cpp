@@ -67,7 +67,7 @@ class Silhouette {
   }
 
  private:
-  // Bytes per row held in a TiledRows (data, norm, cluster, row, position, segment share).
+  // Bytes per row held in a ClusterTiles (data, norm, cluster, row, position, segment share).
   int64_t row_bytes() const { return d_ * 4 + 40; }
 
   void report(int64_t done) {
@@ -75,9 +75,9 @@ class Silhouette {
   }
 
   // Rows [b0, b1) (b0 a multiple of G) as tiles of G rows; `also` sees every chunk read.
-  TiledRows load_range(int64_t b0, int64_t b1,
+  ClusterTiles load_range(int64_t b0, int64_t b1,
                        const std::function<void(const float*, int64_t, int64_t)>& also = nullptr) {
-    TiledRows t;
+    ClusterTiles t;
     t.d = d_;
     int64_t keep = 0;
     for (int64_t i = b0; i < b1; ++i) keep += L_.id[i] >= 0;
@@ -100,7 +100,7 @@ class Silhouette {
   }
 
   // Scores the query positions of tiles [qt0, qt1) of q from their sums.
-  void finish(const TiledRows& q, int64_t qt0, int64_t qt1, const std::vector<double>& sums) {
+  void finish(const ClusterTiles& q, int64_t qt0, int64_t qt1, const std::vector<double>& sums) {
     const int64_t base = q.tile_start[qt0];
     for (int64_t p = base; p < q.tile_start[qt1]; ++p)
       samples[q.row[p]] = silhouette_of(sums.data() + (p - base) * k_, q.cluster[p], L_.sizes);
@@ -112,7 +112,7 @@ class Silhouette {
     if (n_ * row_bytes() + pairs_bytes <= budget_) {
       // Every pair once: the rows' sums for all clusters are held (rows x k doubles).
       passes = 1;
-      const TiledRows all = load_range(0, n_);
+      const ClusterTiles all = load_range(0, n_);
       std::vector<double> sums(static_cast<size_t>(all.count() * k_), 0.0);
       const double nt = static_cast<double>(all.tiles());
       all_pairs_cluster_sums(all, metric_, k_, sums.data(), threads_, [&](int64_t ti) {
@@ -128,7 +128,7 @@ class Silhouette {
     }
     if (n_ * row_bytes() + slab_bytes <= budget_) {
       passes = 1;
-      const TiledRows all = load_range(0, n_);
+      const ClusterTiles all = load_range(0, n_);
       std::vector<double> sums;
       int64_t done = 0;
       for (int64_t t0 = 0; t0 < all.tiles(); t0 += kSlabTiles) {
@@ -146,7 +146,7 @@ class Silhouette {
     const int64_t a_rows = round_tiles(budget_ / 2 / (row_bytes() + 8 * k_));
     int64_t done = 0;
     for (int64_t a0 = 0; a0 < n_; a0 += a_rows) {
-      const TiledRows a = load_range(a0, std::min(n_, a0 + a_rows));
+      const ClusterTiles a = load_range(a0, std::min(n_, a0 + a_rows));
       std::vector<double> sums(static_cast<size_t>(a.count() * k_), 0.0);
       ++passes;
       against_all_columns(a, sums, [&](int64_t b1) {
@@ -161,13 +161,13 @@ class Silhouette {
 
   // Streams column blocks of the whole data (the next one read while this one is used) and adds
   // q's distance sums against each, in row order.
-  void against_all_columns(const TiledRows& q, std::vector<double>& sums,
+  void against_all_columns(const ClusterTiles& q, std::vector<double>& sums,
                            const std::function<void(int64_t)>& after_block) {
     const int64_t b_rows = round_tiles(budget_ / 4 / row_bytes());
     auto load = [this, b_rows](int64_t b0) { return load_range(b0, std::min(n_, b0 + b_rows)); };
-    std::future<TiledRows> next = std::async(std::launch::async, load, int64_t(0));
+    std::future<ClusterTiles> next = std::async(std::launch::async, load, int64_t(0));
     for (int64_t b0 = 0; b0 < n_; b0 += b_rows) {
-      const TiledRows cols = next.get();
+      const ClusterTiles cols = next.get();
       if (b0 + b_rows < n_) next = std::async(std::launch::async, load, b0 + b_rows);
       cluster_distance_sums(q, 0, q.tiles(), cols, metric_, k_, sums.data(), threads_);
       after_block(std::min(n_, b0 + b_rows));
@@ -183,7 +183,7 @@ class Silhouette {
         std::memcpy(rows.data() + next * d_, x + (sample[next] - start) * d_, sizeof(float) * d_);
     };
     const bool resident = n_ * row_bytes() + m * (row_bytes() + 8 * k_) <= budget_;
-    TiledRows all;
+    ClusterTiles all;
     if (resident) {
       all = load_range(0, n_, gather);
     } else {
@@ -196,7 +196,7 @@ class Silhouette {
       }
     }
     passes = 1;
-    TiledRows q;
+    ClusterTiles q;
     q.d = d_;
     std::vector<int32_t> ids(static_cast<size_t>(m));
     for (int64_t i = 0; i < m; ++i) ids[i] = L_.id[sample[i]];

@@ -25,7 +25,7 @@ void unit_row(const float* src, int64_t d, float* dst) {
   for (int64_t j = 0; j < d; ++j) dst[j] = static_cast<float>(src[j] * inv);
 }
 
-void TiledRows::append_tile(const float* xs, const int64_t* rows, const int32_t* clusters,
+void ClusterTiles::append_tile(const float* xs, const int64_t* rows, const int32_t* clusters,
                             int64_t count, TileMetric metric) {
   std::vector<int64_t> order;
   order.reserve(static_cast<size_t>(count));
@@ -58,7 +58,7 @@ void TiledRows::append_tile(const float* xs, const int64_t* rows, const int32_t*
   tile_segment.push_back(static_cast<int64_t>(segments.size()));
 }
 
-void TiledRows::index_rows(int64_t first, int64_t end) {
+void ClusterTiles::index_rows(int64_t first, int64_t end) {
   first_row = first;
   end_row = end;
   pos_of.assign(static_cast<size_t>(end - first), -1);
@@ -109,7 +109,7 @@ void add_row(const float* v, int64_t m, double* acc) {
 
 // The distances between query positions [p0, p0 + rows) of q and column tile ct of cols into
 // tile (rows x m); a row meets itself at distance 0 (the expansion leaves rounding there).
-int64_t distance_tile(const TiledRows& q, int64_t p0, int64_t rows, const TiledRows& cols,
+int64_t distance_tile(const ClusterTiles& q, int64_t p0, int64_t rows, const ClusterTiles& cols,
                       int64_t ct, bool euclid, float* tile) {
   const int64_t d = q.d, cs = cols.tile_start[ct], m = cols.tile_start[ct + 1] - cs;
   if (m == 0) return 0;
@@ -126,7 +126,7 @@ int64_t distance_tile(const TiledRows& q, int64_t p0, int64_t rows, const TiledR
 }
 
 // Row side of a tile: sums[i * k + c] += distances of row i to the rows of c in column tile ct.
-void reduce_rows(const float* tile, int64_t rows, int64_t m, const TiledRows& cols, int64_t ct,
+void reduce_rows(const float* tile, int64_t rows, int64_t m, const ClusterTiles& cols, int64_t ct,
                  int64_t k, double* sums) {
   const int64_t cs = cols.tile_start[ct];
   for (int64_t i = 0; i < rows; ++i) {
@@ -140,7 +140,7 @@ void reduce_rows(const float* tile, int64_t rows, int64_t m, const TiledRows& co
 
 }  // namespace
 
-void cluster_distance_sums(const TiledRows& q, int64_t qt0, int64_t qt1, const TiledRows& cols,
+void cluster_distance_sums(const ClusterTiles& q, int64_t qt0, int64_t qt1, const ClusterTiles& cols,
                            TileMetric metric, int64_t k, double* sums, int threads) {
   blas_single_threaded();
   const int64_t base = q.tile_start[qt0];
@@ -164,7 +164,7 @@ void cluster_distance_sums(const TiledRows& q, int64_t qt0, int64_t qt1, const T
   }
 }
 
-void all_pairs_cluster_sums(const TiledRows& all, TileMetric metric, int64_t k, double* sums,
+void all_pairs_cluster_sums(const ClusterTiles& all, TileMetric metric, int64_t k, double* sums,
                             int threads, const std::function<void(int64_t)>& tile_done) {
   blas_single_threaded();
   const bool euclid = metric == TileMetric::euclidean;

@@ -18,7 +18,7 @@ enum class TileMetric {
 // cluster), so that a tile row reduces into per-cluster sums with contiguous loops. The tiles of
 // a range of rows are the same whatever block the range is read in, so results do not depend on
 // the memory budget.
-struct TiledRows {
+struct ClusterTiles {
   struct Segment {
     int32_t cluster;
     int64_t begin, end;  // positions
@@ -54,7 +54,7 @@ constexpr int64_t kSilQueryRows = 256;
 // sums[(p - q.tile_start[qt0]) * k + c] += sum of dist(q row at p, b) over the rows b of cluster c
 // in cols, for the query positions p of tiles [qt0, qt1). A row meets itself at distance 0.
 // The additions for each query row go in column-tile order: deterministic for any thread count.
-void cluster_distance_sums(const TiledRows& q, int64_t qt0, int64_t qt1, const TiledRows& cols,
+void cluster_distance_sums(const ClusterTiles& q, int64_t qt0, int64_t qt1, const ClusterTiles& cols,
                            TileMetric metric, int64_t k, double* sums, int threads);
 
 // dst = src / ||src|| (norm in double); a zero row stays zero. The one normalisation of cosine.
@@ -65,7 +65,7 @@ void unit_row(const float* src, int64_t d, float* dst);
 // sums: all.count() x k, zeroed by the caller. Each row's sums are added in column-tile order
 // whatever the threads. tile_done(ti) is called once the sums of tile ti's rows are final, in
 // tile order. Needs count x k doubles where cluster_distance_sums needs a slab's.
-void all_pairs_cluster_sums(const TiledRows& all, TileMetric metric, int64_t k, double* sums,
+void all_pairs_cluster_sums(const ClusterTiles& all, TileMetric metric, int64_t k, double* sums,
                             int threads, const std::function<void(int64_t)>& tile_done);
 
 // out (n x k) = x (n x d, float) . s^T (s: k x d, double), in double, for the cosine shortcut.

@@ -44,7 +44,7 @@ struct TileRows {
   int64_t m;
 };
 
-TileRows tile_rows(const TiledRows& rows, const LoadedBlock& blk, int64_t t) {
+TileRows tile_rows(const DbscanTiles& rows, const LoadedBlock& blk, int64_t t) {
   const TileInfo& ti = rows.tile(t);
   const int64_t local = ti.begin - blk.pos0;
   return {blk.data.data() + local * rows.dims(), blk.norms.data() + local, rows.ids() + ti.begin,
@@ -140,7 +140,7 @@ class Needs {
   }
 
  private:
-  const TiledRows& rows_;
+  const DbscanTiles& rows_;
   DbscanState& st_;
 };
 
@@ -149,7 +149,7 @@ class Needs {
 template <class VisitFn>
 void for_tile_pairs(const LoadedBlock& a, const LoadedBlock& b, DbscanPassContext& ctx,
                     VisitFn&& visit) {
-  TiledRows& rows = *ctx.rows;
+  DbscanTiles& rows = *ctx.rows;
   const bool same = a.index == b.index;
   const int64_t s0 = rows.first_tile(a.index), ns = rows.tile_count(a.index);
   const int64_t t0 = rows.first_tile(b.index), nt = rows.tile_count(b.index);
@@ -341,7 +341,7 @@ void border_pair(DbscanPassContext& ctx, Needs& needs, const LoadedBlock& a, con
 void begin_dbscan_pass(DbscanPass pass, DbscanPassContext& ctx) {
   blas_single_threaded();
   DbscanState& st = *ctx.st;
-  const TiledRows& rows = *ctx.rows;
+  const DbscanTiles& rows = *ctx.rows;
   st.reset_tile_flags();
   if (pass == DbscanPass::count) return;
   const int64_t nt = rows.tile_total();
@@ -382,7 +382,7 @@ void run_dbscan_pass(DbscanPass pass, const LoadedBlock& a, const LoadedBlock& b
 }
 
 bool dbscan_blocks_need_pass(DbscanPass pass, int64_t a, int64_t b, DbscanPassContext& ctx) {
-  TiledRows& rows = *ctx.rows;
+  DbscanTiles& rows = *ctx.rows;
   Needs needs(ctx);
   std::vector<int64_t> pick;
   const int64_t s0 = rows.first_tile(a), ns = rows.tile_count(a);

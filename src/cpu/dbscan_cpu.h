@@ -14,7 +14,7 @@ namespace embcluster {
 enum class DbscanPass { count, union_core, border };
 
 struct DbscanPassContext {
-  TiledRows* rows = nullptr;
+  DbscanTiles* rows = nullptr;
   DbscanState* st = nullptr;
   int threads = 1;
   DBSCANPassStats* stats = nullptr;
