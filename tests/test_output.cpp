@@ -16,27 +16,11 @@
 #include "testutil.h"
 
 using namespace embcluster;
+using testutil::error_of;
 using testutil::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
-// Expects stmt to throw embcluster::Error whose message contains every needle.
-#define EXPECT_ERROR(stmt, ...)                                               \
-  do {                                                                        \
-    const std::string msg_ = error_of([&] { stmt; });                         \
-    for (const char* needle : {__VA_ARGS__})                                  \
-      EXPECT_NE(msg_.find(needle), std::string::npos) << "message: " << msg_; \
-  } while (0)
 
 std::string spec(const std::string& file, const std::string& dataset) {
   const std::string ext = fs::path(file).extension().string();

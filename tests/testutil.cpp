@@ -12,6 +12,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "embcluster/error.h"
+
 namespace testutil {
 namespace fs = std::filesystem;
 
@@ -139,6 +141,15 @@ std::string read_text(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const embcluster::Error& e) {
+    return e.what();
+  }
+  return "(no error)";
 }
 
 }  // namespace testutil

@@ -1,6 +1,7 @@
 #pragma once
 // Shared helpers for the test suites: scratch directories, small data files, the CLI, ARI.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -47,4 +48,15 @@ int run_cli(const std::string& args, std::string* out = nullptr);
 bool file_exists(const std::string& path);
 std::string read_text(const std::string& path);
 
+// The message of the embcluster::Error that f throws, or "(no error)".
+std::string error_of(const std::function<void()>& f);
+
 }  // namespace testutil
+
+// Expects stmt to throw embcluster::Error whose message contains every needle.
+#define EXPECT_ERROR(stmt, ...)                                               \
+  do {                                                                        \
+    const std::string msg_ = testutil::error_of([&] { stmt; });               \
+    for (const char* needle : {__VA_ARGS__})                                  \
+      EXPECT_NE(msg_.find(needle), std::string::npos) << "message: " << msg_; \
+  } while (0)
