@@ -43,8 +43,13 @@ struct KMeansParams {
   int64_t device_memory_budget = 0;
 };
 
-// Progress of a run, reported once per iteration.
+// Progress of a run: phase "read" after every block of the first pass over the data (feature
+// variance and the initialisation sample), "init" when an initialisation starts, "iterate" once
+// per Lloyd iteration.
 struct KMeansProgress {
+  std::string phase = "iterate";
+  int64_t rows_done = 0;   // "read": rows read so far
+  int64_t rows_total = 0;  // every phase: rows of the data
   int run = 0;  // 0-based index among n_init
   int n_init = 1;
   int iteration = 0;  // 1-based

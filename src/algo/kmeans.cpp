@@ -110,6 +110,7 @@ class Driver {
       r.iterations = it + 1;
       if (cb_) {
         KMeansProgress pr;
+        pr.rows_total = n_;
         pr.run = run;
         pr.n_init = n_init;
         pr.iteration = it + 1;
@@ -249,6 +250,17 @@ KMeansResult kmeans(Source& source, const KMeansParams& params, const KMeansCall
       for (; next < picks.size() && picks[next] < b.start + b.rows; ++next)
         std::memcpy(sample.data() + next * d, b.data + (picks[next] - b.start) * d,
                     sizeof(float) * d);
+      if (progress) {
+        KMeansProgress pr;
+        pr.phase = "read";
+        pr.rows_done = b.start + b.rows;
+        pr.rows_total = n;
+        pr.max_iter = params.max_iter;
+        pr.n_init = n_init;
+        pr.elapsed_s = now_s() - t_pass1;
+        pr.rows_per_s = static_cast<double>(pr.rows_done) / std::max(1e-9, pr.elapsed_s);
+        progress(pr);
+      }
     });
   }
   const double pass1_s = now_s() - t_pass1;
@@ -260,6 +272,15 @@ KMeansResult kmeans(Source& source, const KMeansParams& params, const KMeansCall
   Run best;
   for (int r = 0; r < n_init; ++r) {
     const double t0 = now_s();
+    if (progress && !from_file) {
+      KMeansProgress pr;
+      pr.phase = "init";
+      pr.rows_total = n;
+      pr.run = r;
+      pr.n_init = n_init;
+      pr.max_iter = params.max_iter;
+      progress(pr);
+    }
     std::vector<float> centres;
     if (from_file) {
       centres = file_centres;

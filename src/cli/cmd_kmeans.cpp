@@ -101,11 +101,27 @@ int run_kmeans(KMeansOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   KMeansResult r = kmeans(*source, p, [&](const KMeansProgress& pr) {
     char buf[256];
+    const std::string run = pr.n_init > 1 ? " run " + std::to_string(pr.run + 1) + "/" +
+                                                std::to_string(pr.n_init)
+                                          : "";
+    if (pr.phase == "read") {
+      const double left = static_cast<double>(pr.rows_total - pr.rows_done);
+      std::snprintf(buf, sizeof buf, "kmeans: reading %.1f%% of %lld rows  %s  ETA %s",
+                    100.0 * pr.rows_done / pr.rows_total, static_cast<long long>(pr.rows_total),
+                    human_rate(pr.rows_per_s).c_str(),
+                    human_seconds(left / std::max(1.0, pr.rows_per_s)).c_str());
+      line.update(buf);
+      return;
+    }
+    if (pr.phase == "init") {
+      std::snprintf(buf, sizeof buf, "kmeans%s: initialising (%s)", run.c_str(),
+                    p.init.c_str());
+      line.update(buf, true);
+      return;
+    }
     const double per_iter = pr.elapsed_s / pr.iteration;
     std::snprintf(buf, sizeof buf, "kmeans%s: iteration %d/%d  inertia %.6g  shift %.3g  %s  ETA %s",
-                  pr.n_init > 1 ? (" run " + std::to_string(pr.run + 1) + "/" +
-                                   std::to_string(pr.n_init)).c_str() : "",
-                  pr.iteration, pr.max_iter, pr.inertia, pr.shift, human_rate(pr.rows_per_s).c_str(),
+                  run.c_str(), pr.iteration, pr.max_iter, pr.inertia, pr.shift, human_rate(pr.rows_per_s).c_str(),
                   human_seconds(per_iter * (pr.max_iter - pr.iteration)).c_str());
     line.update(buf, pr.iteration == 1);
   });
