@@ -37,6 +37,14 @@ struct MetricsParams {
   // O(rows * clusters * d) in double instead of O(rows^2 * d). It is exact in real arithmetic
   // (and closer to it than float tiles). false = pairwise GEMM tiles as for euclidean.
   bool cosine_cluster_sums = true;
+  // Where the exact and sampled silhouette run: "auto" (a CUDA GPU when one is present, else the
+  // CPU, with a one-line note in the result), "cpu", "cuda" or "cuda:N". The GPU computes the
+  // distance tiles (euclidean, and cosine with cosine_cluster_sums = false); the cosine cluster
+  // sums, the simplified silhouette, Davies-Bouldin and Calinski-Harabasz run on the CPU.
+  std::string device = "auto";
+  // Bytes of GPU memory for the silhouette; columns that do not fit are streamed from the host.
+  // 0 = 85% of the free device memory.
+  int64_t device_memory_budget = 0;
 };
 
 // Progress of a long computation (the exact silhouette), reported after each slab of rows.
@@ -69,6 +77,8 @@ struct SilhouetteResult {
   bool noise_included = false;  // whether they counted as a cluster
   bool streamed = false;        // data read in blocks more than once
   int64_t data_passes = 0;      // reads of the whole data
+  std::string device;           // what computed it: "cpu" or the GPU's name and index
+  std::string device_note;      // one line when the device differs from the one asked for
   double seconds = 0;
 };
 

@@ -13,6 +13,7 @@
 #include "embcluster/memory.h"
 #include "embcluster/metrics.h"
 #include "io/row_blocks.h"
+#include "kernels/silhouette_math.cuh"
 
 namespace embcluster {
 namespace {
@@ -124,9 +125,7 @@ ClusterMetrics cluster_metrics(Source& data, const std::vector<int32_t>& labels,
     for (int64_t i = 0; i < b.rows; ++i) {
       const int32_t c = L.id[b.start + i];
       if (c < 0) continue;
-      const double m = std::max(a[i], bb[i]);
-      simplified->samples[b.start + i] =
-          L.sizes[c] <= 1 || m <= 0 ? 0.0f : static_cast<float>((bb[i] - a[i]) / m);
+      simplified->samples[b.start + i] = kern::silhouette_value(a[i], bb[i], L.sizes[c] <= 1);
     }
   });
 
@@ -180,6 +179,7 @@ ClusterMetrics cluster_metrics(Source& data, const std::vector<int32_t>& labels,
     SilhouetteResult& s = *simplified;
     s.method = "simplified";
     s.metric = p.metric;
+    s.device = "cpu";
     s.cluster_labels = L.values;
     s.cluster_sizes = L.sizes;
     s.cluster_scored.assign(static_cast<size_t>(k), 0);

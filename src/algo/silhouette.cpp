@@ -14,11 +14,13 @@
 #include "algo/kmeans_init.h"
 #include "algo/metric_labels.h"
 #include "algo/rng.h"
+#include "algo/silhouette_device.h"
 #include "cpu/cluster_distance_sums.h"
 #include "embcluster/error.h"
 #include "embcluster/memory.h"
 #include "embcluster/metrics.h"
 #include "io/row_blocks.h"
+#include "kernels/silhouette_math.cuh"
 
 namespace embcluster {
 namespace {
@@ -31,16 +33,9 @@ double now_s() {
   return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
 }
 
-// s(i) from row i's distance sums per cluster; a row alone in its cluster scores 0, and so does
-// a row with a = b = 0 (scikit-learn turns those NaN into 0).
+// s(i) from row i's distance sums per cluster (kernels/silhouette_math.cuh, as on the GPU).
 float silhouette_of(const double* sums, int32_t own, const std::vector<int64_t>& sizes) {
-  if (sizes[own] <= 1) return 0.0f;
-  const double a = sums[own] / static_cast<double>(sizes[own] - 1);
-  double b = std::numeric_limits<double>::infinity();
-  for (size_t c = 0; c < sizes.size(); ++c)
-    if (static_cast<int32_t>(c) != own) b = std::min(b, sums[c] / static_cast<double>(sizes[c]));
-  const double m = std::max(a, b);
-  return m > 0 ? static_cast<float>((b - a) / m) : 0.0f;
+  return kern::silhouette_from_sums(sums, own, sizes.data(), static_cast<int64_t>(sizes.size()));
 }
 
 class Silhouette {
@@ -325,13 +320,40 @@ SilhouetteResult silhouette(Source& data, const std::vector<int32_t>& labels,
       if (counted++ == picks[next]) sample.push_back(i), ++next;
     }
   }
-  Silhouette engine(data, L, p, progress);
-  engine.run(sample, p.metric == "cosine" && p.cosine_cluster_sums);
-
+  // The device: a GPU for the tiles when asked for (or, with auto, when present); the cosine
+  // cluster sums are O(rows * clusters * d) and stay on the CPU.
   SilhouetteResult r;
+  const bool cluster_sums = p.metric == "cosine" && p.cosine_cluster_sums;
+  int device = silhouette_device(p.device, &r.device_note);
+  if (device >= 0 && cluster_sums) {
+    if (p.device != "auto")
+      r.device_note = "cosine silhouette from per-cluster sums of the unit rows: on the CPU";
+    device = -1;
+  }
+  if (device >= 0) {
+    try {
+      DeviceSilhouette g = silhouette_on_device(data, L, p, device, sample, progress);
+      r.samples = std::move(g.samples);
+      r.streamed = g.streamed;
+      r.data_passes = g.passes;
+      r.device = g.device;
+    } catch (const Error& e) {
+      if (p.device != "auto") throw;
+      r.device_note = std::string("CUDA device unusable (") + e.what() + "): silhouette on the CPU";
+      device = -1;
+    }
+  }
+  if (device < 0) {
+    Silhouette engine(data, L, p, progress);
+    engine.run(sample, cluster_sums);
+    r.samples = std::move(engine.samples);
+    r.streamed = engine.streamed;
+    r.data_passes = engine.passes;
+    r.device = "cpu";
+  }
+
   r.method = sampled ? "sampled" : "exact";
   r.metric = p.metric;
-  r.samples = std::move(engine.samples);
   r.cluster_labels = L.values;
   r.cluster_sizes = L.sizes;
   r.cluster_scored.assign(static_cast<size_t>(L.k), 0);
@@ -362,8 +384,6 @@ SilhouetteResult silhouette(Source& data, const std::vector<int32_t>& labels,
   }
   r.noise_rows = L.noise_rows;
   r.noise_included = L.noise_included;
-  r.streamed = engine.streamed;
-  r.data_passes = engine.passes;
   r.seconds = now_s() - t0;
   return r;
 }

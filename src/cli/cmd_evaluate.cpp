@@ -33,6 +33,8 @@ nlohmann::json silhouette_json(const SilhouetteResult& s) {
   }
   j["streamed"] = s.streamed;
   j["data_passes"] = s.data_passes;
+  j["device"] = s.device;
+  if (!s.device_note.empty()) j["device_note"] = s.device_note;
   j["seconds"] = s.seconds;
   nlohmann::json clusters = nlohmann::json::array();
   for (size_t c = 0; c < s.cluster_labels.size(); ++c)
@@ -58,11 +60,14 @@ nlohmann::json cluster_metrics_json(const ClusterMetrics& m) {
 }
 
 nlohmann::json clustering_metrics_json(Source& data, const std::vector<int32_t>& labels,
-                                       uint64_t seed) {
+                                       uint64_t seed, const std::string& device,
+                                       int64_t device_memory_budget) {
   MetricsParams p;
   p.threads = globals().threads;
   p.memory_budget = globals().budget();
   p.seed = seed;
+  p.device = device;
+  p.device_memory_budget = device_memory_budget;
   nlohmann::json j;
   try {
     j = cluster_metrics_json(cluster_metrics(data, labels, p));
@@ -83,6 +88,7 @@ struct EvaluateOptions {
   std::string data, labels;
   MetricsParams params;
   bool simplified = false;
+  std::string device_memory;
   DataOptions data_opts;
   OutputOptions out;
 };
@@ -100,8 +106,8 @@ void print_scores(const SilhouetteResult& s, const ClusterMetrics& m, const Sour
                 "against all rows)\n", s.score, 1.96 * s.std_error, s.ci_low, s.ci_high,
                 static_cast<long long>(s.rows_scored));
   else
-    std::printf("  silhouette %.6f (%s, %lld rows)\n", s.score, s.method.c_str(),
-                static_cast<long long>(s.rows_scored));
+    std::printf("  silhouette %.6f (%s, %lld rows, %s)\n", s.score, s.method.c_str(),
+                static_cast<long long>(s.rows_scored), s.device.c_str());
   std::printf("  Davies-Bouldin %.6f, Calinski-Harabasz %.6g, inertia %.6g\n", m.davies_bouldin,
               m.calinski_harabasz, m.inertia);
   std::string line;
@@ -123,6 +129,8 @@ int run_evaluate(EvaluateOptions& o) {
   auto& p = o.params;
   p.threads = globals().threads;
   p.memory_budget = globals().budget();
+  if (!o.device_memory.empty())
+    p.device_memory_budget = parse_bytes(o.device_memory, "--device-memory");
   auto source = open_data(o.data, o.data_opts);
   const std::vector<int32_t> labels = read_labels(o.labels, source->rows());
 
@@ -149,12 +157,14 @@ int run_evaluate(EvaluateOptions& o) {
     });
     line.finish();
   }
+  if (!s.device_note.empty()) ProgressLine::note(s.device_note);
   if (out) {
     auto report = report_header("evaluate", *source);
     report["labels"] = o.labels;
     report["parameters"] = {{"metric", p.metric},         {"sample_size", p.sample_size},
                             {"seed", p.seed},             {"include_noise", p.include_noise},
-                            {"simplified", o.simplified}, {"scale", o.data_opts.scale}};
+                            {"simplified", o.simplified}, {"scale", o.data_opts.scale},
+                            {"device", p.device}};
     report.update(cluster_metrics_json(m));
     if (p.metric == "cosine")
       report["cosine_note"] = "Davies-Bouldin, Calinski-Harabasz and inertia are measured "
@@ -192,6 +202,11 @@ Runner add_evaluate(CLI::App& app) {
                 "Simplified silhouette: distances to the centroids, O(n k d)");
   cmd->add_flag("--include-noise", p.include_noise,
                 "Count label -1 as a cluster (default: noise rows are left out)");
+  cmd->add_option("--device", p.device, "Silhouette on auto, cpu, cuda or cuda:N (auto: a GPU "
+                                        "when present)")
+      ->capture_default_str();
+  cmd->add_option("--device-memory", o->device_memory, "GPU memory budget, e.g. 4G "
+                                                       "(default: most of the free memory)");
   add_data_options(cmd, o->data_opts);
   add_output_options(cmd, o->out);
   return [o] { return run_evaluate(*o); };

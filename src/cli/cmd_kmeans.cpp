@@ -132,7 +132,8 @@ int run_kmeans(KMeansOptions& o) {
   if (out) {
     auto report = report_header("kmeans", *source);
     report.update(to_json(r, p));
-    report["metrics"] = clustering_metrics_json(*source, r.labels, p.seed);
+    report["metrics"] =
+        clustering_metrics_json(*source, r.labels, p.seed, p.device, p.device_memory_budget);
     write_staged(*out, o.out, "labels", ElemType::i32, r.labels.data(), r.rows, 0);
     write_staged(*out, o.out, "centroids", ElemType::f32, r.centroids.data(), p.n_clusters, r.dims);
     report["peak_rss_bytes"] = peak_rss_bytes();

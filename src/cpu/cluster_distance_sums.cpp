@@ -15,6 +15,7 @@
 #include "cpu/blas_threads.h"
 #include "cpu/distance_tile.h"
 #include "kernels/distance.cuh"
+#include "kernels/silhouette_math.cuh"
 
 namespace embcluster {
 
@@ -68,7 +69,8 @@ void ClusterTiles::index_rows(int64_t first, int64_t end) {
 namespace {
 
 // Distances from the squared expansion, in place: sqrt (euclidean) or (2 - 2 a.b) / 2 clipped to
-// [0, 2] (cosine on unit rows).
+// [0, 2] (cosine on unit rows). The vector lanes do what kern::distance_from_sq does (both are
+// correctly rounded), the GPU's arithmetic.
 void to_distances(float* t, int64_t count, bool euclid) {
   int64_t i = 0;
 #if defined(__AVX2__)
@@ -78,7 +80,7 @@ void to_distances(float* t, int64_t count, bool euclid) {
     _mm256_storeu_ps(t + i, euclid ? _mm256_sqrt_ps(v) : _mm256_mul_ps(half, _mm256_min_ps(v, four)));
   }
 #endif
-  for (; i < count; ++i) t[i] = euclid ? std::sqrt(t[i]) : 0.5f * std::min(t[i], 4.0f);
+  for (; i < count; ++i) t[i] = kern::distance_from_sq(t[i], euclid);
 }
 
 // Sum of v[0..m) in double: four double lanes per half of an eight-float vector; the association

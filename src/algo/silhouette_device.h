@@ -1,0 +1,34 @@
+#pragma once
+// The silhouette on a CUDA device: rows read from the source and grouped by cluster, their
+// per-cluster distance sums from the device primitive (cuda/cuda_metrics.h), scored on the host
+// with the arithmetic of the CPU path (kernels/silhouette_math.cuh).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "algo/metric_labels.h"
+#include "embcluster/metrics.h"
+#include "embcluster/source.h"
+
+namespace embcluster {
+
+// The device that MetricsParams::device names for the silhouette: a CUDA device index, or -1 for
+// the CPU. "auto" without a CUDA device gives -1 and a one-line note; a cuda device that does not
+// exist, or any cuda device in a build without CUDA, throws Error.
+int silhouette_device(const std::string& device, std::string* note);
+
+struct DeviceSilhouette {
+  std::vector<float> samples;  // per row, NaN when not scored
+  bool streamed = false;       // the source was read in blocks more than once
+  int64_t passes = 0;          // reads of the whole source
+  std::string device;          // the device's name
+};
+
+// Scores every row that counts (sample empty) or the sample rows (ascending source rows) on CUDA
+// device `device`, with the memory budgets of p. Throws Error when the device fails.
+DeviceSilhouette silhouette_on_device(Source& src, const DenseLabels& labels,
+                                      const MetricsParams& p, int device,
+                                      const std::vector<int64_t>& sample,
+                                      const MetricsCallback& progress);
+
+}  // namespace embcluster
