@@ -10,12 +10,17 @@ their ratio and whether the results agree (core points, noise, labels).
 
 Part 2: 1,000,000 x 128 blobs by default, `embcluster dbscan --index ivf`: time and the recall of
 core points against exact neighbourhoods on a sample (the report's check), and optionally the
-exact method on the same data (--big-exact).
+exact method on the same data (--big-exact; --skip-ivf runs the exact method alone).
+
+--device (auto, cpu, cuda, cuda:N) chooses where the exact method's passes run; the FAISS index
+always runs on the CPU. On a GPU machine, the exact 1,000,000 x 128 run on the GPU:
+
+  bench_dbscan.py --device cuda --big-exact --skip-ivf --skip-sklearn
 
   bench_dbscan.py [--embcluster build/embcluster] [--n 50000] [--d 128] [--blobs 50]
-                  [--min-samples 10] [--eps E] [--threads 2]
+                  [--min-samples 10] [--eps E] [--threads 2] [--device auto]
                   [--big 1000000] [--big-blobs 1000] [--nlist N] [--nprobe P] [--big-exact]
-                  [--skip-big] [--workdir DIR]
+                  [--skip-ivf] [--skip-big] [--workdir DIR]
 """
 import argparse
 import json
@@ -82,9 +87,10 @@ def part_sklearn(args, exe, workdir):
           f"{args.threads} threads")
 
     wall, rep, (labels, emb_core) = embcluster_dbscan(exe, spec, eps, args.min_samples,
-                                                      args.threads, workdir)
+                                                      args.threads, workdir,
+                                                      ["--device", args.device])
     t = rep["timings_s"]
-    print(f"embcluster exact: {wall:.2f} s wall (process, file read included; in-library "
+    print(f"embcluster exact on {rep['device']}: {wall:.2f} s wall (process, file read included; in-library "
           f"{t['total']:.2f} s: prepare {t['prepare']:.2f}, count {t['count']:.2f}, "
           f"union {t['union']:.2f}, border {t['border']:.2f})")
     print(f"  clusters {rep['n_clusters']}, core {rep['n_core']}, border {rep['n_border']}, "
@@ -125,34 +131,46 @@ def part_ivf(args, exe, workdir):
         eps, _ = median_kdist(exe, spec, args.min_samples, 2000, workdir, args.threads)
         print(f"eps {eps:.6g} (median {args.min_samples}-distance of 2000 rows, "
               f"{time.perf_counter() - t0:.1f} s)")
-    extra = ["--index", "ivf"]
-    if args.nlist:
-        extra += ["--nlist", str(args.nlist)]
-    if args.nprobe:
-        extra += ["--nprobe", str(args.nprobe)]
-    wall, rep, (ivf_labels, _) = embcluster_dbscan(exe, spec, eps, args.min_samples, args.threads,
-                                              workdir, extra)
-    t = rep["timings_s"]
-    c = rep["check"]
-    par = rep["parameters"]
-    print(f"embcluster ivf (nlist {par.get('nlist')}, nprobe {par.get('nprobe')}): {wall:.1f} s "
-          f"wall: train {t['index_train']:.1f}, add {t['index_add']:.1f}, count {t['count']:.1f}, "
-          f"union {t['union']:.1f}, border {t['border']:.1f}, check {t.get('check', 0):.1f}")
-    print(f"  clusters {rep['n_clusters']}, core {rep['n_core']}, noise {rep['n_noise']}")
-    print(f"  vs exact neighbourhoods on {c['sample_rows']} sampled rows: core recall "
-          f"{c['core_recall']:.4f} (precision {c['core_precision']:.4f}), split rows "
-          f"{c['split_rows']}, clusters merged by exact >= {c['clusters_merged']}")
-    out = {"n": args.big, "eps": eps, "ivf_wall_s": wall, "core_recall": c["core_recall"],
-           "split_rows": c["split_rows"], "clusters_merged": c["clusters_merged"]}
+    out = {"n": args.big, "eps": eps}
+    rep = ivf_labels = None
+    if not args.skip_ivf:
+        extra = ["--index", "ivf"]
+        if args.nlist:
+            extra += ["--nlist", str(args.nlist)]
+        if args.nprobe:
+            extra += ["--nprobe", str(args.nprobe)]
+        wall, rep, (ivf_labels, _) = embcluster_dbscan(exe, spec, eps, args.min_samples,
+                                                       args.threads, workdir, extra)
+        t = rep["timings_s"]
+        c = rep["check"]
+        par = rep["parameters"]
+        print(f"embcluster ivf (nlist {par.get('nlist')}, nprobe {par.get('nprobe')}): "
+              f"{wall:.1f} s wall: train {t['index_train']:.1f}, add {t['index_add']:.1f}, "
+              f"count {t['count']:.1f}, union {t['union']:.1f}, border {t['border']:.1f}, "
+              f"check {t.get('check', 0):.1f}")
+        print(f"  clusters {rep['n_clusters']}, core {rep['n_core']}, noise {rep['n_noise']}")
+        print(f"  vs exact neighbourhoods on {c['sample_rows']} sampled rows: core recall "
+              f"{c['core_recall']:.4f} (precision {c['core_precision']:.4f}), split rows "
+              f"{c['split_rows']}, clusters merged by exact >= {c['clusters_merged']}")
+        out.update({"ivf_wall_s": wall, "core_recall": c["core_recall"],
+                    "split_rows": c["split_rows"], "clusters_merged": c["clusters_merged"]})
     if args.big_exact:
         wall_e, rep_e, (labels_e, _) = embcluster_dbscan(exe, spec, eps, args.min_samples,
-                                                    args.threads, workdir)
-        from sklearn.metrics import adjusted_rand_score
-        print(f"embcluster exact on the same data: {wall_e:.1f} s wall, clusters "
-              f"{rep_e['n_clusters']}, core {rep_e['n_core']}, noise {rep_e['n_noise']}; "
-              f"ARI ivf vs exact {adjusted_rand_score(labels_e, ivf_labels):.4f}, core rows "
-              f"found by ivf {rep['n_core']}/{rep_e['n_core']}")
-        out["exact_wall_s"] = wall_e
+                                                         args.threads, workdir,
+                                                         ["--device", args.device])
+        t = rep_e["timings_s"]
+        print(f"embcluster exact on {rep_e['device']}: {wall_e:.1f} s wall (process, file read "
+              f"included; in-library {t['total']:.1f} s: prepare {t['prepare']:.1f}, count "
+              f"{t['count']:.1f}, union {t['union']:.1f}, border {t['border']:.1f}); clusters "
+              f"{rep_e['n_clusters']}, core {rep_e['n_core']}, noise {rep_e['n_noise']}")
+        if "device_note" in rep_e:
+            print(f"  note: {rep_e['device_note']}")
+        if rep is not None:
+            from sklearn.metrics import adjusted_rand_score
+            print(f"  ARI ivf vs exact {adjusted_rand_score(labels_e, ivf_labels):.4f}, core rows "
+                  f"found by ivf {rep['n_core']}/{rep_e['n_core']}")
+        out.update({"exact_wall_s": wall_e, "exact_total_s": t["total"],
+                    "exact_device": rep_e["device"]})
     return out
 
 
@@ -174,7 +192,11 @@ def main():
     ap.add_argument("--big-eps", type=float, default=None)
     ap.add_argument("--nlist", type=int, default=0)
     ap.add_argument("--nprobe", type=int, default=0)
+    ap.add_argument("--device", default="auto",
+                    help="where the exact method runs: auto, cpu, cuda or cuda:N")
     ap.add_argument("--big-exact", action="store_true")
+    ap.add_argument("--skip-ivf", action="store_true",
+                    help="part 2 without the ivf index (with --big-exact: the exact run alone)")
     ap.add_argument("--skip-big", action="store_true")
     ap.add_argument("--skip-sklearn", action="store_true")
     ap.add_argument("--workdir", default=None)

@@ -5,8 +5,11 @@
 // passes over pairs of tiles (GEMM distance tiles, pairs that cannot hold a neighbour skipped by
 // tile bounds) count neighbours (core points), join core points within eps (a concurrent
 // union-find) and attach border points. Memory is O(rows) plus the data blocks: data larger than
-// the memory budget is streamed in pairs of row blocks. Approximate neighbourhoods can come from
-// FAISS indexes instead (same passes, neighbours from the index).
+// the memory budget is streamed in pairs of row blocks. The passes run on the CPU (OpenMP, BLAS)
+// or on a CUDA device (cuBLAS tiles, a lock-free union-find on the device; data larger than the
+// device budget is streamed in pairs of row chunks), with identical results. Approximate
+// neighbourhoods can come from FAISS indexes instead (same passes, neighbours from the index, on
+// the CPU).
 //
 // The result equals scikit-learn's DBSCAN for the same data, eps and min_samples, border points
 // included:
@@ -77,6 +80,13 @@ struct DBSCANParams {
   // Bytes for data blocks (and FAISS indexes). Data that fits is read once; larger data is
   // streamed in pairs of blocks on every pass. 0 = default_memory_budget().
   int64_t memory_budget = 0;
+  // Where the passes of the exact index run: "auto" | "cpu" | "cuda" | "cuda:N". auto uses the
+  // first CUDA device when one is present, else the CPU (with a "device_note" in the result's
+  // notes). The result is the same on either. The FAISS indexes always run on the CPU.
+  std::string device = "auto";
+  // Device-memory budget in bytes for the CUDA passes; 0 = 85% of the free device memory. Data
+  // that fits stays on the device for every pass; larger data is streamed in pairs of chunks.
+  int64_t device_memory_budget = 0;
 };
 
 // How an approximate result compares with exact neighbourhoods on a uniform sample of rows.
@@ -119,7 +129,7 @@ struct DBSCANResult {
   int64_t rows = 0;
   int64_t dims = 0;
   std::string index;   // as requested
-  std::string device;  // "cpu (2 threads)"
+  std::string device;  // "cpu (2 threads)", "NVIDIA H100 80GB HBM3 (cuda:0)"
   bool streamed = false;
   int64_t block_rows = 0;
   int64_t blocks = 0;
@@ -130,6 +140,8 @@ struct DBSCANResult {
   // Seconds per phase: "prepare" (mean, tiles), "count", "union", "border", "labels", "total";
   // FAISS adds "index_train", "index_add"; "check" when checked.
   std::vector<std::pair<std::string, double>> timings;
+  // Figures of the run: FAISS parameters chosen ("nlist", ...), "index_bytes", and "device_note"
+  // when the device asked for was not used.
   std::vector<std::pair<std::string, std::string>> notes;
 };
 
@@ -142,7 +154,7 @@ struct DBSCANProgress {
 using DBSCANCallback = std::function<void(const DBSCANProgress&)>;
 
 // Throws Error naming the parameter when params are invalid (eps <= 0 or not finite,
-// min_samples < 1, unknown metric or index, ...). source (optional) checks sizes against rows.
+// min_samples < 1, unknown metric, index or device, ...). source (optional) checks sizes against rows.
 void check_dbscan_params(const DBSCANParams& params, const Source* source = nullptr);
 
 // Clusters every row of source. Throws Error for bad parameters or unreadable data (NaN rows

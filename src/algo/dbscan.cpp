@@ -1,6 +1,6 @@
 // The DBSCAN driver: validation, then (exact) three passes over pairs of tiled row blocks through
-// the CPU primitives, or (flat, ivf, hnsw) the same passes with neighbours from a FAISS index;
-// finally labels numbered as scikit-learn numbers them.
+// the CPU primitives or on a CUDA device, or (flat, ivf, hnsw) the same passes with neighbours
+// from a FAISS index; finally labels numbered as scikit-learn numbers them.
 #include "embcluster/dbscan.h"
 
 #include <omp.h>
@@ -10,8 +10,11 @@
 #include <future>
 #include <limits>
 
+#include "algo/backend_select.h"
 #include "algo/dbscan_internal.h"
 #include "cpu/dbscan_cpu.h"
+#include "cuda/cuda_dbscan.h"
+#include "embcluster/device.h"
 #include "embcluster/error.h"
 #include "embcluster/memory.h"
 
@@ -37,6 +40,8 @@ void check_dbscan_params(const DBSCANParams& p, const Source* s) {
   require(p.check_sample >= 0, "check_sample=", p.check_sample, " must be >= 0");
   require(p.threads >= 0, "threads=", p.threads, " must be >= 0 (0 = all cores)");
   require(p.memory_budget >= 0, "memory budget must be positive");
+  require(p.device_memory_budget >= 0, "device memory budget must be positive");
+  parse_device(p.device);  // throws Error naming --device
   if (!s) return;
   require(s->rows() > 0, s->name(), ": no rows");
   require(s->cols() > 0, s->name(), ": rows have 0 columns");
@@ -146,7 +151,58 @@ DBSCANPassStats run_pass(DbscanPass pass, DbscanTiles& rows, DbscanState& st, in
   return stats;
 }
 
-void exact_dbscan(Source& source, const DBSCANParams& p, int threads, int64_t budget,
+// The CUDA device that runs the passes of the exact index, or -1 for the CPU; *note says why
+// auto chose the CPU (or that a FAISS index runs on the CPU whatever the device).
+int dbscan_device(const DBSCANParams& p, std::string* note) {
+  const int dev = parse_device(p.device);
+  if (dev == -1) return -1;
+  if (p.index != "exact") {
+    if (dev >= 0) *note = "index " + p.index + " runs on the CPU";
+    return -1;
+  }
+  const auto devices = cuda_devices();
+  if (dev == -2) {
+    if (!devices.empty()) return 0;
+    *note = cuda_built() ? "no CUDA device: using the CPU" : "built without CUDA: using the CPU";
+    return -1;
+  }
+  require(cuda_built(), "--device ", p.device,
+          ": this build has no CUDA backend (configure with -DEMBCLUSTER_CUDA=ON)");
+  require(dev < static_cast<int>(devices.size()), "--device ", p.device,
+          ": no such CUDA device (", devices.size(), " found)");
+  return dev;
+}
+
+// The three passes and the labels, on the CPU (cuda == nullptr) or the CUDA device.
+void exact_passes(DbscanTiles& rows, DbscanState& st, CudaDbscanPasses* cuda,
+                  const DBSCANParams& p, int threads, DBSCANResult* res,
+                  const PhaseProgress& progress) {
+  auto pass = [&](DbscanPass ps) {
+    return cuda ? cuda->run(ps, progress) : run_pass(ps, rows, st, threads, progress);
+  };
+  const int64_t n = rows.rows();
+  double t0 = dbscan_now_s();
+  if (p.min_samples > 1) res->passes.push_back(pass(DbscanPass::count));
+  for (int64_t i = 0; i < n; ++i)
+    st.core[i] = st.count[i].load(std::memory_order_relaxed) >= p.min_samples || p.min_samples == 1;
+  res->timings.emplace_back("count", dbscan_now_s() - t0);
+
+  t0 = dbscan_now_s();
+  res->passes.push_back(pass(DbscanPass::union_core));
+  st.uf.flatten();
+  res->timings.emplace_back("union", dbscan_now_s() - t0);
+
+  t0 = dbscan_now_s();
+  const auto n_core = std::count(st.core.begin(), st.core.end(), uint8_t(1));
+  if (n_core > 0 && n_core < n) res->passes.push_back(pass(DbscanPass::border));
+  res->timings.emplace_back("border", dbscan_now_s() - t0);
+
+  t0 = dbscan_now_s();
+  dbscan_labels(st, res);
+  res->timings.emplace_back("labels", dbscan_now_s() - t0);
+}
+
+void exact_dbscan(Source& source, const DBSCANParams& p, int threads, int64_t budget, int device,
                   DBSCANResult* res, const PhaseProgress& progress) {
   double t0 = dbscan_now_s();
   DbscanTiles rows(source, p.metric == "cosine", budget, threads, [&](double f) {
@@ -159,28 +215,29 @@ void exact_dbscan(Source& source, const DBSCANParams& p, int threads, int64_t bu
   res->timings.emplace_back("prepare", dbscan_now_s() - t0);
 
   const int64_t n = rows.rows();
-  DbscanState st(n, rows.tile_total(), p.min_samples, dbscan_eps2(p.eps, p.metric));
-  t0 = dbscan_now_s();
-  if (p.min_samples > 1)
-    res->passes.push_back(run_pass(DbscanPass::count, rows, st, threads, progress));
-  for (int64_t i = 0; i < n; ++i)
-    st.core[i] = st.count[i].load(std::memory_order_relaxed) >= p.min_samples || p.min_samples == 1;
-  res->timings.emplace_back("count", dbscan_now_s() - t0);
-
-  t0 = dbscan_now_s();
-  res->passes.push_back(run_pass(DbscanPass::union_core, rows, st, threads, progress));
-  st.uf.flatten();
-  res->timings.emplace_back("union", dbscan_now_s() - t0);
-
-  t0 = dbscan_now_s();
-  const auto n_core = std::count(st.core.begin(), st.core.end(), uint8_t(1));
-  if (n_core > 0 && n_core < n)
-    res->passes.push_back(run_pass(DbscanPass::border, rows, st, threads, progress));
-  res->timings.emplace_back("border", dbscan_now_s() - t0);
-
-  t0 = dbscan_now_s();
-  dbscan_labels(st, res);
-  res->timings.emplace_back("labels", dbscan_now_s() - t0);
+  const float eps2 = dbscan_eps2(p.eps, p.metric);
+  DbscanState st(n, rows.tile_total(), p.min_samples, eps2);
+  if (device >= 0) {
+    // auto falls back to the CPU when the device cannot run the passes; an explicit cuda[:N]
+    // reports the error.
+    const auto before = res->timings.size();
+    try {
+      CudaDbscanPasses cuda(rows, st, device, p.device_memory_budget, threads);
+      res->device = cuda.device_name();
+      exact_passes(rows, st, &cuda, p, threads, res, progress);
+      for (auto& note : cuda.notes()) res->notes.push_back(note);
+      return;
+    } catch (const Error& e) {
+      if (p.device != "auto") throw;
+      res->notes.emplace_back("device_note",
+                              std::string("CUDA device unusable (") + e.what() + "): using the CPU");
+      res->device = "cpu (" + std::to_string(threads) + " threads)";
+      res->passes.clear();
+      res->timings.resize(before);
+      st = DbscanState(n, rows.tile_total(), p.min_samples, eps2);
+    }
+  }
+  exact_passes(rows, st, nullptr, p, threads, res, progress);
 }
 
 }  // namespace
@@ -202,8 +259,11 @@ DBSCANResult dbscan(Source& source, const DBSCANParams& params, const DBSCANCall
   res.dims = source.cols();
   res.index = params.index;
   res.device = "cpu (" + std::to_string(threads) + " threads)";
+  std::string device_note;
+  const int device = dbscan_device(params, &device_note);
+  if (!device_note.empty()) res.notes.emplace_back("device_note", device_note);
   if (params.index == "exact") {
-    exact_dbscan(source, params, threads, budget, &res, phase_progress);
+    exact_dbscan(source, params, threads, budget, device, &res, phase_progress);
   } else {
     DbscanState st(source.rows(), 0, params.min_samples, dbscan_eps2(params.eps, params.metric));
     std::vector<int64_t> check_rows;

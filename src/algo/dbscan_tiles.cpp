@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "io/row_blocks.h"
+#include "kernels/dbscan_math.cuh"
 #include "kernels/distance.cuh"
 
 namespace embcluster {
@@ -316,15 +317,17 @@ PairKind DbscanTiles::classify(int64_t s, int64_t t, float eps2f) const {
   const double* cb = centres_.data() + t * d_;
   double c2 = 0;
   for (int64_t j = 0; j < d_; ++j) c2 += (ca[j] - cb[j]) * (ca[j] - cb[j]);
-  const double dc = std::sqrt(c2), eps2 = eps2f;
   // Rounding of computed squared distances (see rounding_scale): a pair called far (near) is far
   // (near) by the computed distances too, so skipping never changes a result.
-  const double err = rounding_scale(d_) * (a.max_sq_norm + b.max_sq_norm) + 1e-30;
-  const double lo = dc - a.radius - b.radius;
-  if (lo > 0 && lo * lo * (1 - 1e-12) - err > eps2) return PairKind::far;
-  const double hi = dc + a.radius + b.radius;
-  if (hi * hi * (1 + 1e-12) + err < eps2) return PairKind::near;
-  return PairKind::mixed;
+  switch (kern::tile_pair_kind(c2, a.radius, b.radius, a.max_sq_norm, b.max_sq_norm, eps2f,
+                               rounding_scale(d_))) {
+    case kern::kTilesFar:
+      return PairKind::far;
+    case kern::kTilesNear:
+      return PairKind::near;
+    default:
+      return PairKind::mixed;
+  }
 }
 
 std::shared_ptr<const LoadedBlock> DbscanTiles::load(int64_t b) {

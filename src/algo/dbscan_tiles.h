@@ -78,6 +78,8 @@ class DbscanTiles {
   int64_t tile_count(int64_t b) const { return block_tiles_[b + 1] - block_tiles_[b]; }
   int64_t tile_total() const { return static_cast<int64_t>(tiles_.size()); }
   const TileInfo& tile(int64_t t) const { return tiles_[t]; }
+  // Centre of tile t (d values): with TileInfo's radius and max_sq_norm, the tile's bounds.
+  const double* centre(int64_t t) const { return centres_.data() + t * d_; }
   // Source row at each global position.
   const int64_t* ids() const { return ids_.data(); }
   const RowPrep& prep() const { return prep_; }

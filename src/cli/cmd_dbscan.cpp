@@ -1,5 +1,6 @@
 // embcluster dbscan DATA --eps E --min-samples M: exact DBSCAN from GEMM tiles (streamed under
-// --memory), or approximate neighbourhoods from a FAISS index.
+// --memory; on the CPU or a CUDA device, --device), or approximate neighbourhoods from a FAISS
+// index.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -19,6 +20,7 @@ struct DBSCANOptions {
   DBSCANParams params;
   DataOptions data_opts;
   OutputOptions out;
+  std::string device_memory;
 };
 
 nlohmann::json to_json(const DBSCANResult& r, const DBSCANParams& p) {
@@ -27,9 +29,16 @@ nlohmann::json to_json(const DBSCANResult& r, const DBSCANParams& p) {
                      {"min_samples", p.min_samples},
                      {"metric", p.metric},
                      {"index", p.index},
-                     {"seed", p.seed}};
-  for (const auto& [k, v] : r.notes)
-    if (k != "index_bytes") j["parameters"][k] = std::stoll(v);
+                     {"seed", p.seed},
+                     {"device", p.device}};
+  for (const auto& [k, v] : r.notes) {
+    if (k == "device_note")
+      j["device_note"] = v;
+    else if (k.rfind("gpu_", 0) == 0)
+      j["gpu"][k.substr(4)] = std::stoll(v);  // device memory budget, chunks, ...
+    else if (k != "index_bytes")
+      j["parameters"][k] = std::stoll(v);
+  }
   j["device"] = r.device;
   j["n_clusters"] = r.n_clusters;
   j["n_noise"] = r.n_noise;
@@ -105,6 +114,8 @@ int run_dbscan(DBSCANOptions& o) {
   auto& p = o.params;
   p.threads = globals().threads;
   p.memory_budget = globals().budget();
+  if (!o.device_memory.empty())
+    p.device_memory_budget = parse_bytes(o.device_memory, "--device-memory");
   check_dbscan_params(p);  // bad parameters stop here, before any file is touched
   auto source = open_data(o.data, o.data_opts);
   check_dbscan_params(p, source.get());
@@ -134,6 +145,8 @@ int run_dbscan(DBSCANOptions& o) {
     line.update(buf, fresh);
   });
   line.finish();
+  for (const auto& [k, v] : r.notes)
+    if (k == "device_note") ProgressLine::note(v);
 
   if (out) {
     auto report = report_header("dbscan", *source);
@@ -192,6 +205,12 @@ Runner add_dbscan(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", p.seed, "Seed of the samples (ivf training, check)")
       ->capture_default_str();
+  cmd->add_option("--device", p.device,
+                  "exact index: auto (a GPU when present), cpu, cuda or cuda:N; the same "
+                  "result on each (FAISS indexes run on the CPU)")
+      ->capture_default_str();
+  cmd->add_option("--device-memory", o->device_memory,
+                  "GPU memory budget, e.g. 4G (default: 85% of the free memory)");
   add_data_options(cmd, o->data_opts);
   add_output_options(cmd, o->out);
   return [o] { return run_dbscan(*o); };

@@ -8,6 +8,7 @@
 
 #include "cpu/blas_threads.h"
 #include "cpu/distance_tile.h"
+#include "kernels/dbscan_math.cuh"
 #include "kernels/distance.cuh"
 
 namespace embcluster {
@@ -65,7 +66,7 @@ void settle_band(float* d2, const float* x, const float* xn, int64_t ma, const f
     for (int64_t j = 0; j < mb; ++j) any |= (row[j] >= lo) & (row[j] <= hi);
     if (!any) continue;
     for (int64_t j = 0; j < mb; ++j)
-      if (row[j] >= lo && row[j] <= hi) row[j] = kern::sq_l2(x + i * d, y + j * d, d);
+      row[j] = kern::settled_sq_dist(row[j], lo, hi, x + i * d, y + j * d, d);
   }
 }
 
