@@ -92,6 +92,7 @@ struct CudaDbscanPasses::Impl {
   void upload_fixed();
   const LoadedBlock& host(int64_t b);
   void copy_to_device(float* dst, const float* src, int64_t count);
+  void upload(void* dst, const void* src, size_t bytes);
   Slot& slot_for(int64_t c, bool outer);
   void upload_core();
   void chunk_pair(DbscanPass pass, int64_t i, int64_t j, DBSCANPassStats& stats,
@@ -221,7 +222,7 @@ void CudaDbscanPasses::Impl::upload_fixed() {
   std::vector<int32_t> ids32(static_cast<size_t>(n));
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (int64_t p = 0; p < n; ++p) ids32[p] = static_cast<int32_t>(rows.ids()[p]);
-  EMB_CUDA(cudaMemcpy(ids.get(), ids32.data(), ids.bytes(), cudaMemcpyHostToDevice));
+  upload(ids.get(), ids32.data(), ids.bytes());
   std::vector<int32_t> begin(static_cast<size_t>(T)), count(static_cast<size_t>(T));
   std::vector<double> c(static_cast<size_t>(T * d)), r(static_cast<size_t>(T)),
       m(static_cast<size_t>(T));
@@ -234,11 +235,19 @@ void CudaDbscanPasses::Impl::upload_fixed() {
     r[t] = ti.radius;
     m[t] = ti.max_sq_norm;
   }
-  EMB_CUDA(cudaMemcpy(tile_begin.get(), begin.data(), tile_begin.bytes(), cudaMemcpyHostToDevice));
-  EMB_CUDA(cudaMemcpy(tile_rows.get(), count.data(), tile_rows.bytes(), cudaMemcpyHostToDevice));
-  EMB_CUDA(cudaMemcpy(centres.get(), c.data(), centres.bytes(), cudaMemcpyHostToDevice));
-  EMB_CUDA(cudaMemcpy(radius.get(), r.data(), radius.bytes(), cudaMemcpyHostToDevice));
-  EMB_CUDA(cudaMemcpy(max_norm.get(), m.data(), max_norm.bytes(), cudaMemcpyHostToDevice));
+  upload(tile_begin.get(), begin.data(), tile_begin.bytes());
+  upload(tile_rows.get(), count.data(), tile_rows.bytes());
+  upload(centres.get(), c.data(), centres.bytes());
+  upload(radius.get(), r.data(), radius.bytes());
+  upload(max_norm.get(), m.data(), max_norm.bytes());
+  stream->sync();  // the host vectors go out of scope
+}
+
+// Copies host memory to the device on the passes' stream. A plain cudaMemcpy runs on the legacy
+// default stream, which the non-blocking stream does not wait for: a kernel could read the
+// destination before the copy lands.
+void CudaDbscanPasses::Impl::upload(void* dst, const void* src, size_t bytes) {
+  EMB_CUDA(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream->get()));
 }
 
 kern::DbscanTileSet CudaDbscanPasses::Impl::tile_set() const {
@@ -308,9 +317,9 @@ void CudaDbscanPasses::Impl::upload_core() {
     const TileInfo& ti = rows.tile(t);
     for (int64_t p = ti.begin; p < ti.end; ++p) per_tile[t] += st.core[rows.ids()[p]];
   }
-  EMB_CUDA(cudaMemcpy(core.get(), st.core.data(), core.bytes(), cudaMemcpyHostToDevice));
-  EMB_CUDA(cudaMemcpy(tile_core.get(), per_tile.data(), tile_core.bytes(),
-                      cudaMemcpyHostToDevice));
+  upload(core.get(), st.core.data(), core.bytes());
+  upload(tile_core.get(), per_tile.data(), tile_core.bytes());
+  stream->sync();  // per_tile goes out of scope
   core_uploaded = true;
 }
 
