@@ -47,9 +47,12 @@ class KMeansBackend {
   // end_pass(); others add in assign() and need nothing here.
   virtual void begin_pass(ClusterSums* /*sums*/) {}
   virtual void end_pass(ClusterSums* /*sums*/) {}
-  // Squared distances between every row of x (n x d) and every row of y (m x d) into out (n x m).
-  virtual void sq_distances(const float* x, int64_t n, const float* y, int64_t m, int64_t d,
-                            float* out) = 0;
+  // The rows k-means++ picks from (n x d, row-major): kept (on the device, or by pointer with
+  // their squared norms) for the sample_sq_distances() calls that follow; x must stay valid and
+  // unchanged until the next set_sample().
+  virtual void set_sample(const float* x, int64_t n, int64_t d) = 0;
+  // Squared distances between every sample row and every row of y (m x d) into out (n x m).
+  virtual void sample_sq_distances(const float* y, int64_t m, float* out) = 0;
   // Seconds per phase since construction, for the report.
   virtual std::vector<std::pair<std::string, double>> timings() const { return {}; }
   virtual std::vector<std::pair<std::string, std::string>> notes() const { return {}; }

@@ -39,18 +39,23 @@ std::vector<int64_t> random_rows(int64_t m, int64_t k, Rng& rng) {
 std::vector<int64_t> kmeans_plus_plus(const float* x, int64_t m, int64_t d, int64_t k, Rng& rng,
                                       KMeansBackend& backend) {
   const int64_t trials = 2 + static_cast<int64_t>(std::log(static_cast<double>(k)));
+  // Potentials are summed per fixed chunk of rows, then the chunks in order: the same sums (and
+  // centres) whatever the number of threads.
+  constexpr int64_t kChunk = 4096;
+  const int64_t chunks = (m + kChunk - 1) / kChunk;
   std::vector<int64_t> chosen;
   chosen.reserve(static_cast<size_t>(k));
   chosen.push_back(static_cast<int64_t>(rng.below(static_cast<uint64_t>(m))));
 
+  backend.set_sample(x, m, d);
   std::vector<float> closest(static_cast<size_t>(m));
-  backend.sq_distances(x, m, x + chosen[0] * d, 1, d, closest.data());
+  backend.sample_sq_distances(x + chosen[0] * d, 1, closest.data());
 
   std::vector<double> cumsum(static_cast<size_t>(m));
   std::vector<float> cand(static_cast<size_t>(trials * d));
   std::vector<float> dist(static_cast<size_t>(m * trials));
   std::vector<int64_t> cand_idx(static_cast<size_t>(trials));
-  std::vector<double> cand_pot(static_cast<size_t>(trials));
+  std::vector<double> part(static_cast<size_t>(chunks * trials));
   for (int64_t c = 1; c < k; ++c) {
     double run = 0;
     for (int64_t i = 0; i < m; ++i) cumsum[i] = (run += closest[i]);
@@ -60,14 +65,24 @@ std::vector<int64_t> kmeans_plus_plus(const float* x, int64_t m, int64_t d, int6
       cand_idx[t] = std::min(i, m - 1);
       std::copy(x + cand_idx[t] * d, x + (cand_idx[t] + 1) * d, cand.data() + t * d);
     }
-    backend.sq_distances(x, m, cand.data(), trials, d, dist.data());
+    backend.sample_sq_distances(cand.data(), trials, dist.data());
 #pragma omp parallel for schedule(static)
-    for (int64_t t = 0; t < trials; ++t) {
-      double s = 0;
-      for (int64_t i = 0; i < m; ++i) s += std::min(closest[i], dist[i * trials + t]);
-      cand_pot[t] = s;
+    for (int64_t ch = 0; ch < chunks; ++ch) {
+      double* p = part.data() + ch * trials;
+      std::fill(p, p + trials, 0.0);
+      for (int64_t i = ch * kChunk, end = std::min(m, i + kChunk); i < end; ++i) {
+        const float* row = dist.data() + i * trials;
+        for (int64_t t = 0; t < trials; ++t) p[t] += std::min(closest[i], row[t]);
+      }
     }
-    const int64_t best = std::min_element(cand_pot.begin(), cand_pot.end()) - cand_pot.begin();
+    int64_t best = 0;
+    double best_pot = 0;
+    for (int64_t t = 0; t < trials; ++t) {
+      double pot = 0;
+      for (int64_t ch = 0; ch < chunks; ++ch) pot += part[ch * trials + t];
+      if (t == 0 || pot < best_pot) best = t, best_pot = pot;
+    }
+#pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < m; ++i) closest[i] = std::min(closest[i], dist[i * trials + best]);
     chosen.push_back(cand_idx[best]);
   }

@@ -17,8 +17,8 @@
 namespace embcluster {
 namespace {
 
-constexpr int64_t kTileRows = 256;        // rows per sgemm tile (divides kAssignGrain)
-constexpr int64_t kTileCentres = 2048;    // centres per sgemm tile
+constexpr int64_t kTileRows = 256;      // rows per sgemm tile (divides kAssignGrain)
+constexpr int64_t kTileCentres = 2048;  // centres per sgemm tile
 static_assert(kAssignGrain % kTileRows == 0, "tiles must line up with blocks");
 
 // The first minimum of cn[j] - 2 dots[j] over j < m (lowest index on ties), with its value.
@@ -131,16 +131,29 @@ class CpuKMeansBackend final : public KMeansBackend {
     if (sums) accumulate(b, labels, sq_dist, sums);
   }
 
-  void sq_distances(const float* x, int64_t n, const float* y, int64_t m, int64_t d,
-                    float* out) override {
-    std::vector<float> yn(static_cast<size_t>(m)), xn(static_cast<size_t>(n));
-    row_sq_norms(y, m, d, yn.data());
-    row_sq_norms(x, n, d, xn.data());
+  void set_sample(const float* x, int64_t n, int64_t d) override {
+    sample_ = x;
+    sample_rows_ = n;
+    sample_d_ = d;
+    sample_norms_.resize(static_cast<size_t>(n));
     const int64_t tiles = (n + kTileRows - 1) / kTileRows;
-#pragma omp parallel for num_threads(threads_) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(threads_) schedule(static)
     for (int64_t t = 0; t < tiles; ++t) {
       const int64_t r0 = t * kTileRows, rows = std::min(kTileRows, n - r0);
-      sq_distance_tile(x + r0 * d, rows, xn.data() + r0, y, m, yn.data(), d, out + r0 * m);
+      row_sq_norms(x + r0 * d, rows, d, sample_norms_.data() + r0);
+    }
+  }
+
+  void sample_sq_distances(const float* y, int64_t m, float* out) override {
+    const int64_t n = sample_rows_, d = sample_d_;
+    std::vector<float> yn(static_cast<size_t>(m));
+    row_sq_norms(y, m, d, yn.data());
+    const int64_t tiles = (n + kTileRows - 1) / kTileRows;
+#pragma omp parallel for num_threads(threads_) schedule(dynamic, 4)
+    for (int64_t t = 0; t < tiles; ++t) {
+      const int64_t r0 = t * kTileRows, rows = std::min(kTileRows, n - r0);
+      sq_distance_tile(sample_ + r0 * d, rows, sample_norms_.data() + r0, y, m, yn.data(), d,
+                       out + r0 * m);
     }
   }
 
@@ -168,6 +181,9 @@ class CpuKMeansBackend final : public KMeansBackend {
 
   int threads_;
   int64_t k_ = 0, d_ = 0;
+  const float* sample_ = nullptr;
+  int64_t sample_rows_ = 0, sample_d_ = 0;
+  std::vector<float> sample_norms_;
   std::vector<float> centroids_;
   std::vector<float> norms_;
 };

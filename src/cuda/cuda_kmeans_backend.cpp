@@ -55,9 +55,8 @@ class CudaKMeansBackend final : public KMeansBackend {
     if (budget_ <= 0) budget_ = static_cast<int64_t>(free_b * 0.85);
     budget_ = std::min<int64_t>(budget_, static_cast<int64_t>(free_b));
     handle_ = std::make_unique<CublasHandle>();
-    EMB_CUBLAS(cublasSetMathMode(handle_->get(), precision_ == "tf32"
-                                                     ? CUBLAS_TF32_TENSOR_OP_MATH
-                                                     : CUBLAS_DEFAULT_MATH));
+    EMB_CUBLAS(cublasSetMathMode(
+        handle_->get(), precision_ == "tf32" ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
     std::string check = cuda_self_test(device_);
     require(check.empty(), "cuda:", device_, " failed its self-test: ", check);
   }
@@ -103,7 +102,8 @@ class CudaKMeansBackend final : public KMeansBackend {
     EMB_CUDA(cudaDeviceSynchronize());
     EMB_CUDA(cudaMemcpy(sums->sums.data(), sums_.get(), sums_.bytes(), cudaMemcpyDeviceToHost));
     static_assert(sizeof(long long) == sizeof(int64_t), "counts are 64-bit");
-    EMB_CUDA(cudaMemcpy(sums->counts.data(), counts_.get(), counts_.bytes(), cudaMemcpyDeviceToHost));
+    EMB_CUDA(
+        cudaMemcpy(sums->counts.data(), counts_.get(), counts_.bytes(), cudaMemcpyDeviceToHost));
     EMB_CUDA(cudaMemcpy(sums->sq_dist.data(), sq_.get(), sq_.bytes(), cudaMemcpyDeviceToHost));
   }
 
@@ -131,20 +131,27 @@ class CudaKMeansBackend final : public KMeansBackend {
     for (auto& lane : lanes_) finish(*lane);
   }
 
-  void sq_distances(const float* x, int64_t n, const float* y, int64_t m, int64_t d,
-                    float* out) override {
+  void set_sample(const float* x, int64_t n, int64_t d) override {
     EMB_CUDA(cudaSetDevice(device_));
-    // The k-means++ sample is the same for every call of one initialisation: keep it.
-    if (x != sample_host_ || n * d != static_cast<int64_t>(sample_.size())) {
-      sample_.resize(static_cast<size_t>(n * d));
-      sample_norms_.resize(static_cast<size_t>(n));
-      EMB_CUDA(cudaMemcpy(sample_.get(), x, sizeof(float) * n * d, cudaMemcpyHostToDevice));
-      kern::launch_row_sq_norms(sample_.get(), n, d, sample_norms_.get(), nullptr);
-      EMB_CUDA_LAUNCH();
-      sample_host_ = x;
-    }
-    DeviceBuffer<float> dy(static_cast<size_t>(m * d)), yn(static_cast<size_t>(m)),
-        g(static_cast<size_t>(n * m));
+    sample_.resize(static_cast<size_t>(n * d));
+    sample_norms_.resize(static_cast<size_t>(n));
+    EMB_CUDA(cudaMemcpy(sample_.get(), x, sizeof(float) * n * d, cudaMemcpyHostToDevice));
+    kern::launch_row_sq_norms(sample_.get(), n, d, sample_norms_.get(), nullptr);
+    EMB_CUDA_LAUNCH();
+    sample_rows_ = n;
+    sample_d_ = d;
+  }
+
+  void sample_sq_distances(const float* y, int64_t m, float* out) override {
+    EMB_CUDA(cudaSetDevice(device_));
+    const int64_t n = sample_rows_, d = sample_d_;
+    // The same sizes on every call of one initialisation: allocated once.
+    DeviceBuffer<float>& dy = pp_y_;
+    DeviceBuffer<float>& yn = pp_norms_;
+    DeviceBuffer<float>& g = pp_dist_;
+    dy.resize(static_cast<size_t>(m * d));
+    yn.resize(static_cast<size_t>(m));
+    g.resize(static_cast<size_t>(n * m));
     EMB_CUDA(cudaMemcpy(dy.get(), y, sizeof(float) * m * d, cudaMemcpyHostToDevice));
     kern::launch_row_sq_norms(dy.get(), m, d, yn.get(), nullptr);
     EMB_CUDA_LAUNCH();
@@ -153,9 +160,8 @@ class CudaKMeansBackend final : public KMeansBackend {
     EMB_CUBLAS(cublasSetMathMode(handle_->get(), CUBLAS_DEFAULT_MATH));
     EMB_CUBLAS(cublasSgemm(handle_->get(), CUBLAS_OP_T, CUBLAS_OP_N, int(m), int(n), int(d), &alpha,
                            dy.get(), int(d), sample_.get(), int(d), &beta, g.get(), int(m)));
-    EMB_CUBLAS(cublasSetMathMode(handle_->get(), precision_ == "tf32"
-                                                     ? CUBLAS_TF32_TENSOR_OP_MATH
-                                                     : CUBLAS_DEFAULT_MATH));
+    EMB_CUBLAS(cublasSetMathMode(
+        handle_->get(), precision_ == "tf32" ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
     kern::launch_expand_sq_dist(g.get(), n, m, sample_norms_.get(), yn.get(), nullptr);
     EMB_CUDA_LAUNCH();
     EMB_CUDA(cudaMemcpy(out, g.get(), sizeof(float) * n * m, cudaMemcpyDeviceToHost));
@@ -178,9 +184,9 @@ class CudaKMeansBackend final : public KMeansBackend {
     out.emplace_back("gpu_chunk_rows", std::to_string(chunk_rows_));
     out.emplace_back("precision", precision_);
     if (precision_ != "fp32")
-      out.emplace_back("labels_differing_from_fp32",
-                       std::to_string(agree_diff_) + " of " + std::to_string(agree_rows_) +
-                           " sampled rows (last pass)");
+      out.emplace_back("labels_differing_from_fp32", std::to_string(agree_diff_) + " of " +
+                                                         std::to_string(agree_rows_) +
+                                                         " sampled rows (last pass)");
     return out;
   }
 
@@ -228,8 +234,9 @@ class CudaKMeansBackend final : public KMeansBackend {
     l.host_x.resize(r * d_);
     l.host_labels.resize(r);
     l.host_dist.resize(r);
-    workspace_bytes_ = static_cast<int64_t>(l.x.bytes() + l.g.bytes() + l.xb.bytes() +
-                                            l.scratch.bytes()) + rows * 28 + k_ * 8;
+    workspace_bytes_ =
+        static_cast<int64_t>(l.x.bytes() + l.g.bytes() + l.xb.bytes() + l.scratch.bytes()) +
+        rows * 28 + k_ * 8;
   }
 
   // The block's device copy when it is (or can be made) resident, else nullptr.
@@ -242,6 +249,9 @@ class CudaKMeansBackend final : public KMeansBackend {
     try {
       DeviceBuffer<float> buf(static_cast<size_t>(b.rows * d_));
       EMB_CUDA(cudaMemcpy(buf.get(), b.data, bytes, cudaMemcpyHostToDevice));
+      // A pageable copy may return before the data lands, and the lanes' streams do not wait
+      // for the default stream.
+      EMB_CUDA(cudaDeviceSynchronize());
       return cache_.emplace(key, std::move(buf)).first->second.get();
     } catch (const Error&) {
       return nullptr;  // out of device memory: stream this block instead
@@ -272,7 +282,8 @@ class CudaKMeansBackend final : public KMeansBackend {
     }
     if (!reduced && precision_ == "tf32") EMB_CUBLAS(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH));
     EMB_CUBLAS(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, int(m), int(rows), int(d_), &alpha,
-                           centres_.get() + j0 * d_, int(d_), x, int(d_), &beta, lane.g.get(), int(m)));
+                           centres_.get() + j0 * d_, int(d_), x, int(d_), &beta, lane.g.get(),
+                           int(m)));
     if (!reduced && precision_ == "tf32")
       EMB_CUBLAS(cublasSetMathMode(h, CUBLAS_TF32_TENSOR_OP_MATH));
   }
@@ -312,7 +323,8 @@ class CudaKMeansBackend final : public KMeansBackend {
     if (last_accumulated_) EMB_CUDA(cudaStreamWaitEvent(s, last_accumulated_, 0));
     EMB_CUDA(kern::group_by_label(lane.labels.get(), rows, k_, lane.labels_tmp.get(),
                                   lane.rows_tmp.get(), lane.sorted_rows.get(), lane.seg_count.get(),
-                                  lane.seg_start.get(), lane.scratch.get(), lane.scratch.bytes(), s));
+                                  lane.seg_start.get(), lane.scratch.get(), lane.scratch.bytes(),
+                                  s));
     kern::launch_accumulate_sorted(x, d_, lane.sorted_rows.get(), lane.seg_start.get(),
                                    lane.seg_count.get(), k_, lane.dist.get(), sums_.get(),
                                    counts_.get(), sq_.get(), s);
@@ -336,6 +348,7 @@ class CudaKMeansBackend final : public KMeansBackend {
     // Restore the reduced-precision labels the pass is using.
     EMB_CUDA(cudaMemcpy(lane.labels.get(), reduced.data(), sizeof(int32_t) * rows,
                         cudaMemcpyHostToDevice));
+    EMB_CUDA(cudaDeviceSynchronize());  // before the lane reads them again
     agree_rows_ = rows;
     agree_diff_ = 0;
     for (int64_t i = 0; i < rows; ++i) agree_diff_ += reduced[i] != exact[i];
@@ -363,8 +376,9 @@ class CudaKMeansBackend final : public KMeansBackend {
   std::vector<std::unique_ptr<Lane>> lanes_;
   cudaEvent_t last_accumulated_ = nullptr;
   std::map<std::tuple<int64_t, int64_t, int64_t>, DeviceBuffer<float>> cache_;
-  const float* sample_host_ = nullptr;
   DeviceBuffer<float> sample_, sample_norms_;
+  int64_t sample_rows_ = 0, sample_d_ = 0;
+  DeviceBuffer<float> pp_y_, pp_norms_, pp_dist_;  // k-means++ candidates and their distances
   bool check_agreement_ = false;
   int64_t agree_rows_ = 0, agree_diff_ = 0;
 };
