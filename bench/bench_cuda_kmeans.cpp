@@ -4,7 +4,7 @@
 //   2. assignment throughput as a fraction of plain cuBLAS SGEMM on the same shapes, measured in
 //      the same run.
 //   bench_cuda_kmeans [--n N] [--d D] [--k K] [--iters I]
-// The streamed 20,000,000 x 128 case runs through the CLI on an HDF5 file (see README.md).
+// The streamed 20,000,000 x 128 case runs through the CLI on an HDF5 file: bench_cuda_stream.py.
 #include <cstdio>
 #include <string>
 #include <vector>
