@@ -189,6 +189,9 @@ TEST(CudaMetrics, DeviceChoiceIsReported) {
     EXPECT_ERROR(make_cuda_cluster_sums(0, TileMetric::euclidean, 3, 4, 0), "CUDA");
   }
   EXPECT_ERROR(silhouette(*src, b.labels, params("euclidean", "gpu")), "--device 'gpu'");
+  // An index past int is refused, not wrapped round to -1 (cpu) or -2 (auto).
+  EXPECT_ERROR(silhouette(*src, b.labels, params("euclidean", "cuda:4294967295")), "cuda:N");
+  EXPECT_ERROR(silhouette(*src, b.labels, params("euclidean", "cuda:4294967294")), "cuda:N");
   // The cosine cluster sums stay on the CPU whatever the device.
   auto p = params("cosine", "auto");
   p.cosine_cluster_sums = true;

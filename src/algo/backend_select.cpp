@@ -1,5 +1,6 @@
 #include "algo/backend_select.h"
 
+#include <climits>
 #include <cstdlib>
 
 #include "cuda/cuda_backend.h"
@@ -16,7 +17,7 @@ int parse_device(const std::string& device) {
     const std::string num = device.substr(5);
     char* end = nullptr;
     const long v = std::strtol(num.c_str(), &end, 10);
-    if (!num.empty() && *end == '\0' && v >= 0) return static_cast<int>(v);
+    if (!num.empty() && *end == '\0' && v >= 0 && v <= INT_MAX) return static_cast<int>(v);
   }
   throw_error("--device '", device, "' must be auto, cpu, cuda or cuda:N");
 }
