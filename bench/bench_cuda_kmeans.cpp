@@ -5,6 +5,7 @@
 //      the same run.
 //   bench_cuda_kmeans [--n N] [--d D] [--k K] [--iters I]
 // The streamed 20,000,000 x 128 case runs through the CLI on an HDF5 file: bench_cuda_stream.py.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -78,13 +79,12 @@ double sgemm_seconds(int64_t n, int64_t d, int64_t k) {
 int main(int argc, char** argv) {
   int64_t n = 1000000, d = 256, k = 20000;
   int iters = 25;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string a = argv[i];
-    if (a == "--n") n = std::stoll(argv[i + 1]);
-    else if (a == "--d") d = std::stoll(argv[i + 1]);
-    else if (a == "--k") k = std::stoll(argv[i + 1]);
-    else if (a == "--iters") iters = std::stoi(argv[i + 1]);
-  }
+  CLI::App app{"GPU K-means: the FAISS wiki job in fp32/tf32/bf16 and assignment vs cuBLAS SGEMM"};
+  app.add_option("--n", n, "rows")->capture_default_str();
+  app.add_option("--d", d, "dimensions")->capture_default_str();
+  app.add_option("--k", k, "clusters")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--iters", iters, "Lloyd iterations")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   const auto devices = cuda_devices();
   if (devices.empty()) {
     std::printf("no CUDA device: nothing to measure\n");
