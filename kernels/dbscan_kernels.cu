@@ -5,6 +5,7 @@
 
 #include "kernels/dbscan_kernels.cuh"
 #include "kernels/dbscan_math.cuh"
+#include "kernels/launch.cuh"
 
 namespace embcluster {
 namespace kern {
@@ -15,11 +16,6 @@ constexpr int kTile = kDbscanGpuTile;
 constexpr int64_t kTileFloats = int64_t(kTile) * kTile;
 constexpr unsigned kFullMask = 0xffffffffu;
 static_assert(kThreads == kTile, "one thread per row of tile t");
-
-int blocks_for(int64_t n, int per_block) {
-  const int64_t b = (n + per_block - 1) / per_block;
-  return static_cast<int>(b < 1 ? 1 : (b > 2147483647 ? 2147483647 : b));
-}
 
 // The union-find's parent accessor on the device: fresh loads (the array changes under other
 // threads) and atomicCAS for both halving and linking.
@@ -41,9 +37,9 @@ __device__ bool pair_wanted(const DbscanTileSet& tiles, int filter, int32_t s, i
 }
 
 // One thread per pair of tiles. Every thread of a warp reaches the ballots (no early return).
-__global__ void classify_kernel(DbscanTileSet tiles, int64_t d, int32_t s0, int32_t ns,
-                                int32_t t0, int32_t nt, bool same, float eps2, double err_scale,
-                                int filter, int2* pairs, unsigned long long* counters) {
+__global__ void classify_kernel(DbscanTileSet tiles, int64_t d, int32_t s0, int32_t ns, int32_t t0,
+                                int32_t nt, bool same, float eps2, double err_scale, int filter,
+                                int2* pairs, unsigned long long* counters) {
   const int64_t idx = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   int state = -1;  // -1: not a pair, 0: far, 1: filtered out, 2: kept
   int32_t s = 0, t = 0;
@@ -56,7 +52,7 @@ __global__ void classify_kernel(DbscanTileSet tiles, int64_t d, int32_t s0, int3
       double c2 = 0;
       for (int64_t j = 0; j < d; ++j) c2 += (ca[j] - cb[j]) * (ca[j] - cb[j]);
       const int kind = tile_pair_kind(c2, tiles.radius[s], tiles.radius[t], tiles.max_norm[s],
-                                       tiles.max_norm[t], eps2, err_scale);
+                                      tiles.max_norm[t], eps2, err_scale);
       state = kind == kTilesFar ? 0 : (pair_wanted(tiles, filter, s, t) ? 2 : 1);
     }
   }
@@ -257,7 +253,7 @@ void launch_dbscan_gemm_pointers(const DbscanPairBatch& batch, float* g, const f
                                  const float** b_ptr, float** c_ptr, cudaStream_t stream) {
   if (batch.count <= 0) return;
   gemm_pointers_kernel<<<blocks_for(batch.count, kThreads), kThreads, 0, stream>>>(batch, g, a_ptr,
-                                                                                  b_ptr, c_ptr);
+                                                                                   b_ptr, c_ptr);
 }
 
 void launch_dbscan_count(const DbscanPairBatch& batch, int32_t* counts, cudaStream_t stream) {
@@ -275,7 +271,7 @@ void launch_dbscan_border(const DbscanPairBatch& batch, const uint8_t* core, con
                           int32_t* border, cudaStream_t stream) {
   if (batch.count <= 0) return;
   border_kernel<<<static_cast<unsigned>(batch.count), kThreads, 0, stream>>>(batch, core, root,
-                                                                            border);
+                                                                             border);
 }
 
 void launch_dbscan_reset(int32_t* parent, int32_t* border, int64_t n, cudaStream_t stream) {

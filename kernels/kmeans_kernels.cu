@@ -5,17 +5,13 @@
 
 #include "kernels/distance.cuh"
 #include "kernels/kmeans_kernels.cuh"
+#include "kernels/launch.cuh"
 
 namespace embcluster {
 namespace kern {
 namespace {
 
 constexpr int kThreads = 256;
-
-int blocks_for(int64_t n, int per_block) {
-  const int64_t b = (n + per_block - 1) / per_block;
-  return static_cast<int>(b < 1 ? 1 : (b > 2147483647 ? 2147483647 : b));
-}
 
 __global__ void argmin_init_kernel(float* best_v, int32_t* best_i, int64_t n) {
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
@@ -114,11 +110,11 @@ void launch_argmin_init(float* best_v, int32_t* best_i, int64_t n, cudaStream_t 
 void launch_argmin_update(const float* g, int64_t n, int64_t m, int64_t j0, const float* c_norm,
                           float* best_v, int32_t* best_i, cudaStream_t s) {
   argmin_update_kernel<<<blocks_for(n * 32, kThreads), kThreads, 0, s>>>(g, n, m, j0, c_norm,
-                                                                          best_v, best_i);
+                                                                         best_v, best_i);
 }
 
-void launch_exact_dist(const float* x, int64_t n, int64_t d, const float* c,
-                       const int32_t* labels, float* dist, cudaStream_t s) {
+void launch_exact_dist(const float* x, int64_t n, int64_t d, const float* c, const int32_t* labels,
+                       float* dist, cudaStream_t s) {
   exact_dist_kernel<<<blocks_for(n, kThreads), kThreads, 0, s>>>(x, n, d, c, labels, dist);
 }
 
@@ -143,8 +139,8 @@ void launch_to_bf16(const float* in, int64_t n, uint16_t* out, cudaStream_t s) {
   to_bf16_kernel<<<blocks_for(n, kThreads), kThreads, 0, s>>>(in, n, out);
 }
 
-void launch_expand_sq_dist(float* g, int64_t n, int64_t m, const float* x_norm,
-                           const float* y_norm, cudaStream_t s) {
+void launch_expand_sq_dist(float* g, int64_t n, int64_t m, const float* x_norm, const float* y_norm,
+                           cudaStream_t s) {
   expand_sq_dist_kernel<<<blocks_for(n * m, kThreads), kThreads, 0, s>>>(g, n, m, x_norm, y_norm);
 }
 

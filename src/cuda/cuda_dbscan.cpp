@@ -11,8 +11,8 @@
 #include <functional>
 #include <vector>
 
+#include "cuda/cuda_device.h"
 #include "cuda/cuda_resources.h"
-#include "embcluster/device.h"
 #include "embcluster/error.h"
 #include "embcluster/memory.h"
 #include "kernels/dbscan_kernels.cuh"
@@ -23,7 +23,7 @@ namespace {
 constexpr int64_t kTile = kern::kDbscanGpuTile;
 static_assert(kTile == kDbscanTileRows, "device tiles are DbscanTiles' tiles");
 constexpr int64_t kTileBytes = kTile * kTile * sizeof(float);
-constexpr int64_t kMaxBatch = 8192;                // tile pairs per batched SGEMM
+constexpr int64_t kMaxBatch = 8192;                   // tile pairs per batched SGEMM
 constexpr int64_t kMaxCandidates = int64_t(1) << 22;  // tile pairs classified at a time
 constexpr int64_t kStageFloats = int64_t(4) << 20;    // per pinned staging buffer (16 MiB)
 
@@ -103,16 +103,9 @@ struct CudaDbscanPasses::Impl {
 };
 
 void CudaDbscanPasses::Impl::init(int64_t device_budget) {
-  EMB_CUDA(cudaSetDevice(device));
-  cudaDeviceProp prop{};
-  EMB_CUDA(cudaGetDeviceProperties(&prop, device));
-  name = std::string(prop.name) + " (cuda:" + std::to_string(device) + ")";
-  const std::string check = cuda_self_test(device);
-  require(check.empty(), "cuda:", device, " failed its self-test: ", check);
-  size_t free_b = 0, total_b = 0;
-  EMB_CUDA(cudaMemGetInfo(&free_b, &total_b));
-  budget = device_budget > 0 ? std::min<int64_t>(device_budget, static_cast<int64_t>(free_b))
-                             : static_cast<int64_t>(free_b * 0.85);
+  OpenDevice dev = open_cuda_device(device, device_budget);
+  name = dev.name;
+  budget = dev.budget;
   stream = std::make_unique<Stream>();
   handle = std::make_unique<CublasHandle>();
   EMB_CUBLAS(cublasSetStream(handle->get(), stream->get()));
@@ -280,8 +273,8 @@ void CudaDbscanPasses::Impl::copy_to_device(float* dst, const float* src, int64_
     const int64_t len = std::min(piece, count - off);
     EMB_CUDA(cudaEventSynchronize(staged[k]->get()));  // its previous copy is done
     std::memcpy(stage[k].get(), src + off, sizeof(float) * len);
-    EMB_CUDA(cudaMemcpyAsync(dst + off, stage[k].get(), sizeof(float) * len,
-                             cudaMemcpyHostToDevice, stream->get()));
+    EMB_CUDA(cudaMemcpyAsync(dst + off, stage[k].get(), sizeof(float) * len, cudaMemcpyHostToDevice,
+                             stream->get()));
     staged[k]->record(stream->get());
   }
 }

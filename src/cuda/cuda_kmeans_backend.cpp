@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "cuda/cuda_backend.h"
+#include "cuda/cuda_device.h"
 #include "cuda/cuda_resources.h"
 #include "cuda/gpu_phases.h"
-#include "embcluster/device.h"
 #include "embcluster/memory.h"
 #include "kernels/kmeans_kernels.cuh"
 #include "kernels/segments.cuh"
@@ -46,19 +46,12 @@ class CudaKMeansBackend final : public KMeansBackend {
  public:
   CudaKMeansBackend(const KMeansParams& p, int device)
       : device_(device), precision_(p.precision), budget_(p.device_memory_budget) {
-    EMB_CUDA(cudaSetDevice(device_));
-    cudaDeviceProp prop{};
-    EMB_CUDA(cudaGetDeviceProperties(&prop, device_));
-    name_ = std::string(prop.name) + " (cuda:" + std::to_string(device_) + ")";
-    size_t free_b = 0, total_b = 0;
-    EMB_CUDA(cudaMemGetInfo(&free_b, &total_b));
-    if (budget_ <= 0) budget_ = static_cast<int64_t>(free_b * 0.85);
-    budget_ = std::min<int64_t>(budget_, static_cast<int64_t>(free_b));
+    OpenDevice dev = open_cuda_device(device_, budget_);
+    name_ = dev.name;
+    budget_ = dev.budget;
     handle_ = std::make_unique<CublasHandle>();
     EMB_CUBLAS(cublasSetMathMode(
         handle_->get(), precision_ == "tf32" ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
-    std::string check = cuda_self_test(device_);
-    require(check.empty(), "cuda:", device_, " failed its self-test: ", check);
   }
 
   std::string device_name() const override { return name_; }

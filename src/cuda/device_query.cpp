@@ -1,8 +1,10 @@
 // Device discovery and the self-test run by `embcluster info`.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "cuda/cuda_check.h"
+#include "cuda/cuda_device.h"
 #include "embcluster/device.h"
 #include "kernels/distance.cuh"
 #include "kernels/selftest.cuh"
@@ -42,7 +44,8 @@ std::string cuda_self_test(int device) {
     EMB_CUDA(cudaSetDevice(device));
     const int64_t n = 1000, d = 37;
     std::vector<float> x(n * d);
-    for (int64_t i = 0; i < n * d; ++i) x[i] = static_cast<float>((i * 7919) % 1000) / 250.0f - 2.0f;
+    for (int64_t i = 0; i < n * d; ++i)
+      x[i] = static_cast<float>((i * 7919) % 1000) / 250.0f - 2.0f;
     float *dx = nullptr, *dout = nullptr;
     EMB_CUDA(cudaMalloc(&dx, x.size() * sizeof(float)));
     std::vector<float> got(n);
@@ -69,6 +72,21 @@ std::string cuda_self_test(int device) {
   } catch (const Error& e) {
     return e.what();
   }
+}
+
+OpenDevice open_cuda_device(int device, int64_t requested) {
+  EMB_CUDA(cudaSetDevice(device));
+  cudaDeviceProp prop{};
+  EMB_CUDA(cudaGetDeviceProperties(&prop, device));
+  OpenDevice out;
+  out.name = std::string(prop.name) + " (cuda:" + std::to_string(device) + ")";
+  const std::string check = cuda_self_test(device);
+  require(check.empty(), "cuda:", device, " failed its self-test: ", check);
+  size_t free_b = 0, total_b = 0;
+  EMB_CUDA(cudaMemGetInfo(&free_b, &total_b));
+  const auto free_i = static_cast<int64_t>(free_b);
+  out.budget = requested > 0 ? std::min(requested, free_i) : static_cast<int64_t>(free_b * 0.85);
+  return out;
 }
 
 }  // namespace embcluster
