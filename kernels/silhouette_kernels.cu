@@ -1,5 +1,6 @@
 // Silhouette kernels: GEMM tiles turned into distances and reduced at once into per-cluster sums
 // (double), by rows (contiguous cluster segments of a tile row) and by columns (pieces of rows).
+#include "kernels/launch.cuh"
 #include "kernels/silhouette_kernels.cuh"
 #include "kernels/silhouette_math.cuh"
 
@@ -8,11 +9,6 @@ namespace kern {
 namespace {
 
 constexpr int kThreads = 256;
-
-unsigned blocks_for(int64_t n, int per_block) {
-  const int64_t b = (n + per_block - 1) / per_block;
-  return static_cast<unsigned>(b < 1 ? 1 : (b > 2147483647 ? 2147483647 : b));
-}
 
 // One warp per tile row; the warp walks the cluster segments of the tile's columns, its lanes
 // striding over each segment, and adds the segment's total to the row's sum for that cluster.
@@ -96,21 +92,21 @@ void launch_row_cluster_sums(const float* g, int64_t rows, int64_t m, const floa
       k);
 }
 
-void launch_column_piece_sums(const float* g, int64_t m, const float* q_norms,
-                              const float* c_norms, const int32_t* piece_start, int32_t pieces,
-                              bool euclidean, double* partial, cudaStream_t s) {
+void launch_column_piece_sums(const float* g, int64_t m, const float* q_norms, const float* c_norms,
+                              const int32_t* piece_start, int32_t pieces, bool euclidean,
+                              double* partial, cudaStream_t s) {
   if (m <= 0 || pieces <= 0) return;
   const dim3 grid(blocks_for(m, kThreads), static_cast<unsigned>(pieces));
-  column_piece_sums_kernel<<<grid, kThreads, 0, s>>>(g, m, q_norms, c_norms, piece_start,
-                                                     euclidean, partial);
+  column_piece_sums_kernel<<<grid, kThreads, 0, s>>>(g, m, q_norms, c_norms, piece_start, euclidean,
+                                                     partial);
 }
 
 void launch_column_combine(const double* partial, int64_t m, const int32_t* seg_piece,
                            const int32_t* seg_cluster, int32_t segments, double* sums, int64_t k,
                            cudaStream_t s) {
   if (m <= 0 || segments <= 0) return;
-  column_combine_kernel<<<blocks_for(m, kThreads), kThreads, 0, s>>>(partial, m, seg_piece,
-                                                                     seg_cluster, segments, sums, k);
+  column_combine_kernel<<<blocks_for(m, kThreads), kThreads, 0, s>>>(
+      partial, m, seg_piece, seg_cluster, segments, sums, k);
 }
 
 void launch_fill(float* out, int64_t n, float value, cudaStream_t s) {

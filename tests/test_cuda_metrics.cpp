@@ -3,10 +3,10 @@
 // skipped, visibly, where no CUDA device is present; the per-element arithmetic the kernels share
 // with the CPU (kernels/silhouette_math.cuh) and the device choice are checked everywhere.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -135,7 +135,7 @@ TEST(SilhouetteMath, DistanceFromTheExpansion) {
 TEST(SilhouetteMath, ValueAndSingletons) {
   EXPECT_FLOAT_EQ(kern::silhouette_value(1.0, 3.0, false), 2.0f / 3.0f);
   EXPECT_FLOAT_EQ(kern::silhouette_value(3.0, 1.0, false), -2.0f / 3.0f);
-  EXPECT_EQ(kern::silhouette_value(2.0, 3.0, true), 0.0f);  // alone in its cluster
+  EXPECT_EQ(kern::silhouette_value(2.0, 3.0, true), 0.0f);   // alone in its cluster
   EXPECT_EQ(kern::silhouette_value(0.0, 0.0, false), 0.0f);  // a = b = 0: 0, not NaN
   // From sums: own cluster 1 of sizes {3, 4, 1}; a = 6 / 3, b = min(12 / 3, 5 / 1) = 4.
   const int64_t sizes[] = {3, 4, 1};
@@ -164,8 +164,7 @@ TEST(SilhouetteMath, CpuSilhouetteEqualsTheSharedArithmetic) {
       }
       sums[b.labels[j]] += std::sqrt(t);
     }
-    ASSERT_NEAR(s.samples[i], kern::silhouette_from_sums(sums, b.labels[i], sizes.data(), 5),
-                1e-5)
+    ASSERT_NEAR(s.samples[i], kern::silhouette_from_sums(sums, b.labels[i], sizes.data(), 5), 1e-5)
         << "row " << i;
   }
 }
@@ -204,11 +203,11 @@ TEST(CudaMetrics, EvaluateReportNamesTheDevice) {
   testutil::write_h5_f32(tmp.file("x.h5"), "/data", b.x, b.n, b.d);
   testutil::write_h5_i32(tmp.file("x.h5"), "/labels", b.labels);
   std::string out;
-  ASSERT_EQ(testutil::run_cli("evaluate " + tmp.file("x.h5") + ":/data --labels " +
-                                  tmp.file("x.h5") + ":/labels --device cpu --out " +
-                                  tmp.file("cpu"),
-                              &out),
-            0)
+  ASSERT_EQ(
+      testutil::run_cli("evaluate " + tmp.file("x.h5") + ":/data --labels " + tmp.file("x.h5") +
+                            ":/labels --device cpu --out " + tmp.file("cpu"),
+                        &out),
+      0)
       << out;
   const auto r = nlohmann::json::parse(testutil::read_text(tmp.file("cpu") + "/report.json"));
   EXPECT_EQ(r["silhouette"]["device"], "cpu");
@@ -246,7 +245,8 @@ TEST(CudaMetrics, ExactEqualsCpuResidentAndStreamed) {
       p.device_memory_budget = device_budget;
       const auto gpu = silhouette(*src, b.labels, p);
       EXPECT_FALSE(gpu.streamed);
-      expect_close(gpu, cpu, 1e-5, std::string(metric) + " budget " + std::to_string(device_budget));
+      expect_close(gpu, cpu, 1e-5,
+                   std::string(metric) + " budget " + std::to_string(device_budget));
       EXPECT_TRUE(same_bits(silhouette(*src, b.labels, p).samples, gpu.samples));  // every run
     }
     // A host budget too small for the data: blocks of rows against blocks of rows.
@@ -308,8 +308,10 @@ TEST(CudaMetrics, PrimitiveSumsEqualCpuSums) {
       for (int64_t p = 0; p < b.n; ++p)
         for (int c = 0; c < k; ++c) {
           const double w = want[g.row[p] * k + c];
-          ASSERT_NEAR(pairs[p * k + c], w, 1e-5 * (1 + w)) << "position " << p << " budget " << budget;
-          ASSERT_NEAR(one[p * k + c], w, 1e-5 * (1 + w)) << "position " << p << " budget " << budget;
+          ASSERT_NEAR(pairs[p * k + c], w, 1e-5 * (1 + w))
+              << "position " << p << " budget " << budget;
+          ASSERT_NEAR(one[p * k + c], w, 1e-5 * (1 + w))
+              << "position " << p << " budget " << budget;
         }
       // Sums add to what the array holds.
       dev->add_sums(g.x.data(), 10, self.data(), one.data());
@@ -342,4 +344,49 @@ TEST(CudaMetrics, ClusterBlocksWithoutSomeClusters) {
     EXPECT_EQ(sums[i * k + 1], 0.0);
     for (int c : {0, 2}) EXPECT_NEAR(sums[i * k + c], want[c], 1e-4 * want[c]) << i << " " << c;
   }
+}
+
+TEST(CudaMetrics, PairSumsWithManySmallAndEmptyClusters) {
+  REQUIRE_DEVICE();
+  // Resident columns over several tiles of the symmetric pass: a cluster longer than a piece of
+  // rows, empty clusters, clusters cut by tile edges; against brute-force sums in double.
+  const int64_t d = 6, k = 40;
+  std::vector<int64_t> start(k + 1, 0);
+  for (int64_t c = 0; c < k; ++c)
+    start[c + 1] = start[c] + (c == 0 ? 300 : c % 5 == 1 ? 0 : (c * 37) % 50 + 1);
+  const int64_t n = start[k];
+  auto b = testutil::make_blobs(n, d, 3, 17, 1.0f, 3.0f);
+  std::vector<int64_t> cluster(n);
+  for (int64_t c = 0; c < k; ++c)
+    for (int64_t p = start[c]; p < start[c + 1]; ++p) cluster[p] = c;
+  std::vector<double> want(n * k, 0.0);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      if (j == i) continue;
+      double t = 0;
+      for (int64_t c = 0; c < d; ++c) {
+        const double v = static_cast<double>(b.x[i * d + c]) - b.x[j * d + c];
+        t += v * v;
+      }
+      want[i * k + cluster[j]] += std::sqrt(t);
+    }
+  auto dev = make_cuda_cluster_sums(0, TileMetric::euclidean, k, d, int64_t(2) << 20);
+  dev->set_columns(b.x.data(), n, start.data());
+  ASSERT_TRUE(dev->columns_resident());
+  ASSERT_LT(dev->tile() * 2, n);  // several tiles
+  std::vector<double> pairs(n * k, 0.0), one(n * k, 0.0);
+  dev->add_all_pair_sums(pairs.data());
+  std::vector<int64_t> self(n);
+  std::iota(self.begin(), self.end(), int64_t(0));
+  dev->add_sums(b.x.data(), n, self.data(), one.data());
+  for (int64_t p = 0; p < n; ++p)
+    for (int64_t c = 0; c < k; ++c) {
+      const double w = want[p * k + c];
+      if (start[c] == start[c + 1]) {
+        ASSERT_EQ(pairs[p * k + c], 0.0) << p << " " << c;
+        ASSERT_EQ(one[p * k + c], 0.0) << p << " " << c;
+      }
+      ASSERT_NEAR(pairs[p * k + c], w, 1e-4 * (1 + w)) << "position " << p << " cluster " << c;
+      ASSERT_NEAR(one[p * k + c], w, 1e-4 * (1 + w)) << "position " << p << " cluster " << c;
+    }
 }

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "cuda/cuda_device.h"
 #include "cuda/cuda_metrics.h"
 #include "cuda/cuda_resources.h"
-#include "embcluster/device.h"
 #include "embcluster/error.h"
 #include "kernels/selftest.cuh"
 #include "kernels/silhouette_kernels.cuh"
@@ -21,11 +21,11 @@
 namespace embcluster {
 namespace {
 
-constexpr int64_t kMaxTile = 16384;           // rows and columns of a GEMM tile (1 GiB of float)
-constexpr int64_t kMinTile = 32;              // the smallest tile tried when memory is short
-constexpr int64_t kPieceRows = 128;           // rows per partial sum of a tile's column side
-constexpr int64_t kSumsChunk = 1 << 20;       // doubles per download of the sums
-constexpr int64_t kPinnedBytes = 256 << 20;   // at most per pinned buffer of streamed columns
+constexpr int64_t kMaxTile = 16384;          // rows and columns of a GEMM tile (1 GiB of float)
+constexpr int64_t kMinTile = 32;             // the smallest tile tried when memory is short
+constexpr int64_t kPieceRows = 128;          // rows per partial sum of a tile's column side
+constexpr int64_t kSumsChunk = 1 << 20;      // doubles per download of the sums
+constexpr int64_t kPinnedBytes = 256 << 20;  // at most per pinned buffer of streamed columns
 
 int64_t pow2_at_least(int64_t n) {
   int64_t p = 1;
@@ -67,16 +67,9 @@ class CudaClusterSums final : public DeviceClusterSums {
  public:
   CudaClusterSums(int device, TileMetric metric, int64_t k, int64_t d, int64_t budget)
       : device_(device), euclid_(metric == TileMetric::euclidean), k_(k), d_(d) {
-    EMB_CUDA(cudaSetDevice(device_));
-    cudaDeviceProp prop{};
-    EMB_CUDA(cudaGetDeviceProperties(&prop, device_));
-    name_ = std::string(prop.name) + " (cuda:" + std::to_string(device_) + ")";
-    size_t free_b = 0, total_b = 0;
-    EMB_CUDA(cudaMemGetInfo(&free_b, &total_b));
-    const int64_t free_i = static_cast<int64_t>(free_b);
-    budget_ = budget > 0 ? std::min(budget, free_i) : static_cast<int64_t>(free_i * 0.85);
-    const std::string check = cuda_self_test(device_);
-    require(check.empty(), "cuda:", device_, " failed its self-test: ", check);
+    OpenDevice dev = open_cuda_device(device_, budget);
+    name_ = dev.name;
+    budget_ = dev.budget;
     compute_ = std::make_unique<Stream>();
     copy_ = std::make_unique<Stream>();
     for (int b = 0; b < 2; ++b) {
@@ -121,6 +114,7 @@ class CudaClusterSums final : public DeviceClusterSums {
                              compute_->get()));
     norms(cols_.get(), count_, col_norms_.get());
     resident_ = true;
+    for (auto& p : pinned_) p.resize(0);
   }
 
   void add_sums(const float* q, int64_t rows, const int64_t* self_col, double* sums,
@@ -173,11 +167,10 @@ class CudaClusterSums final : public DeviceClusterSums {
         const int64_t j0 = tj * tile_, m = std::min(tile_, count_ - j0);
         gemm(cols_.get() + i0 * d_, rows, cols_.get() + j0 * d_, m);
         // Row side: tile ti's rows against tile tj's clusters (the row itself on the diagonal).
-        kern::launch_row_cluster_sums(g_.get(), rows, m, col_norms_.get() + i0,
-                                      col_norms_.get() + j0, d_start_.get(), cluster_of(j0),
-                                      cluster_of(j0 + m - 1), j0,
-                                      ti == tj ? self_.get() + i0 : nullptr, euclid_,
-                                      all_sums_.get() + i0 * k_, k_, s);
+        kern::launch_row_cluster_sums(
+            g_.get(), rows, m, col_norms_.get() + i0, col_norms_.get() + j0, d_start_.get(),
+            cluster_of(j0), cluster_of(j0 + m - 1), j0, ti == tj ? self_.get() + i0 : nullptr,
+            euclid_, all_sums_.get() + i0 * k_, k_, s);
         EMB_CUDA_LAUNCH();
         if (tj == ti) continue;
         // Column side: tile tj's rows against tile ti's clusters, from the same dot products.
@@ -208,10 +201,10 @@ class CudaClusterSums final : public DeviceClusterSums {
 
   int64_t used_bytes() const {
     int64_t total = 0;
-    for (size_t b : {g_.bytes(), partial_.bytes(), cols_.bytes(), col_norms_.bytes(), q_.bytes(),
-                     q_norms_.bytes(), q_sums_.bytes(), q_self_.bytes(), all_sums_.bytes(),
-                     self_.bytes(), chunk_[0].bytes(), chunk_[1].bytes(),
-                     chunk_norms_[0].bytes(), chunk_norms_[1].bytes()})
+    for (size_t b :
+         {g_.bytes(), partial_.bytes(), cols_.bytes(), col_norms_.bytes(), q_.bytes(),
+          q_norms_.bytes(), q_sums_.bytes(), q_self_.bytes(), all_sums_.bytes(), self_.bytes(),
+          chunk_[0].bytes(), chunk_[1].bytes(), chunk_norms_[0].bytes(), chunk_norms_[1].bytes()})
       total += static_cast<int64_t>(b);
     return total;
   }
@@ -239,11 +232,12 @@ class CudaClusterSums final : public DeviceClusterSums {
     }
   }
 
+  // The device blocks of streamed columns. The pinned host copies are kept for the next columns
+  // of the same size (pinning is slow); they go when the columns are resident.
   void release_stream_buffers() {
     for (int b = 0; b < 2; ++b) {
       chunk_[b].release();
       chunk_norms_[b].release();
-      pinned_[b].resize(0);
     }
     chunk_rows_ = 0;
   }
@@ -277,8 +271,8 @@ class CudaClusterSums final : public DeviceClusterSums {
   // Query rows per block: what the budget leaves after the columns and the tile, at least one.
   int64_t query_block(int64_t rows) {
     const int64_t per_row = (d_ + 1) * 4 + k_ * 8 + 8;
-    const int64_t own = static_cast<int64_t>(q_.bytes() + q_norms_.bytes() + q_sums_.bytes() +
-                                             q_self_.bytes());
+    const int64_t own =
+        static_cast<int64_t>(q_.bytes() + q_norms_.bytes() + q_sums_.bytes() + q_self_.bytes());
     int64_t block = std::max<int64_t>(1, (budget_ - used_bytes() + own) / per_row);
     block = std::min(block, rows);
     if (block >= tile_ && block < rows) block = block / tile_ * tile_;
@@ -316,8 +310,8 @@ class CudaClusterSums final : public DeviceClusterSums {
   }
 
   // One tile: query rows (device) against columns at absolute positions [j0, j0 + m).
-  void tile_sums(const float* q, int64_t rows, const float* qn, const int64_t* self,
-                 const float* c, const float* cn, int64_t j0, int64_t m, double* out) {
+  void tile_sums(const float* q, int64_t rows, const float* qn, const int64_t* self, const float* c,
+                 const float* cn, int64_t j0, int64_t m, double* out) {
     gemm(q, rows, c, m);
     kern::launch_row_cluster_sums(g_.get(), rows, m, qn, cn, d_start_.get(), cluster_of(j0),
                                   cluster_of(j0 + m - 1), j0, self, euclid_, out, k_,
@@ -479,9 +473,8 @@ class CudaClusterSums final : public DeviceClusterSums {
 
 }  // namespace
 
-std::unique_ptr<DeviceClusterSums> make_cuda_cluster_sums(int device, TileMetric metric,
-                                                          int64_t k, int64_t d,
-                                                          int64_t device_budget) {
+std::unique_ptr<DeviceClusterSums> make_cuda_cluster_sums(int device, TileMetric metric, int64_t k,
+                                                          int64_t d, int64_t device_budget) {
   return std::make_unique<CudaClusterSums>(device, metric, k, d, device_budget);
 }
 
