@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "cpu/cluster_distance_sums.h"
 #include "cuda/cuda_metrics.h"
 #include "embcluster/device.h"
 #include "embcluster/error.h"
 #include "embcluster/metrics.h"
 #include "kernels/silhouette_math.cuh"
+#include "cluster_tiles_util.h"
 #include "testutil.h"
 
 using namespace embcluster;
@@ -93,14 +93,7 @@ Grouped group(const testutil::Blobs& b, int k, bool cosine) {
 
 // The CPU primitive's sums per source row (n x k).
 std::vector<double> cpu_sums(const testutil::Blobs& b, int k, TileMetric metric) {
-  ClusterTiles t;
-  t.d = b.d;
-  std::vector<int64_t> rows(b.n);
-  std::iota(rows.begin(), rows.end(), int64_t(0));
-  for (int64_t o = 0; o < b.n; o += kSilTileRows)
-    t.append_tile(b.x.data() + o * b.d, rows.data() + o, b.labels.data() + o,
-                  std::min(kSilTileRows, b.n - o), metric);
-  t.index_rows(0, b.n);
+  const ClusterTiles t = testutil::tiles_of(b, metric);
   std::vector<double> by_pos(b.n * k, 0.0), by_row(b.n * k);
   all_pairs_cluster_sums(t, metric, k, by_pos.data(), 1, nullptr);
   for (int64_t p = 0; p < b.n; ++p)

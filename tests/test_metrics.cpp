@@ -9,9 +9,9 @@
 #include <limits>
 #include <numeric>
 
-#include "cpu/cluster_distance_sums.h"
 #include "embcluster/error.h"
 #include "embcluster/metrics.h"
+#include "cluster_tiles_util.h"
 #include "testutil.h"
 
 using namespace embcluster;
@@ -217,14 +217,7 @@ TEST(Metrics, PairTilesEqualOneSidedTiles) {
   // The symmetric all-pairs reduction and the one-sided one give the same sums.
   auto b = make_blobs(3100, 9, 4, 8, 2.0f, 3.0f);
   for (auto metric : {TileMetric::euclidean, TileMetric::cosine}) {
-    ClusterTiles t;
-    t.d = b.d;
-    std::vector<int64_t> rows(b.n);
-    std::iota(rows.begin(), rows.end(), int64_t(0));
-    for (int64_t o = 0; o < b.n; o += kSilTileRows)
-      t.append_tile(b.x.data() + o * b.d, rows.data() + o, b.labels.data() + o,
-                    std::min(kSilTileRows, b.n - o), metric);
-    t.index_rows(0, b.n);
+    const ClusterTiles t = testutil::tiles_of(b, metric);
     std::vector<double> one(b.n * 4, 0.0), pairs(b.n * 4, 0.0), pairs1(b.n * 4, 0.0);
     cluster_distance_sums(t, 0, t.tiles(), t, metric, 4, one.data(), 2);
     all_pairs_cluster_sums(t, metric, 4, pairs.data(), 2, nullptr);
