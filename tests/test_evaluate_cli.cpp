@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -177,16 +178,43 @@ TEST(EvaluateCli, KMeansReportCarriesMetrics) {
               1e-12);
   EXPECT_EQ(e["davies_bouldin"], m["davies_bouldin"]);
 
-  // More than 10,000 rows: a sample of 10,000, said so in the report.
+  // More than 10,000 rows: a sample of min(10000, max(1000, k x iterations)) rows by default,
+  // or --metrics-sample rows; said so in the report.
   ASSERT_EQ(run_cli("generate --n 12000 --d 4 --k 3 --seed 5 --quiet --out " + big, &out), 0)
       << out;
   ASSERT_EQ(run_cli("kmeans " + big + " -k 3 --device cpu --quiet --out " + tmp.file("b"), &out),
             0) << out;
-  m = report_of(tmp.file("b"))["metrics"];
+  auto rb = report_of(tmp.file("b"));
+  m = rb["metrics"];
   EXPECT_EQ(m["silhouette"]["method"], "sampled");
-  EXPECT_EQ(m["silhouette"]["rows_scored"], 10000);
-  EXPECT_TRUE(m["silhouette"].contains("sampled_because"));
+  EXPECT_EQ(m["silhouette"]["rows_scored"],
+            std::clamp(3 * rb["iterations"].get<int>(), 1000, 10000));
+  EXPECT_NE(m["silhouette"]["sampled_because"].get<std::string>().find("--metrics-sample"),
+            std::string::npos);
   EXPECT_TRUE(m["silhouette"].contains("ci95"));
+  ASSERT_EQ(run_cli("kmeans " + big + " -k 3 --device cpu --metrics-sample 10000 --out " +
+                        tmp.file("b2"), &out),
+            0)
+      << out;
+  m = report_of(tmp.file("b2"))["metrics"];
+  EXPECT_EQ(m["silhouette"]["rows_scored"], 10000);
+  // The summary carries the scores.
+  EXPECT_NE(out.find("silhouette 0."), std::string::npos) << out;
+  EXPECT_NE(out.find("(10000 sampled rows), Davies-Bouldin"), std::string::npos) << out;
+
+  // --metrics-sample 0: no silhouette; --no-metrics: no metrics at all.
+  ASSERT_EQ(run_cli("kmeans " + big + " -k 3 --device cpu --quiet --metrics-sample 0 --out " +
+                        tmp.file("b3"), &out),
+            0)
+      << out;
+  m = report_of(tmp.file("b3"))["metrics"];
+  EXPECT_FALSE(m.contains("silhouette"));
+  EXPECT_GT(m["davies_bouldin"].get<double>(), 0);
+  ASSERT_EQ(run_cli("kmeans " + big + " -k 3 --device cpu --quiet --no-metrics --out " +
+                        tmp.file("b4"), &out),
+            0)
+      << out;
+  EXPECT_FALSE(report_of(tmp.file("b4")).contains("metrics"));
 
   // One cluster: no silhouette, but the clustering still succeeds.
   ASSERT_EQ(run_cli("kmeans " + small + " -k 1 --device cpu --quiet --out " + tmp.file("one"),

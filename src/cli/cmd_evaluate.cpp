@@ -15,7 +15,6 @@
 namespace embcluster::cli {
 
 namespace {
-constexpr int64_t kReportSample = 10000;  // silhouette sample of the clustering commands
 nlohmann::json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nullptr; }
 }  // namespace
 
@@ -28,8 +27,9 @@ nlohmann::json silhouette_json(const SilhouetteResult& s) {
   if (s.method == "sampled") {
     j["std_error"] = s.std_error;
     j["ci95"] = {s.ci_low, s.ci_high};
-    j["note"] = "rows sampled uniformly, each scored exactly against all rows; 95% interval = "
-                "score -/+ 1.96 sd / sqrt(rows_scored)";
+    j["note"] =
+        "rows sampled uniformly, each scored exactly against all rows; 95% interval = "
+        "score -/+ 1.96 sd / sqrt(rows_scored)";
   }
   j["streamed"] = s.streamed;
   j["data_passes"] = s.data_passes;
@@ -38,7 +38,8 @@ nlohmann::json silhouette_json(const SilhouetteResult& s) {
   j["seconds"] = s.seconds;
   nlohmann::json clusters = nlohmann::json::array();
   for (size_t c = 0; c < s.cluster_labels.size(); ++c)
-    clusters.push_back({{"label", s.cluster_labels[c]}, {"size", s.cluster_sizes[c]},
+    clusters.push_back({{"label", s.cluster_labels[c]},
+                        {"size", s.cluster_sizes[c]},
                         {"scored", s.cluster_scored[c]},
                         {"silhouette", finite_or_null(s.cluster_means[c])}});
   j["clusters"] = clusters;
@@ -60,8 +61,9 @@ nlohmann::json cluster_metrics_json(const ClusterMetrics& m) {
 }
 
 nlohmann::json clustering_metrics_json(Source& data, const std::vector<int32_t>& labels,
-                                       uint64_t seed, const std::string& device,
-                                       int64_t device_memory_budget) {
+                                       uint64_t seed, int64_t sample, const std::string& why,
+                                       const std::string& device, int64_t device_memory_budget,
+                                       const MetricsCallback& progress) {
   MetricsParams p;
   p.threads = globals().threads;
   p.memory_budget = globals().budget();
@@ -71,15 +73,58 @@ nlohmann::json clustering_metrics_json(Source& data, const std::vector<int32_t>&
   nlohmann::json j;
   try {
     j = cluster_metrics_json(cluster_metrics(data, labels, p));
-    if (data.rows() > kReportSample) p.sample_size = kReportSample;
-    j["silhouette"] = silhouette_json(silhouette(data, labels, p));
+    if (sample <= 0) return j;
+    if (data.rows() > kReportExactRows) p.sample_size = std::min(sample, data.rows());
+    j["silhouette"] = silhouette_json(silhouette(data, labels, p, progress));
     if (p.sample_size > 0)
-      j["silhouette"]["sampled_because"] = "more than 10000 rows: 10000 sampled (seed " +
-                                           std::to_string(seed) + ")";
+      j["silhouette"]["sampled_because"] = "more than " + std::to_string(kReportExactRows) +
+                                           " rows: " + std::to_string(p.sample_size) +
+                                           " sampled (seed " + std::to_string(seed) + "; " + why +
+                                           ")";
   } catch (const Error& e) {
     j = {{"error", e.what()}};
   }
   return j;
+}
+
+MetricsCallback silhouette_progress(ProgressLine& line) {
+  return [&line](const MetricsProgress& pr) {
+    char buf[160];
+    const double frac = pr.rows_total > 0 ? double(pr.rows_done) / pr.rows_total : 1.0;
+    const double eta = frac > 0 ? pr.elapsed_s * (1 - frac) / frac : 0;
+    std::snprintf(buf, sizeof buf, "silhouette: %lld/%lld rows (%.0f%%)  %s  ETA %s",
+                  static_cast<long long>(pr.rows_done), static_cast<long long>(pr.rows_total),
+                  100 * frac, human_rate(pr.rows_done / std::max(1e-9, pr.elapsed_s)).c_str(),
+                  human_seconds(eta).c_str());
+    line.update(buf, pr.rows_done == pr.rows_total);
+  };
+}
+
+std::string metrics_summary(const nlohmann::json& m) {
+  if (m.contains("error")) return "";
+  char buf[256];
+  std::string out;
+  double seconds = m.value("seconds", 0.0);
+  if (m.contains("silhouette")) {
+    const auto& s = m["silhouette"];
+    seconds += s.value("seconds", 0.0);
+    if (s["score"].is_number()) {
+      if (s.contains("ci95"))
+        std::snprintf(buf, sizeof buf, "silhouette %.4f [%.4f, %.4f] (%lld sampled rows), ",
+                      s["score"].get<double>(), s["ci95"][0].get<double>(),
+                      s["ci95"][1].get<double>(), s["rows_scored"].get<long long>());
+      else
+        std::snprintf(buf, sizeof buf, "silhouette %.4f, ", s["score"].get<double>());
+      out += buf;
+    }
+  }
+  for (const char* key : {"davies_bouldin", "calinski_harabasz"}) {
+    if (!m.contains(key) || !m[key].is_number()) continue;
+    std::snprintf(buf, sizeof buf, "%s %.6g, ",
+                  key[0] == 'd' ? "Davies-Bouldin" : "Calinski-Harabasz", m[key].get<double>());
+    out += buf;
+  }
+  return out + "in " + human_seconds(seconds);
 }
 
 namespace {
@@ -102,9 +147,10 @@ void print_scores(const SilhouetteResult& s, const ClusterMetrics& m, const Sour
     std::printf("  noise: %lld rows labelled -1 %s\n", static_cast<long long>(m.noise_rows),
                 m.noise_included ? "counted as a cluster" : "left out of every metric");
   if (s.method == "sampled")
-    std::printf("  silhouette %.6f +/- %.6f (95%% CI %.6f .. %.6f; %lld rows sampled, each "
-                "against all rows)\n", s.score, 1.96 * s.std_error, s.ci_low, s.ci_high,
-                static_cast<long long>(s.rows_scored));
+    std::printf(
+        "  silhouette %.6f +/- %.6f (95%% CI %.6f .. %.6f; %lld rows sampled, each "
+        "against all rows)\n",
+        s.score, 1.96 * s.std_error, s.ci_low, s.ci_high, static_cast<long long>(s.rows_scored));
   else
     std::printf("  silhouette %.6f (%s, %lld rows, %s)\n", s.score, s.method.c_str(),
                 static_cast<long long>(s.rows_scored), s.device.c_str());
@@ -145,35 +191,30 @@ int run_evaluate(EvaluateOptions& o) {
   const ClusterMetrics m = cluster_metrics(*source, labels, p, o.simplified ? &s : nullptr);
   if (!o.simplified) {
     ProgressLine line;
-    s = silhouette(*source, labels, p, [&](const MetricsProgress& pr) {
-      char buf[160];
-      const double frac = pr.rows_total > 0 ? double(pr.rows_done) / pr.rows_total : 1.0;
-      const double eta = frac > 0 ? pr.elapsed_s * (1 - frac) / frac : 0;
-      std::snprintf(buf, sizeof buf, "silhouette: %lld/%lld rows (%.0f%%)  %s  ETA %s",
-                    static_cast<long long>(pr.rows_done), static_cast<long long>(pr.rows_total),
-                    100 * frac, human_rate(pr.rows_done / std::max(1e-9, pr.elapsed_s)).c_str(),
-                    human_seconds(eta).c_str());
-      line.update(buf, pr.rows_done == pr.rows_total);
-    });
+    s = silhouette(*source, labels, p, silhouette_progress(line));
     line.finish();
   }
   if (!s.device_note.empty()) ProgressLine::note(s.device_note);
   if (out) {
     auto report = report_header("evaluate", *source);
     report["labels"] = o.labels;
-    report["parameters"] = {{"metric", p.metric},         {"sample_size", p.sample_size},
-                            {"seed", p.seed},             {"include_noise", p.include_noise},
-                            {"simplified", o.simplified}, {"scale", o.data_opts.scale},
+    report["parameters"] = {{"metric", p.metric},
+                            {"sample_size", p.sample_size},
+                            {"seed", p.seed},
+                            {"include_noise", p.include_noise},
+                            {"simplified", o.simplified},
+                            {"scale", o.data_opts.scale},
                             {"device", p.device}};
     report.update(cluster_metrics_json(m));
     if (p.metric == "cosine")
-      report["cosine_note"] = "Davies-Bouldin, Calinski-Harabasz and inertia are measured "
-                              "(euclidean) on the L2-normalised rows";
+      report["cosine_note"] =
+          "Davies-Bouldin, Calinski-Harabasz and inertia are measured "
+          "(euclidean) on the L2-normalised rows";
     report["silhouette"] = silhouette_json(s);
     report["peak_rss_bytes"] = peak_rss_bytes();
     report["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    write_staged(*out, o.out, "silhouette_samples", ElemType::f32, s.samples.data(),
-                 source->rows(), 0);
+    write_staged(*out, o.out, "silhouette_samples", ElemType::f32, s.samples.data(), source->rows(),
+                 0);
     out->write_text("report.json", report.dump(2) + "\n");
     out->commit();
   }
@@ -193,8 +234,9 @@ Runner add_evaluate(CLI::App& app) {
   cmd->add_option("--metric", p.metric, "euclidean or cosine")
       ->check(CLI::IsMember({"euclidean", "cosine"}))
       ->capture_default_str();
-  cmd->add_option("--sample", p.sample_size, "Silhouette of N sampled rows, each against all "
-                                             "rows, with a 95% interval (0 = exact)")
+  cmd->add_option("--sample", p.sample_size,
+                  "Silhouette of N sampled rows, each against all "
+                  "rows, with a 95% interval (0 = exact)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--seed,--random-state", p.seed, "Seed of the sample")->capture_default_str();
@@ -202,11 +244,13 @@ Runner add_evaluate(CLI::App& app) {
                 "Simplified silhouette: distances to the centroids, O(n k d)");
   cmd->add_flag("--include-noise", p.include_noise,
                 "Count label -1 as a cluster (default: noise rows are left out)");
-  cmd->add_option("--device", p.device, "Silhouette on auto, cpu, cuda or cuda:N (auto: a GPU "
-                                        "when present)")
+  cmd->add_option("--device", p.device,
+                  "Silhouette on auto, cpu, cuda or cuda:N (auto: a GPU "
+                  "when present)")
       ->capture_default_str();
-  cmd->add_option("--device-memory", o->device_memory, "GPU memory budget, e.g. 4G "
-                                                       "(default: most of the free memory)");
+  cmd->add_option("--device-memory", o->device_memory,
+                  "GPU memory budget, e.g. 4G "
+                  "(default: most of the free memory)");
   add_data_options(cmd, o->data_opts);
   add_output_options(cmd, o->out);
   return [o] { return run_evaluate(*o); };

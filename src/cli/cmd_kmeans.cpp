@@ -1,7 +1,10 @@
-// embcluster kmeans DATA --n-clusters K: Lloyd K-means on the CPU or a GPU, streamed under --memory.
+// embcluster kmeans DATA --n-clusters K: Lloyd K-means on the CPU or a GPU, streamed under
+// --memory.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <string>
+#include <utility>
 
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -20,13 +23,30 @@ struct KMeansOptions {
   DataOptions data_opts;
   OutputOptions out;
   std::string device_memory;
+  int64_t metrics_sample = -1;  // -1: chosen from the clustering's work
+  bool no_metrics = false;
 };
+
+// Rows of the report's sampled silhouette, and why: --metrics-sample, or by default
+// min(10000, max(1000, k x iterations)), so that scoring each of them against all rows costs no
+// more than the Lloyd iterations did.
+std::pair<int64_t, std::string> report_sample(const KMeansOptions& o, const KMeansResult& r) {
+  if (o.metrics_sample >= 0) return {o.metrics_sample, "--metrics-sample"};
+  const int64_t work = o.params.n_clusters * std::max(1, r.iterations);
+  return {std::clamp<int64_t>(work, 1000, kReportExactRows),
+          "default min(10000, max(1000, k x iterations)); --metrics-sample to change"};
+}
 
 nlohmann::json to_json(const KMeansResult& r, const KMeansParams& p) {
   nlohmann::json j;
-  j["parameters"] = {{"n_clusters", p.n_clusters}, {"init", p.init},     {"n_init", r.run_inertia.size()},
-                     {"max_iter", p.max_iter},     {"tol", p.tol},       {"seed", p.seed},
-                     {"device", p.device},         {"precision", p.precision},
+  j["parameters"] = {{"n_clusters", p.n_clusters},
+                     {"init", p.init},
+                     {"n_init", r.run_inertia.size()},
+                     {"max_iter", p.max_iter},
+                     {"tol", p.tol},
+                     {"seed", p.seed},
+                     {"device", p.device},
+                     {"precision", p.precision},
                      {"init_sample", r.init_sample_rows}};
   j["device"] = r.device;
   j["iterations"] = r.iterations;
@@ -59,7 +79,7 @@ nlohmann::json to_json(const KMeansResult& r, const KMeansParams& p) {
   return j;
 }
 
-void print_summary(const KMeansResult& r, const KMeansOptions& o) {
+void print_summary(const KMeansResult& r, const KMeansOptions& o, const nlohmann::json& metrics) {
   double total = 0;
   for (const auto& [name, s] : r.timings)
     if (name == "total") total = s;
@@ -76,6 +96,8 @@ void print_summary(const KMeansResult& r, const KMeansOptions& o) {
   for (size_t i = 0; i < sorted.size() && i < 20; ++i) sizes += " " + std::to_string(sorted[i]);
   if (sorted.size() > 20) sizes += " ... (smallest " + std::to_string(sorted.back()) + ")";
   std::printf("  cluster sizes (largest first):%s\n", sizes.c_str());
+  const std::string scores = metrics.is_object() ? metrics_summary(metrics) : "";
+  if (!scores.empty()) std::printf("  %s\n", scores.c_str());
   if (!o.out.dir.empty())
     std::printf("  wrote %s/{%s, %s, report.json}\n", o.out.dir.c_str(),
                 array_file(o.out, "labels").c_str(), array_file(o.out, "centroids").c_str());
@@ -85,7 +107,8 @@ int run_kmeans(KMeansOptions& o) {
   auto& p = o.params;
   p.threads = globals().threads;
   p.memory_budget = globals().budget();
-  if (!o.device_memory.empty()) p.device_memory_budget = parse_bytes(o.device_memory, "--device-memory");
+  if (!o.device_memory.empty())
+    p.device_memory_budget = parse_bytes(o.device_memory, "--device-memory");
   auto source = open_data(o.data, o.data_opts);
 
   std::unique_ptr<OutputDir> out;
@@ -101,9 +124,8 @@ int run_kmeans(KMeansOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   KMeansResult r = kmeans(*source, p, [&](const KMeansProgress& pr) {
     char buf[256];
-    const std::string run = pr.n_init > 1 ? " run " + std::to_string(pr.run + 1) + "/" +
-                                                std::to_string(pr.n_init)
-                                          : "";
+    const std::string run =
+        pr.n_init > 1 ? " run " + std::to_string(pr.run + 1) + "/" + std::to_string(pr.n_init) : "";
     if (pr.phase == "read") {
       const double left = static_cast<double>(pr.rows_total - pr.rows_done);
       std::snprintf(buf, sizeof buf, "kmeans: reading %.1f%% of %lld rows  %s  ETA %s",
@@ -114,14 +136,15 @@ int run_kmeans(KMeansOptions& o) {
       return;
     }
     if (pr.phase == "init") {
-      std::snprintf(buf, sizeof buf, "kmeans%s: initialising (%s)", run.c_str(),
-                    p.init.c_str());
+      std::snprintf(buf, sizeof buf, "kmeans%s: initialising (%s)", run.c_str(), p.init.c_str());
       line.update(buf, true);
       return;
     }
     const double per_iter = pr.elapsed_s / pr.iteration;
-    std::snprintf(buf, sizeof buf, "kmeans%s: iteration %d/%d  inertia %.6g  shift %.3g  %s  ETA %s",
-                  run.c_str(), pr.iteration, pr.max_iter, pr.inertia, pr.shift, human_rate(pr.rows_per_s).c_str(),
+    std::snprintf(buf, sizeof buf,
+                  "kmeans%s: iteration %d/%d  inertia %.6g  shift %.3g  %s  ETA %s", run.c_str(),
+                  pr.iteration, pr.max_iter, pr.inertia, pr.shift,
+                  human_rate(pr.rows_per_s).c_str(),
                   human_seconds(per_iter * (pr.max_iter - pr.iteration)).c_str());
     line.update(buf, pr.iteration == 1);
   });
@@ -129,11 +152,18 @@ int run_kmeans(KMeansOptions& o) {
   for (const auto& [k, v] : r.notes)
     if (k == "device_note") ProgressLine::note(v);
 
+  nlohmann::json metrics;
+  if (out && !o.no_metrics) {
+    const auto [sample, why] = report_sample(o, r);
+    ProgressLine mline;
+    metrics = clustering_metrics_json(*source, r.labels, p.seed, sample, why, p.device,
+                                      p.device_memory_budget, silhouette_progress(mline));
+    mline.finish();
+  }
   if (out) {
     auto report = report_header("kmeans", *source);
     report.update(to_json(r, p));
-    report["metrics"] =
-        clustering_metrics_json(*source, r.labels, p.seed, p.device, p.device_memory_budget);
+    if (!o.no_metrics) report["metrics"] = metrics;
     write_staged(*out, o.out, "labels", ElemType::i32, r.labels.data(), r.rows, 0);
     write_staged(*out, o.out, "centroids", ElemType::f32, r.centroids.data(), p.n_clusters, r.dims);
     report["peak_rss_bytes"] = peak_rss_bytes();
@@ -141,7 +171,7 @@ int run_kmeans(KMeansOptions& o) {
     out->write_text("report.json", report.dump(2) + "\n");
     out->commit();
   }
-  print_summary(r, o);
+  print_summary(r, o, metrics);
   return 0;
 }
 
@@ -157,20 +187,33 @@ Runner add_kmeans(CLI::App& app) {
   cmd->add_option("-k,--n-clusters", p.n_clusters, "Number of clusters")->required();
   cmd->add_option("--init", p.init, "k-means++, random, or a file of initial centres")
       ->capture_default_str();
-  cmd->add_option("--n-init", p.n_init, "Runs from different seeds; the best inertia wins "
-                                        "(default: 1 for k-means++, 10 for random)");
+  cmd->add_option("--n-init", p.n_init,
+                  "Runs from different seeds; the best inertia wins "
+                  "(default: 1 for k-means++, 10 for random)");
   cmd->add_option("--max-iter", p.max_iter, "Maximum iterations per run")->capture_default_str();
-  cmd->add_option("--tol", p.tol, "Tolerance on the centre shift, relative to the mean feature "
-                                  "variance")->capture_default_str();
+  cmd->add_option("--tol", p.tol,
+                  "Tolerance on the centre shift, relative to the mean feature "
+                  "variance")
+      ->capture_default_str();
   cmd->add_option("--seed,--random-state", p.seed, "Random seed")->capture_default_str();
-  cmd->add_option("--init-sample", p.init_sample, "Rows sampled for the initialisation "
-                                                  "(default: max(100000, 100 k))");
+  cmd->add_option("--init-sample", p.init_sample,
+                  "Rows sampled for the initialisation "
+                  "(default: max(100000, 100 k))");
   cmd->add_option("--device", p.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--precision", p.precision, "GPU GEMM precision: fp32, tf32 or bf16")
       ->check(CLI::IsMember({"fp32", "tf32", "bf16"}))
       ->capture_default_str();
-  cmd->add_option("--device-memory", o->device_memory, "GPU memory budget, e.g. 4G "
-                                                       "(default: most of the free memory)");
+  cmd->add_option("--device-memory", o->device_memory,
+                  "GPU memory budget, e.g. 4G "
+                  "(default: most of the free memory)");
+  cmd->add_option("--metrics-sample", o->metrics_sample,
+                  "Rows of the report's silhouette when there are more than 10000, each scored "
+                  "against all rows; 0 leaves it out (default: min(10000, max(1000, k x "
+                  "iterations)))")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--no-metrics", o->no_metrics,
+                "Leave the quality metrics (silhouette, Davies-Bouldin, Calinski-Harabasz) out of "
+                "the report");
   add_data_options(cmd, o->data_opts);
   add_output_options(cmd, o->out);
   return [o] { return run_kmeans(*o); };

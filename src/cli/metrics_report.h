@@ -1,11 +1,11 @@
 #pragma once
 // Cluster-quality metrics as report.json sections, shared by `evaluate` and `kmeans`.
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "cli/common.h"
 #include "embcluster/metrics.h"
 #include "embcluster/source.h"
 
@@ -14,13 +14,26 @@ namespace embcluster::cli {
 nlohmann::json silhouette_json(const SilhouetteResult& s);
 nlohmann::json cluster_metrics_json(const ClusterMetrics& m);
 
-// The "metrics" section of a clustering's report: silhouette (exact up to 10,000 rows, otherwise
-// a seeded sample of 10,000 rows scored against all rows, with its 95% interval), Davies-Bouldin
-// and Calinski-Harabasz (euclidean). A labelling the metrics do not accept (a single cluster, ...)
-// gives {"error": "..."} instead of failing the command. The silhouette runs on `device` (auto,
-// cpu, cuda[:N]) with device_memory_budget bytes of GPU memory (0 = most of the free memory).
+// Rows of the silhouette in a clustering's report: all of them up to kReportExactRows, otherwise
+// a seeded sample.
+constexpr int64_t kReportExactRows = 10000;
+
+// The "metrics" section of a clustering's report: silhouette (exact up to kReportExactRows rows,
+// otherwise `sample` seeded rows each scored against all rows, with its 95% interval; `why` says
+// how the sample size was chosen), Davies-Bouldin and Calinski-Harabasz (euclidean). A labelling
+// the metrics do not accept (a single cluster, ...) gives {"error": "..."} instead of failing the
+// command. The silhouette runs on `device` (auto, cpu, cuda[:N]) with device_memory_budget bytes
+// of GPU memory (0 = most of the free memory) and reports its progress to `progress`.
 nlohmann::json clustering_metrics_json(Source& data, const std::vector<int32_t>& labels,
-                                       uint64_t seed, const std::string& device = "auto",
-                                       int64_t device_memory_budget = 0);
+                                       uint64_t seed, int64_t sample, const std::string& why,
+                                       const std::string& device, int64_t device_memory_budget,
+                                       const MetricsCallback& progress = nullptr);
+
+// A progress callback for the silhouette that updates `line`.
+MetricsCallback silhouette_progress(ProgressLine& line);
+
+// One line for the summary: silhouette (with its interval when sampled), Davies-Bouldin,
+// Calinski-Harabasz and the seconds they took; empty when the section has an error.
+std::string metrics_summary(const nlohmann::json& metrics);
 
 }  // namespace embcluster::cli
