@@ -2,8 +2,11 @@
 // Skipped, visibly, where no CUDA device is present.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "algo/backend.h"
 #include "algo/kmeans_init.h"
@@ -41,7 +44,8 @@ TEST(CudaKMeans, DeviceListIsConsistentWithTheBuild) {
   if (!have_device()) {
     EXPECT_NE(r.device.find("cpu"), std::string::npos);
     bool noted = false;
-    for (auto& [k, v] : r.notes) noted |= k == "device_note" && v.find("using the CPU") != std::string::npos;
+    for (auto& [k, v] : r.notes)
+      noted |= k == "device_note" && v.find("using the CPU") != std::string::npos;
     EXPECT_TRUE(noted);
     try {
       kmeans(*src, params(2, "cuda:0"));
@@ -115,5 +119,105 @@ TEST(CudaKMeans, ReducedPrecisionReportsAgreement) {
     for (auto& [k, v] : r.notes) reported |= k == "labels_differing_from_fp32";
     EXPECT_TRUE(reported) << prec;
     EXPECT_GT(testutil::adjusted_rand_index(r.labels, b.labels), 0.999) << prec;
+  }
+}
+
+namespace {
+
+// Small integers: every dot product, norm and partial distance is exact in fp32, tf32 and bf16,
+// so the device must give the CPU's labels bit for bit, ties (lowest index) included.
+std::vector<float> small_integers(int64_t count, uint32_t seed) {
+  std::vector<float> v(static_cast<size_t>(count));
+  uint32_t s = seed;
+  for (auto& x : v) {
+    s = s * 1664525u + 1013904223u;
+    x = static_cast<float>(static_cast<int>((s >> 16) % 5) - 2);
+  }
+  return v;
+}
+
+struct PassResult {
+  std::vector<int32_t> labels;
+  std::vector<float> dist;
+  ClusterSums sums;
+};
+
+// One pass over rows split into blocks of block_rows, as the driver makes it.
+PassResult run_pass(KMeansBackend& be, const std::vector<float>& x, int64_t n, int64_t d,
+                    const std::vector<float>& centres, int64_t k, int64_t block_rows) {
+  PassResult r;
+  r.labels.assign(static_cast<size_t>(n), -1);
+  r.dist.assign(static_cast<size_t>(n), -1.0f);
+  be.set_centroids(centres.data(), k, d);
+  r.sums.reset(k, d);
+  be.begin_pass(&r.sums);
+  for (int64_t b = 0, start = 0; start < n; ++b, start += block_rows) {
+    const Block blk{b, start, std::min(block_rows, n - start), d, x.data() + start * d};
+    be.assign(blk, r.labels.data() + start, r.dist.data() + start, &r.sums);
+  }
+  be.end_pass(&r.sums);
+  return r;
+}
+
+void expect_same_pass(const PassResult& gpu, const PassResult& cpu, const std::string& what) {
+  EXPECT_EQ(gpu.labels, cpu.labels) << what;
+  EXPECT_EQ(gpu.dist, cpu.dist) << what;
+  EXPECT_EQ(gpu.sums.sums, cpu.sums.sums) << what;
+  EXPECT_EQ(gpu.sums.counts, cpu.sums.counts) << what;
+  EXPECT_EQ(gpu.sums.sq_dist, cpu.sums.sq_dist) << what;
+}
+
+}  // namespace
+
+TEST(CudaKMeans, BackendEqualsTheCpuOnExactDataInEveryPrecisionAndLayout) {
+  REQUIRE_DEVICE();
+  // More centres than one GEMM tile (8192), the last tile partial, centres duplicated across the
+  // tile boundary (ties go to the lower index); rows in two blocks, the last one partial.
+  const int64_t n = 5000, d = 8, k = 8192 + 300, block_rows = 4096;
+  const auto x = small_integers(n * d, 1);
+  auto centres = small_integers(k * d, 2);
+  std::copy(centres.begin(), centres.begin() + 300 * d, centres.begin() + 8192 * d);
+  auto moved = centres;  // a second pass from other centres (resident blocks are reused)
+  std::reverse(moved.begin(), moved.end());
+  // Then other data of the same shape but fewer columns: a resident copy must not be reused.
+  const int64_t d2 = 4;
+  const auto x2 = small_integers(n * d2, 3);
+  const auto centres2 = small_integers(k * d2, 4);
+
+  auto cpu = make_cpu_kmeans_backend(2);
+  const PassResult want1 = run_pass(*cpu, x, n, d, centres, k, block_rows);
+  const PassResult want2 = run_pass(*cpu, x, n, d, moved, k, block_rows);
+  const PassResult want3 = run_pass(*cpu, x2, n, d2, centres2, k, block_rows);
+  for (const char* prec : {"fp32", "tf32", "bf16"}) {
+    for (int64_t budget : {int64_t(0), int64_t(1) << 20}) {  // resident, then streamed
+      auto p = params(k, "cuda");
+      p.precision = prec;
+      p.device_memory_budget = budget;
+      auto gpu = make_cuda_kmeans_backend(p, 0);
+      const std::string what = std::string(prec) + (budget ? " streamed" : " resident");
+      expect_same_pass(run_pass(*gpu, x, n, d, centres, k, block_rows), want1, what);
+      expect_same_pass(run_pass(*gpu, x, n, d, moved, k, block_rows), want2, what + " again");
+      expect_same_pass(run_pass(*gpu, x2, n, d2, centres2, k, block_rows), want3, what + " d=4");
+    }
+  }
+}
+
+TEST(CudaKMeans, SampleDistancesEqualTheCpuOnExactData) {
+  REQUIRE_DEVICE();
+  const int64_t n = 3000, d = 12, m = 7;
+  const auto x = small_integers(n * d, 5);
+  const auto y = small_integers(m * d, 6);
+  auto cpu = make_cpu_kmeans_backend(2);
+  for (const char* prec : {"fp32", "tf32"}) {  // k-means++ runs in fp32 whatever the precision
+    auto p = params(4, "cuda");
+    p.precision = prec;
+    auto gpu = make_cuda_kmeans_backend(p, 0);
+    std::vector<float> want(static_cast<size_t>(n * m)), got(want.size(), -1.0f);
+    cpu->set_sample(x.data(), n, d);
+    cpu->sample_sq_distances(y.data(), m, want.data());
+    gpu->set_sample(x.data(), n, d);
+    gpu->sample_sq_distances(y.data(), 1, got.data());  // sized for one candidate first
+    gpu->sample_sq_distances(y.data(), m, got.data());
+    EXPECT_EQ(got, want) << prec;
   }
 }

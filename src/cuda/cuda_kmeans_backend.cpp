@@ -28,6 +28,9 @@ constexpr int64_t kAgreementRows = 4096;   // rows checked against fp32 in tf32/
 // Per-stream working set: one chunk of rows in flight.
 struct Lane {
   Stream stream;
+  // One cuBLAS handle per stream: a handle shared by streams that run at the same time picks its
+  // internal workspace per call, and cuBLAS then does not promise the same bits on every run.
+  CublasHandle blas;
   Event accumulated;
   PhaseTimer timer;
   DeviceBuffer<float> x, g, best_v, dist;
@@ -49,15 +52,14 @@ class CudaKMeansBackend final : public KMeansBackend {
     OpenDevice dev = open_cuda_device(device_, budget_);
     name_ = dev.name;
     budget_ = dev.budget;
-    handle_ = std::make_unique<CublasHandle>();
-    EMB_CUBLAS(cublasSetMathMode(
-        handle_->get(), precision_ == "tf32" ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    handle_ = std::make_unique<CublasHandle>();  // k-means++ distances, always fp32
   }
 
   std::string device_name() const override { return name_; }
 
   void set_centroids(const float* c, int64_t k, int64_t d) override {
     EMB_CUDA(cudaSetDevice(device_));
+    if (d != d_) cache_.clear();  // resident blocks hold rows of d_ columns
     if (k != k_ || d != d_) {
       k_ = k;
       d_ = d;
@@ -150,11 +152,8 @@ class CudaKMeansBackend final : public KMeansBackend {
     EMB_CUDA_LAUNCH();
     const float alpha = 1.0f, beta = 0.0f;
     EMB_CUBLAS(cublasSetStream(handle_->get(), nullptr));
-    EMB_CUBLAS(cublasSetMathMode(handle_->get(), CUBLAS_DEFAULT_MATH));
     EMB_CUBLAS(cublasSgemm(handle_->get(), CUBLAS_OP_T, CUBLAS_OP_N, int(m), int(n), int(d), &alpha,
                            dy.get(), int(d), sample_.get(), int(d), &beta, g.get(), int(m)));
-    EMB_CUBLAS(cublasSetMathMode(
-        handle_->get(), precision_ == "tf32" ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
     kern::launch_expand_sq_dist(g.get(), n, m, sample_norms_.get(), yn.get(), nullptr);
     EMB_CUDA_LAUNCH();
     EMB_CUDA(cudaMemcpy(out, g.get(), sizeof(float) * n * m, cudaMemcpyDeviceToHost));
@@ -199,9 +198,14 @@ class CudaKMeansBackend final : public KMeansBackend {
     rows = std::min(rows, std::max<int64_t>(block_rows, 256));
     for (;;) {
       try {
-        if (lanes_.empty()) {
-          lanes_.push_back(std::make_unique<Lane>());
-          lanes_.push_back(std::make_unique<Lane>());
+        // Two lanes, even when creating the second one failed on an earlier try.
+        while (lanes_.size() < 2) {
+          auto lane = std::make_unique<Lane>();
+          EMB_CUBLAS(cublasSetStream(lane->blas.get(), lane->stream.get()));
+          EMB_CUBLAS(cublasSetMathMode(lane->blas.get(), precision_ == "tf32"
+                                                             ? CUBLAS_TF32_TENSOR_OP_MATH
+                                                             : CUBLAS_DEFAULT_MATH));
+          lanes_.push_back(std::move(lane));
         }
         for (auto& lane : lanes_) size_lane(*lane, rows);
         chunk_rows_ = rows;
@@ -263,8 +267,7 @@ class CudaKMeansBackend final : public KMeansBackend {
   void gemm(Lane& lane, const float* x, const uint16_t* xb, int64_t rows, int64_t j0, int64_t m,
             bool reduced) {
     const float alpha = 1.0f, beta = 0.0f;
-    cublasHandle_t h = handle_->get();
-    EMB_CUBLAS(cublasSetStream(h, lane.stream.get()));
+    cublasHandle_t h = lane.blas.get();  // bound to lane.stream
     // Row-major G (rows x m) = X C^T is column-major G^T = C X^T.
     if (reduced && precision_ == "bf16") {
       EMB_CUBLAS(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, int(m), int(rows), int(d_), &alpha,
@@ -311,9 +314,10 @@ class CudaKMeansBackend final : public KMeansBackend {
     EMB_CUDA_LAUNCH();
     lane.timer.stop(s);
     if (!accumulate) return;
-    lane.timer.start("update", s);
-    // Chunks add to the sums in row order: wait for the previous chunk's accumulation.
+    // Chunks add to the sums in row order: wait for the previous chunk's accumulation (before the
+    // timer starts, so that the wait for the other lane is not counted as update time).
     if (last_accumulated_) EMB_CUDA(cudaStreamWaitEvent(s, last_accumulated_, 0));
+    lane.timer.start("update", s);
     EMB_CUDA(kern::group_by_label(lane.labels.get(), rows, k_, lane.labels_tmp.get(),
                                   lane.rows_tmp.get(), lane.sorted_rows.get(), lane.seg_count.get(),
                                   lane.seg_start.get(), lane.scratch.get(), lane.scratch.bytes(),
