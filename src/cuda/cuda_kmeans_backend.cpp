@@ -83,6 +83,9 @@ class CudaKMeansBackend final : public KMeansBackend {
   }
 
   void begin_pass(ClusterSums* sums) override {
+    EMB_CUDA(cudaSetDevice(device_));
+    // The k-means++ sample is done with (each initialisation sets its own): free its memory.
+    for (auto* b : {&sample_, &sample_norms_, &pp_y_, &pp_norms_, &pp_dist_}) b->release();
     check_agreement_ = precision_ != "fp32";
     if (!sums) return;
     EMB_CUDA(cudaMemset(sums_.get(), 0, sums_.bytes()));
@@ -94,6 +97,7 @@ class CudaKMeansBackend final : public KMeansBackend {
 
   void end_pass(ClusterSums* sums) override {
     if (!sums) return;
+    EMB_CUDA(cudaSetDevice(device_));
     EMB_CUDA(cudaDeviceSynchronize());
     EMB_CUDA(cudaMemcpy(sums->sums.data(), sums_.get(), sums_.bytes(), cudaMemcpyDeviceToHost));
     static_assert(sizeof(long long) == sizeof(int64_t), "counts are 64-bit");
