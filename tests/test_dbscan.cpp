@@ -226,6 +226,28 @@ TEST(DBSCAN, ThreadCountsDoNotChangeTheResult) {
   }
 }
 
+TEST(DBSCAN, OverlappingBlobsWhereRowsOfMixedTilesAreLeftOut) {
+  // Overlapping blobs: no pair of tiles is far apart, but many rows cannot reach the other tile
+  // of a pair (by their distance to its centre, or to its core rows' extent) and are left out of
+  // its distances. The result must still be a valid DBSCAN, equal whatever the budget.
+  const auto b = testutil::make_blobs(2500, 12, 6, 21, 3.0f, 8.0f);
+  DBSCANParams p;
+  p.eps = 9.0;
+  p.min_samples = 12;
+  const auto r = run(b.x, b.n, b.d, p);
+  EXPECT_GT(r.n_core, b.n / 10);
+  EXPECT_GT(r.n_noise, 0);
+  EXPECT_LT(r.n_core + r.n_noise, b.n);  // border rows
+  EXPECT_GT(r.tiles, 8);
+  const auto dist = brute_distances(b.x, b.n, b.d, false);
+  EXPECT_EQ(verify_dbscan(dist, b.n, p.eps, p.min_samples, r.labels, r.core), "");
+  p.memory_budget = int64_t(30) << 10;
+  const auto part = run(b.x, b.n, b.d, p);
+  EXPECT_TRUE(part.streamed);
+  EXPECT_EQ(part.labels, r.labels);
+  EXPECT_EQ(part.core, r.core);
+}
+
 TEST(DBSCAN, TileBoundsSkipFarPairsAndPassesReportWork) {
   const auto b = testutil::make_blobs(20000, 32, 20, 2, 1.0f, 40.0f);
   DBSCANParams p;

@@ -31,12 +31,14 @@ struct DbscanState {
         uf(rows),
         border(new std::atomic<int64_t>[rows]),
         tile_flag(new std::atomic<uint8_t>[tiles > 0 ? tiles : 1]),
+        core_radius(new std::atomic<double>[tiles > 0 ? tiles : 1]),
         tile_total(tiles) {
     for (int64_t i = 0; i < n; ++i) {
       count[i].store(0, std::memory_order_relaxed);
       border[i].store(kNoRoot, std::memory_order_relaxed);
     }
     reset_tile_flags();
+    for (int64_t t = 0; t < tiles; ++t) core_radius[t].store(-1, std::memory_order_relaxed);
   }
   void reset_tile_flags() {
     for (int64_t t = 0; t < tile_total; ++t) tile_flag[t].store(0, std::memory_order_relaxed);
@@ -52,6 +54,9 @@ struct DbscanState {
   // Per tile: a flag that, once set, stays (count: every row settled; union: core rows share a
   // root), the number of core rows, a core row's position, the lowest root among its core rows.
   std::unique_ptr<std::atomic<uint8_t>[]> tile_flag;
+  // Per tile, once the core rows are known: the largest distance of a core row from the tile's
+  // centre (-1 until a pass has measured it).
+  std::unique_ptr<std::atomic<double>[]> core_radius;
   int64_t tile_total;
   std::vector<int32_t> tile_core;
   std::vector<int64_t> tile_core_pos;

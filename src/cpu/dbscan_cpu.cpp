@@ -29,12 +29,15 @@ struct Scratch {
         gathered2(static_cast<size_t>(kDbscanTileRows * d)),
         gathered2_norms(kDbscanTileRows),
         ids(kDbscanTileRows),
-        ids2(kDbscanTileRows) {}
+        ids2(kDbscanTileRows),
+        keep(kDbscanTileRows),
+        keep2(kDbscanTileRows) {}
   std::vector<float> tile;
   std::vector<int32_t> rc, cc;
   std::vector<float> gathered, gathered_norms, gathered2, gathered2_norms;
   std::vector<int64_t> ids, ids2;
   std::vector<int64_t> pick;
+  std::vector<int32_t> keep, keep2;
 };
 
 // Rows of a tile inside a loaded block.
@@ -80,6 +83,86 @@ int64_t gather_core(const DbscanState& st, const TileRows& r, int64_t d, float* 
     xn[k] = r.norms[i];
     ids[k++] = r.ids[i];
   }
+  return k;
+}
+
+// Whether row x (squared norm xn) can lie within eps of a row of tile `other` whose rows of
+// interest lie within `radius` of its centre. A row is a tile of radius 0: it cannot when
+// kern::tile_pair_kind calls it far from the other tile, with the same rounding margins, so leaving
+// such rows out of a tile pair never changes a result.
+bool row_reaches(const DbscanTiles& rows, const float* x, float xn, int64_t other, double radius,
+                 float eps2) {
+  const double* c = rows.centre(other);
+  const int64_t d = rows.dims();
+  double c2 = 0;
+#pragma omp simd reduction(+ : c2)
+  for (int64_t j = 0; j < d; ++j) {
+    const double v = double(x[j]) - c[j];
+    c2 += v * v;
+  }
+  return kern::tile_pair_kind(c2, 0.0, radius, xn, rows.tile(other).max_sq_norm, eps2,
+                              rounding_scale(d)) != kern::kTilesFar;
+}
+
+// The largest distance of a core row of tile r (tile number t) from the tile's centre, measured
+// by the first pass that asks (the core rows do not change after the count pass).
+double core_radius(const DbscanTiles& rows, DbscanState& st, const TileRows& r, int64_t t) {
+  double v = st.core_radius[t].load(kRelaxed);
+  if (v >= 0) return v;
+  const double* c = rows.centre(t);
+  const int64_t d = rows.dims();
+  v = 0;
+  for (int64_t i = 0; i < r.m; ++i) {
+    if (!st.core[r.ids[i]]) continue;
+    double s = 0;
+    for (int64_t j = 0; j < d; ++j) {
+      const double u = double(r.x[i * d + j]) - c[j];
+      s += u * u;
+    }
+    v = std::max(v, s);
+  }
+  v = std::sqrt(v);
+  st.core_radius[t].store(v, kRelaxed);
+  return v;
+}
+
+// Positions (in tile r) of the rows with wanted(i) that can reach tile `other`, into keep;
+// returns how many.
+template <class Wanted>
+int64_t rows_in_reach(const DbscanTiles& rows, const TileRows& r, int64_t other, double radius,
+                      float eps2, int32_t* keep, Wanted&& wanted) {
+  int64_t k = 0;
+  for (int64_t i = 0; i < r.m; ++i)
+    if (wanted(i) && row_reaches(rows, r.x + i * rows.dims(), r.norms[i], other, radius, eps2))
+      keep[k++] = static_cast<int32_t>(i);
+  return k;
+}
+
+int64_t rows_in_reach(const DbscanTiles& rows, const TileRows& r, int64_t other, float eps2,
+                      int32_t* keep) {
+  return rows_in_reach(rows, r, other, rows.tile(other).radius, eps2, keep,
+                       [](int64_t) { return true; });
+}
+
+// Copies the rows of r at positions keep[0..k) to x (norms xn; source rows ids when given).
+void gather_rows(const TileRows& r, const int32_t* keep, int64_t k, int64_t d, float* x, float* xn,
+                 int64_t* ids = nullptr) {
+  for (int64_t q = 0; q < k; ++q) {
+    std::memcpy(x + q * d, r.x + keep[q] * d, sizeof(float) * d);
+    xn[q] = r.norms[keep[q]];
+    if (ids) ids[q] = r.ids[keep[q]];
+  }
+}
+
+// Copies the core rows of tile r that can reach the rows of tile `other` lying within `radius`
+// of its centre to x (norms xn, source rows ids); returns how many. keep is scratch for a tile's
+// positions.
+int64_t gather_core_in_reach(const DbscanTiles& rows, const DbscanState& st, const TileRows& r,
+                             int64_t other, double radius, float* x, float* xn, int64_t* ids,
+                             int32_t* keep) {
+  const int64_t k = rows_in_reach(rows, r, other, radius, st.eps2, keep,
+                                  [&](int64_t i) { return st.core[r.ids[i]] != 0; });
+  gather_rows(r, keep, k, rows.dims(), x, xn, ids);
   return k;
 }
 
@@ -208,10 +291,48 @@ void count_pair(DbscanPassContext& ctx, Needs& needs, const LoadedBlock& a, cons
     *out = Visit::near;
     return;
   }
-  float* d2 = sc.tile.data();
-  sq_distance_tile(rs.x, rs.m, rs.norms, rt.x, rt.m, rt.norms, ctx.rows->dims(), d2);
+  const int64_t d = ctx.rows->dims();
   const float eps2 = st.eps2;
-  settle_band(d2, rs.x, rs.norms, rs.m, rt.x, rt.norms, rt.m, ctx.rows->dims(), eps2);
+  if (s != t) {
+    // Only the rows of each tile that can reach the other tile.
+    int32_t* ka = sc.keep.data();
+    int32_t* kb = sc.keep2.data();
+    const int64_t na = rows_in_reach(*ctx.rows, rs, t, eps2, ka);
+    const int64_t nb = na ? rows_in_reach(*ctx.rows, rt, s, eps2, kb) : 0;
+    if (na == 0 || nb == 0) {
+      *out = Visit::settled;
+      return;
+    }
+    if (na < rs.m || nb < rt.m) {
+      gather_rows(rs, ka, na, d, sc.gathered.data(), sc.gathered_norms.data());
+      gather_rows(rt, kb, nb, d, sc.gathered2.data(), sc.gathered2_norms.data());
+      float* d2 = sc.tile.data();
+      sq_distance_tile(sc.gathered.data(), na, sc.gathered_norms.data(), sc.gathered2.data(), nb,
+                       sc.gathered2_norms.data(), d, d2);
+      settle_band(d2, sc.gathered.data(), sc.gathered_norms.data(), na, sc.gathered2.data(),
+                  sc.gathered2_norms.data(), nb, d, eps2);
+      int32_t* cc = sc.cc.data();
+      std::fill(cc, cc + nb, 0);
+      for (int64_t i = 0; i < na; ++i) {
+        const float* row = d2 + i * nb;
+        int32_t c = 0;
+#pragma omp simd reduction(+ : c)
+        for (int64_t j = 0; j < nb; ++j) {
+          const int32_t w = row[j] <= eps2;
+          c += w;
+          cc[j] += w;
+        }
+        if (c) st.count[rs.ids[ka[i]]].fetch_add(c, kRelaxed);
+      }
+      for (int64_t j = 0; j < nb; ++j)
+        if (cc[j]) st.count[rt.ids[kb[j]]].fetch_add(cc[j], kRelaxed);
+      *out = Visit::gemm;
+      return;
+    }
+  }
+  float* d2 = sc.tile.data();
+  sq_distance_tile(rs.x, rs.m, rs.norms, rt.x, rt.m, rt.norms, d, d2);
+  settle_band(d2, rs.x, rs.norms, rs.m, rt.x, rt.norms, rt.m, d, eps2);
   int32_t* rc = sc.rc.data();
   int32_t* cc = sc.cc.data();
   std::fill(rc, rc + rs.m, 0);
@@ -267,15 +388,25 @@ void union_pair(DbscanPassContext& ctx, Needs& needs, const LoadedBlock& a, cons
   }
   // Only core rows matter: distances between them alone.
   const int64_t d = ctx.rows->dims();
-  const int64_t ka =
-      gather_core(st, rs, d, sc.gathered.data(), sc.gathered_norms.data(), sc.ids.data());
   const bool diag = s == t;
+  // Off the diagonal only the core rows that can reach the other tile.
+  const int64_t ka =
+      diag ? gather_core(st, rs, d, sc.gathered.data(), sc.gathered_norms.data(), sc.ids.data())
+           : gather_core_in_reach(*ctx.rows, st, rs, t, core_radius(*ctx.rows, st, rt, t),
+                                  sc.gathered.data(), sc.gathered_norms.data(), sc.ids.data(),
+                                  sc.keep.data());
   const float* yb = diag ? sc.gathered.data() : sc.gathered2.data();
   const float* yn = diag ? sc.gathered_norms.data() : sc.gathered2_norms.data();
   const int64_t* yid = diag ? sc.ids.data() : sc.ids2.data();
-  const int64_t kb =
-      diag ? ka
-           : gather_core(st, rt, d, sc.gathered2.data(), sc.gathered2_norms.data(), sc.ids2.data());
+  const int64_t kb = diag || ka == 0 ? ka
+                                     : gather_core_in_reach(
+                                           *ctx.rows, st, rt, s, core_radius(*ctx.rows, st, rs, s),
+                                           sc.gathered2.data(), sc.gathered2_norms.data(),
+                                           sc.ids2.data(), sc.keep2.data());
+  if (ka == 0 || kb == 0) {
+    *out = Visit::settled;
+    return;
+  }
   float* d2 = sc.tile.data();
   sq_distance_tile(sc.gathered.data(), ka, sc.gathered_norms.data(), yb, kb, yn, d, d2);
   settle_band(d2, sc.gathered.data(), sc.gathered_norms.data(), ka, yb, yn, kb, d, st.eps2);
@@ -292,18 +423,32 @@ bool attach_rows(DbscanPassContext& ctx, const LoadedBlock& pb, int64_t p, const
                  int64_t q, PairKind kind, Scratch& sc) {
   DbscanState& st = *ctx.st;
   const TileRows rp = tile_rows(*ctx.rows, pb, p), rq = tile_rows(*ctx.rows, qb, q);
-  const int64_t k = static_cast<int64_t>(sc.pick.size()), d = ctx.rows->dims();
+  const int64_t d = ctx.rows->dims();
   if (kind == PairKind::near) {
     for (int64_t i : sc.pick) atomic_min(st.border[rp.ids[i]], st.tile_min_root[q]);
     return false;
   }
+  if (p != q) {  // only the picked rows that can reach a core row of q
+    const double qr = core_radius(*ctx.rows, st, rq, q);
+    int64_t kept = 0;
+    for (int64_t i : sc.pick)
+      if (row_reaches(*ctx.rows, rp.x + i * d, rp.norms[i], q, qr, st.eps2)) sc.pick[kept++] = i;
+    sc.pick.resize(static_cast<size_t>(kept));
+    if (kept == 0) return false;
+  }
+  const int64_t k = static_cast<int64_t>(sc.pick.size());
   for (int64_t r = 0; r < k; ++r) {
     std::memcpy(sc.gathered.data() + r * d, rp.x + sc.pick[r] * d, sizeof(float) * d);
     sc.gathered_norms[r] = rp.norms[sc.pick[r]];
   }
-  // Distances from the picked non-core rows to the core rows of q only.
-  const int64_t kq =
-      gather_core(st, rq, d, sc.gathered2.data(), sc.gathered2_norms.data(), sc.ids2.data());
+  // Distances from the picked non-core rows to the core rows of q only (off the diagonal, those
+  // that can reach p).
+  const int64_t kq = p == q ? gather_core(st, rq, d, sc.gathered2.data(), sc.gathered2_norms.data(),
+                                          sc.ids2.data())
+                            : gather_core_in_reach(*ctx.rows, st, rq, p, ctx.rows->tile(p).radius,
+                                                   sc.gathered2.data(), sc.gathered2_norms.data(),
+                                                   sc.ids2.data(), sc.keep2.data());
+  if (kq == 0) return false;
   float* d2 = sc.tile.data();
   sq_distance_tile(sc.gathered.data(), k, sc.gathered_norms.data(), sc.gathered2.data(), kq,
                    sc.gathered2_norms.data(), d, d2);
