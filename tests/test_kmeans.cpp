@@ -1,13 +1,14 @@
 // K-means on the CPU: exactness against scikit-learn, determinism, streaming, bad parameters.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "algo/backend.h"
 #include "algo/feature_stats.h"
 #include "algo/kmeans_init.h"
+#include "cpu/distance_tile.h"
 #include "embcluster/error.h"
 #include "embcluster/kmeans.h"
 #include "embcluster/prepare.h"
@@ -52,7 +53,8 @@ TEST(KMeans, WineStandardisedMatchesScikitLearn) {
   testutil::TempDir tmp;
   const auto x = read_all(*src);
   std::vector<float> init;
-  for (int r : ref["init_rows"]) init.insert(init.end(), x.begin() + r * 13, x.begin() + (r + 1) * 13);
+  for (int r : ref["init_rows"])
+    init.insert(init.end(), x.begin() + r * 13, x.begin() + (r + 1) * 13);
   testutil::write_h5_f32(tmp.file("init.h5"), "/c", init, 3, 13);
   auto p = cpu_params(3);
   p.init = tmp.file("init.h5") + ":/c";
@@ -64,7 +66,8 @@ TEST(KMeans, WineStandardisedMatchesScikitLearn) {
   EXPECT_EQ(r.labels, want_labels);
   const auto centers = ref["centers"];
   for (int c = 0; c < 3; ++c)
-    for (int j = 0; j < 13; ++j) EXPECT_NEAR(r.centroids[c * 13 + j], centers[c][j].get<double>(), 1e-4);
+    for (int j = 0; j < 13; ++j)
+      EXPECT_NEAR(r.centroids[c * 13 + j], centers[c][j].get<double>(), 1e-4);
 }
 
 TEST(KMeans, DeterministicAcrossThreadCounts) {
@@ -131,8 +134,8 @@ TEST(KMeans, EmptyClustersTakeTheFarthestRows) {
   auto b = make_blobs(2000, 4, 3, 11);
   auto src = memory_source(b.x.data(), b.n, b.d);
   testutil::TempDir tmp;
-  std::vector<float> init = {b.x[0], b.x[1], b.x[2], b.x[3], b.x[0], b.x[1], b.x[2], b.x[3],
-                             b.x[4], b.x[5], b.x[6], b.x[7]};
+  std::vector<float> init = {b.x[0], b.x[1], b.x[2], b.x[3], b.x[0], b.x[1],
+                             b.x[2], b.x[3], b.x[4], b.x[5], b.x[6], b.x[7]};
   testutil::write_h5_f32(tmp.file("init.h5"), "/c", init, 3, 4);
   auto p = cpu_params(3);
   p.init = tmp.file("init.h5") + ":/c";
@@ -169,6 +172,26 @@ TEST(KMeans, KMeansPlusPlusPicksDistinctValidRows) {
     blobs.insert(b.labels[r]);
   }
   EXPECT_GE(blobs.size(), 11u);  // on separated blobs, k-means++ spreads over (almost) all blobs
+}
+
+TEST(KMeans, DistancesToFewRowsEqualTheSgemmTile) {
+  // The k-means++ candidates' distances (no sgemm) against the BLAS tile, for every remainder of
+  // the four-row groups.
+  const auto b = testutil::make_blobs(300, 37, 3, 4);
+  std::vector<float> xn(b.n);
+  row_sq_norms(b.x.data(), b.n, b.d, xn.data());
+  for (int64_t m : {1, 3, 4, 5, 9, 13}) {
+    const float* y = b.x.data() + 100 * b.d;  // rows 100.. as the candidates
+    std::vector<float> want(b.n * m), got(b.n * m, -1.0f);
+    sq_distance_tile(b.x.data(), b.n, xn.data(), y, m, xn.data() + 100, b.d, want.data());
+    sq_distances_to_few(b.x.data(), b.n, xn.data(), y, m, xn.data() + 100, b.d, got.data());
+    // Both are expansions ||x||^2 + ||y||^2 - 2 x.y: they differ by the dot products' rounding.
+    for (int64_t i = 0; i < b.n; ++i)
+      for (int64_t j = 0; j < m; ++j)
+        ASSERT_NEAR(got[i * m + j], want[i * m + j], 1e-6f * (xn[i] + xn[100 + j]))
+            << "m " << m << " row " << i << " candidate " << j;
+    EXPECT_LE(got[100 * m], 1e-6f * 2 * xn[100]);  // a row against itself
+  }
 }
 
 TEST(KMeans, SampleRowsAreDistinctSortedAndUniform) {

@@ -19,6 +19,7 @@ namespace {
 
 constexpr int64_t kTileRows = 256;      // rows per sgemm tile (divides kAssignGrain)
 constexpr int64_t kTileCentres = 2048;  // centres per sgemm tile
+constexpr int64_t kFewRows = 32;        // up to this many k-means++ candidates: no sgemm
 static_assert(kAssignGrain % kTileRows == 0, "tiles must line up with blocks");
 
 // The first minimum of cn[j] - 2 dots[j] over j < m (lowest index on ties), with its value.
@@ -152,8 +153,12 @@ class CpuKMeansBackend final : public KMeansBackend {
 #pragma omp parallel for num_threads(threads_) schedule(dynamic, 4)
     for (int64_t t = 0; t < tiles; ++t) {
       const int64_t r0 = t * kTileRows, rows = std::min(kTileRows, n - r0);
-      sq_distance_tile(sample_ + r0 * d, rows, sample_norms_.data() + r0, y, m, yn.data(), d,
-                       out + r0 * m);
+      if (m <= kFewRows)
+        sq_distances_to_few(sample_ + r0 * d, rows, sample_norms_.data() + r0, y, m, yn.data(), d,
+                            out + r0 * m);
+      else
+        sq_distance_tile(sample_ + r0 * d, rows, sample_norms_.data() + r0, y, m, yn.data(), d,
+                         out + r0 * m);
     }
   }
 

@@ -14,4 +14,9 @@ void row_sq_norms(const float* x, int64_t n, int64_t d, float* out);
 void sq_distance_tile(const float* x, int64_t n, const float* x_norms, const float* y, int64_t m,
                       const float* y_norms, int64_t d, float* out);
 
+// The same for a few rows y (m up to a dozen or so): one read of each row of x and no packing,
+// where a BLAS sgemm would spend its time copying x. For k-means++ candidates.
+void sq_distances_to_few(const float* x, int64_t n, const float* x_norms, const float* y, int64_t m,
+                         const float* y_norms, int64_t d, float* out);
+
 }  // namespace embcluster
