@@ -320,6 +320,29 @@ TEST(DBSCAN, FaissFlatAndExhaustiveIvfEqualExact) {
   EXPECT_EQ(run(cc.x, cc.n, cc.d, pc).labels, cc.labels);
 }
 
+TEST(DBSCAN, ExhaustiveIvfWithLongListsEqualsExact) {
+  // Two cells of thousands of rows: each list is scanned in several sgemm tiles of rows against
+  // several tiles of queries (batches of 1,024 and more queries).
+  const auto b = noisy_blobs(6000, 10, 5, 31);
+  DBSCANParams p;
+  p.eps = 3.4;
+  p.min_samples = 8;
+  const auto exact = run(b.x, b.n, b.d, p);
+  EXPECT_GT(exact.n_clusters, 1);
+  EXPECT_GT(exact.n_noise, 0);
+  p.index = "ivf";
+  p.nlist = 2;
+  p.nprobe = 2;
+  const auto ivf = run(b.x, b.n, b.d, p);
+  EXPECT_EQ(ivf.core, exact.core);
+  EXPECT_EQ(ivf.labels, exact.labels);
+  // One probe: a subset of the neighbours, so never more core rows than exact.
+  p.nprobe = 1;
+  const auto one = run(b.x, b.n, b.d, p);
+  EXPECT_LE(one.n_core, exact.n_core);
+  EXPECT_GT(one.n_core, exact.n_core / 2);
+}
+
 TEST(DBSCAN, ApproximateIndexesReportRecallAgainstExact) {
   const auto b = noisy_blobs(6000, 16, 10, 21);
   DBSCANParams p;

@@ -1,8 +1,9 @@
 // DBSCAN with neighbourhoods from FAISS indexes: IndexFlatL2 (exact), IndexIVFFlat and
 // IndexHNSWFlat (approximate). The three passes are those of the exact driver, with neighbours
-// from range_search (flat, ivf) or from a k-NN search whose results are kept within eps (hnsw,
-// which has no range search). Queries are the rows read again in blocks, so only the index holds
-// the data; range results are consumed batch by batch, never kept.
+// from range_search (flat; ivf: FAISS's lists scanned in sgemm tiles, ivf_range_search.h) or from
+// a k-NN search whose results are kept within eps (hnsw, which has no range search). Queries are
+// the rows read again in blocks, so only the index holds the data; range results are consumed batch
+// by batch, never kept.
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVFFlat.h>
@@ -15,6 +16,7 @@
 #include <memory>
 
 #include "algo/dbscan_internal.h"
+#include "algo/ivf_range_search.h"
 #include "algo/kmeans_init.h"
 #include "algo/rng.h"
 #include "cpu/blas_threads.h"
@@ -73,10 +75,24 @@ int64_t index_bytes(const DBSCANParams& p, const Resolved& r, int64_t n, int64_t
 // nothing (the caller skips the row itself). k is used by hnsw only.
 class Neighbours {
  public:
-  Neighbours(faiss::Index& index, bool knn, float eps2) : index_(index), knn_(knn), eps2_(eps2) {}
+  Neighbours(faiss::Index& index, bool knn, float eps2, int threads)
+      : index_(index), knn_(knn), eps2_(eps2) {
+    // FAISS scans an IVF list one vector at a time (without SIMD in a generic build): the lists
+    // are scanned in sgemm tiles instead.
+    if (auto* ivf = dynamic_cast<faiss::IndexIVFFlat*>(&index))
+      ivf_ = std::make_unique<IvfRangeSearch>(*ivf, eps2, threads);
+  }
 
   template <class Fn>
   void run(const float* x, int64_t m, int64_t k, Fn&& fn) {
+    if (ivf_) {
+      ivf_->run(x, m, [&](int64_t i, const int64_t* ids, int64_t c) {
+        static_assert(sizeof(idx_t) == sizeof(int64_t), "FAISS ids are 64-bit");
+        fn(i, reinterpret_cast<const idx_t*>(ids), c);
+      });
+      last_results_ = ivf_->last_results();
+      return;
+    }
     if (knn_) {
       k = std::min<int64_t>(k, index_.ntotal);
       dist_.resize(static_cast<size_t>(m * k));
@@ -106,6 +122,7 @@ class Neighbours {
   float eps2_;
   std::vector<float> dist_;
   std::vector<idx_t> ids_;
+  std::unique_ptr<IvfRangeSearch> ivf_;
   int64_t last_results_ = 0;
 };
 
@@ -183,7 +200,7 @@ void dbscan_faiss(Source& source, const DBSCANParams& p, int threads, int64_t bu
     });
     res->timings.emplace_back("index_add", dbscan_now_s() - t0);
 
-    Neighbours nb(*index, p.index == "hnsw", st.eps2);
+    Neighbours nb(*index, p.index == "hnsw", st.eps2, threads);
     if (p.index == "flat") blas_set_threads(threads);
     const int64_t result_budget = std::max<int64_t>(int64_t(64) << 20, rest / 4);
     // Calls fn(first row, rows, x) for prepared batches of the rows that want(row) selects,

@@ -55,24 +55,6 @@ TileRows tile_rows(const DbscanTiles& rows, const LoadedBlock& blk, int64_t t) {
           ti.rows()};
 }
 
-// Distances of a tile (rows x of a, columns y of b, leading dimension mb) so close to eps2 that
-// the expansion's rounding could misplace them are recomputed by the direct sum.
-void settle_band(float* d2, const float* x, const float* xn, int64_t ma, const float* y,
-                 const float* yn, int64_t mb, int64_t d, float eps2) {
-  const float xmax = *std::max_element(xn, xn + ma), ymax = *std::max_element(yn, yn + mb);
-  const float e = static_cast<float>(rounding_scale(d) * (double(xmax) + ymax));
-  const float lo = eps2 - e, hi = eps2 + e;
-  for (int64_t i = 0; i < ma; ++i) {
-    float* row = d2 + i * mb;
-    int any = 0;
-#pragma omp simd reduction(| : any)
-    for (int64_t j = 0; j < mb; ++j) any |= (row[j] >= lo) & (row[j] <= hi);
-    if (!any) continue;
-    for (int64_t j = 0; j < mb; ++j)
-      row[j] = kern::settled_sq_dist(row[j], lo, hi, x + i * d, y + j * d, d);
-  }
-}
-
 // Copies the core rows of a tile to x (norms xn, source rows ids); returns how many.
 int64_t gather_core(const DbscanState& st, const TileRows& r, int64_t d, float* x, float* xn,
                     int64_t* ids) {
@@ -483,6 +465,22 @@ void border_pair(DbscanPassContext& ctx, Needs& needs, const LoadedBlock& a, con
 }
 
 }  // namespace
+
+void settle_band(float* d2, const float* x, const float* xn, int64_t ma, const float* y,
+                 const float* yn, int64_t mb, int64_t d, float eps2) {
+  const float xmax = *std::max_element(xn, xn + ma), ymax = *std::max_element(yn, yn + mb);
+  const float e = static_cast<float>(rounding_scale(d) * (double(xmax) + ymax));
+  const float lo = eps2 - e, hi = eps2 + e;
+  for (int64_t i = 0; i < ma; ++i) {
+    float* row = d2 + i * mb;
+    int any = 0;
+#pragma omp simd reduction(| : any)
+    for (int64_t j = 0; j < mb; ++j) any |= (row[j] >= lo) & (row[j] <= hi);
+    if (!any) continue;
+    for (int64_t j = 0; j < mb; ++j)
+      row[j] = kern::settled_sq_dist(row[j], lo, hi, x + i * d, y + j * d, d);
+  }
+}
 
 void begin_dbscan_pass(DbscanPass pass, DbscanPassContext& ctx) {
   blas_single_threaded();

@@ -36,6 +36,12 @@ void run_dbscan_pass(DbscanPass pass, const LoadedBlock& a, const LoadedBlock& b
 // already settled), so streamed data need not read them.
 bool dbscan_blocks_need_pass(DbscanPass pass, int64_t a, int64_t b, DbscanPassContext& ctx);
 
+// Squared distances d2 of a tile (rows x of a, squared norms xn; columns y, norms yn; leading
+// dimension mb) so close to eps2 that the expansion's rounding could misplace them are
+// recomputed by the direct sum, so that every "within eps" decision is the direct sum's.
+void settle_band(float* d2, const float* x, const float* xn, int64_t ma, const float* y,
+                 const float* yn, int64_t mb, int64_t d, float eps2);
+
 // Squared distances from query rows q (nq x d, squared norms qn) to rows x (m x d, norms xn), in
 // tiles: fn(qi, j0, d2, len) receives the distances from query qi to rows j0..j0+len, from the
 // expansion (callers recompute those that matter within rounding_scale of a threshold). Parallel
