@@ -192,12 +192,14 @@ void dbscan_faiss(Source& source, const DBSCANParams& p, int threads, int64_t bu
     t0 = dbscan_now_s();
     RowBlocks blocks(source, rest, 4096, int64_t(1) << 16);
     std::vector<float> buf;
+    blas_set_threads(threads);  // IVF assigns the rows to their cells with sgemm
     blocks.for_each([&](const Block& b) {
       buf.assign(b.data, b.data + b.rows * d);
       prep->apply(buf.data(), b.rows, d, threads);
       index->add(b.rows, buf.data());
       if (progress) progress("index", double(b.start + b.rows) / n);
     });
+    blas_single_threaded();
     res->timings.emplace_back("index_add", dbscan_now_s() - t0);
 
     Neighbours nb(*index, p.index == "hnsw", st.eps2, threads);
