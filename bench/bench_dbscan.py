@@ -146,6 +146,7 @@ def part_ivf(args, exe, workdir):
         par = rep["parameters"]
         print(f"embcluster ivf (nlist {par.get('nlist')}, nprobe {par.get('nprobe')}): "
               f"{wall:.1f} s wall: train {t['index_train']:.1f}, add {t['index_add']:.1f}, "
+              f"probe {t.get('index_probe', 0):.1f}, "
               f"count {t['count']:.1f}, union {t['union']:.1f}, border {t['border']:.1f}, "
               f"check {t.get('check', 0):.1f}")
         print(f"  clusters {rep['n_clusters']}, core {rep['n_core']}, noise {rep['n_noise']}")

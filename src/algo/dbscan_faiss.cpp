@@ -67,7 +67,8 @@ Resolved resolve(const DBSCANParams& p, int64_t n) {
 int64_t index_bytes(const DBSCANParams& p, const Resolved& r, int64_t n, int64_t d) {
   const int64_t rows = n * d * 4;
   if (p.index == "flat") return rows;
-  if (p.index == "ivf") return rows + n * 8 + r.nlist * d * 4;
+  if (p.index == "ivf")
+    return rows + n * 8 + r.nlist * d * 4 + IvfRangeSearch::extra_bytes(n, r.nprobe);
   return rows + n * ((2 * int64_t(p.hnsw_m) + 2) * 4 + 16);  // level 0 links and upper levels
 }
 
@@ -75,24 +76,10 @@ int64_t index_bytes(const DBSCANParams& p, const Resolved& r, int64_t n, int64_t
 // nothing (the caller skips the row itself). k is used by hnsw only.
 class Neighbours {
  public:
-  Neighbours(faiss::Index& index, bool knn, float eps2, int threads)
-      : index_(index), knn_(knn), eps2_(eps2) {
-    // FAISS scans an IVF list one vector at a time (without SIMD in a generic build): the lists
-    // are scanned in sgemm tiles instead.
-    if (auto* ivf = dynamic_cast<faiss::IndexIVFFlat*>(&index))
-      ivf_ = std::make_unique<IvfRangeSearch>(*ivf, eps2, threads);
-  }
+  Neighbours(faiss::Index& index, bool knn, float eps2) : index_(index), knn_(knn), eps2_(eps2) {}
 
   template <class Fn>
   void run(const float* x, int64_t m, int64_t k, Fn&& fn) {
-    if (ivf_) {
-      ivf_->run(x, m, [&](int64_t i, const int64_t* ids, int64_t c) {
-        static_assert(sizeof(idx_t) == sizeof(int64_t), "FAISS ids are 64-bit");
-        fn(i, reinterpret_cast<const idx_t*>(ids), c);
-      });
-      last_results_ = ivf_->last_results();
-      return;
-    }
     if (knn_) {
       k = std::min<int64_t>(k, index_.ntotal);
       dist_.resize(static_cast<size_t>(m * k));
@@ -122,7 +109,6 @@ class Neighbours {
   float eps2_;
   std::vector<float> dist_;
   std::vector<idx_t> ids_;
-  std::unique_ptr<IvfRangeSearch> ivf_;
   int64_t last_results_ = 0;
 };
 
@@ -202,7 +188,15 @@ void dbscan_faiss(Source& source, const DBSCANParams& p, int threads, int64_t bu
     blas_single_threaded();
     res->timings.emplace_back("index_add", dbscan_now_s() - t0);
 
-    Neighbours nb(*index, p.index == "hnsw", st.eps2, threads);
+    // FAISS scans an IVF list one vector at a time (without SIMD in a generic build): IVF
+    // neighbours come list by list from sgemm tiles instead (ivf_range_search.h).
+    std::unique_ptr<IvfRangeSearch> ivf_search;
+    if (auto* ivf = dynamic_cast<faiss::IndexIVFFlat*>(index.get())) {
+      t0 = dbscan_now_s();
+      ivf_search = std::make_unique<IvfRangeSearch>(*ivf, st.eps2, threads);
+      res->timings.emplace_back("index_probe", dbscan_now_s() - t0);
+    }
+    Neighbours nb(*index, p.index == "hnsw", st.eps2);
     if (p.index == "flat") blas_set_threads(threads);
     const int64_t result_budget = std::max<int64_t>(int64_t(64) << 20, rest / 4);
     // Calls fn(first row, rows, x) for prepared batches of the rows that want(row) selects,
@@ -231,17 +225,29 @@ void dbscan_faiss(Source& source, const DBSCANParams& p, int threads, int64_t bu
         if (progress) progress(phase, double(b.start + b.rows) / n);
       });
     };
+    // Calls pair(q, id) for every row id within eps of a row q that want(q) selects (q itself
+    // among them), possibly from several threads at once; k: neighbours asked of hnsw.
+    auto for_pairs = [&](const char* phase, int64_t k, auto want, auto pair) {
+      if (ivf_search) {
+        ivf_search->for_pairs(want, pair, [&](double f) {
+          if (progress) progress(phase, f);
+        });
+        return;
+      }
+      for_batches(phase, want, [&](const std::vector<int64_t>& ids, const float* x) {
+        nb.run(x, ids.size(), k, [&](int64_t i, const idx_t* nbr, int64_t c) {
+          for (int64_t j = 0; j < c; ++j) pair(ids[i], static_cast<int64_t>(nbr[j]));
+        });
+      });
+    };
 
     t0 = dbscan_now_s();
     if (p.min_samples > 1) {
-      for_batches(
-          "count", [](int64_t) { return true; },
-          [&](const std::vector<int64_t>& ids, const float* x) {
-            nb.run(x, ids.size(), p.min_samples, [&](int64_t i, const idx_t* nbr, int64_t c) {
-              int32_t k = 1;  // the row itself
-              for (int64_t j = 0; j < c; ++j) k += nbr[j] != ids[i];
-              st.count[ids[i]].store(k, std::memory_order_relaxed);
-            });
+      for (int64_t i = 0; i < n; ++i) st.count[i].store(1, std::memory_order_relaxed);  // itself
+      for_pairs(
+          "count", p.min_samples, [](int64_t) { return true; },
+          [&](int64_t q, int64_t id) {
+            if (id != q) st.count[q].fetch_add(1, std::memory_order_relaxed);
           });
     }
     for (int64_t i = 0; i < n; ++i)
@@ -250,27 +256,19 @@ void dbscan_faiss(Source& source, const DBSCANParams& p, int threads, int64_t bu
     res->timings.emplace_back("count", dbscan_now_s() - t0);
 
     t0 = dbscan_now_s();
-    for_batches(
-        "union", [&](int64_t row) { return st.core[row] != 0; },
-        [&](const std::vector<int64_t>& ids, const float* x) {
-          nb.run(x, ids.size(), r.hnsw_k, [&](int64_t i, const idx_t* nbr, int64_t c) {
-            for (int64_t j = 0; j < c; ++j)
-              if (st.core[nbr[j]]) st.uf.unite(ids[i], nbr[j]);
-          });
+    for_pairs(
+        "union", r.hnsw_k, [&](int64_t row) { return st.core[row] != 0; },
+        [&](int64_t q, int64_t id) {
+          if (st.core[id]) st.uf.unite(q, id);
         });
     st.uf.flatten();
     res->timings.emplace_back("union", dbscan_now_s() - t0);
 
     t0 = dbscan_now_s();
-    for_batches(
-        "border", [&](int64_t row) { return st.core[row] == 0; },
-        [&](const std::vector<int64_t>& ids, const float* x) {
-          nb.run(x, ids.size(), p.min_samples, [&](int64_t i, const idx_t* nbr, int64_t c) {
-            int64_t best = kNoRoot;
-            for (int64_t j = 0; j < c; ++j)
-              if (st.core[nbr[j]]) best = std::min(best, st.uf.root(nbr[j]));
-            st.border[ids[i]].store(best, std::memory_order_relaxed);
-          });
+    for_pairs(
+        "border", p.min_samples, [&](int64_t row) { return st.core[row] == 0; },
+        [&](int64_t q, int64_t id) {
+          if (st.core[id]) atomic_min(st.border[q], st.uf.root(id));
         });
     res->timings.emplace_back("border", dbscan_now_s() - t0);
   } catch (const faiss::FaissException& e) {
