@@ -1,9 +1,9 @@
 // DBSCAN with neighbourhoods from FAISS indexes: IndexFlatL2 (exact), IndexIVFFlat and
-// IndexHNSWFlat (approximate). The three passes are those of the exact driver, with neighbours
-// from range_search (flat; ivf: FAISS's lists scanned in sgemm tiles, ivf_range_search.h) or from
-// a k-NN search whose results are kept within eps (hnsw, which has no range search). Queries are
-// the rows read again in blocks, so only the index holds the data; range results are consumed batch
-// by batch, never kept.
+// IndexHNSWFlat (approximate). The three passes are those of the exact driver over pairs of rows
+// within eps: from range_search (flat) or a k-NN search whose results are kept within eps (hnsw,
+// which has no range search), the queries being the rows read again in blocks and the results
+// consumed batch by batch, never kept; for ivf, list by list from the index's own rows in sgemm
+// tiles (ivf_range_search.h).
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVFFlat.h>
