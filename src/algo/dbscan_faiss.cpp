@@ -20,6 +20,7 @@
 #include "algo/kmeans_init.h"
 #include "algo/rng.h"
 #include "cpu/blas_threads.h"
+#include "cpu/nearest_centres.h"
 #include "embcluster/error.h"
 #include "embcluster/memory.h"
 #include "io/row_blocks.h"
@@ -178,22 +179,40 @@ void dbscan_faiss(Source& source, const DBSCANParams& p, int threads, int64_t bu
     t0 = dbscan_now_s();
     RowBlocks blocks(source, rest, 4096, int64_t(1) << 16);
     std::vector<float> buf;
-    blas_set_threads(threads);  // IVF assigns the rows to their cells with sgemm
+    // IVF: each row's nprobe nearest cells in sgemm tiles (FAISS's assignment ranks one
+    // centroid at a time); the nearest is where the row is added.
+    auto* ivf = dynamic_cast<faiss::IndexIVFFlat*>(index.get());
+    std::vector<int64_t> probes;
+    if (ivf) probes.resize(static_cast<size_t>(n * r.nprobe));
+    std::vector<idx_t> cell, row_ids;
     blocks.for_each([&](const Block& b) {
       buf.assign(b.data, b.data + b.rows * d);
       prep->apply(buf.data(), b.rows, d, threads);
-      index->add(b.rows, buf.data());
+      if (ivf) {
+        const auto* centroids = dynamic_cast<const faiss::IndexFlat&>(*ivf->quantizer).get_xb();
+        int64_t* pr = probes.data() + b.start * r.nprobe;
+        nearest_centres(buf.data(), b.rows, centroids, r.nlist, d, r.nprobe, threads, pr);
+        cell.resize(static_cast<size_t>(b.rows));
+        row_ids.resize(static_cast<size_t>(b.rows));
+        for (int64_t i = 0; i < b.rows; ++i) {
+          cell[i] = pr[i * r.nprobe];
+          row_ids[i] = b.start + i;
+        }
+        ivf->add_core(b.rows, buf.data(), row_ids.data(), cell.data());
+      } else {
+        index->add(b.rows, buf.data());
+      }
       if (progress) progress("index", double(b.start + b.rows) / n);
     });
-    blas_single_threaded();
     res->timings.emplace_back("index_add", dbscan_now_s() - t0);
 
     // FAISS scans an IVF list one vector at a time (without SIMD in a generic build): IVF
     // neighbours come list by list from sgemm tiles instead (ivf_range_search.h).
     std::unique_ptr<IvfRangeSearch> ivf_search;
-    if (auto* ivf = dynamic_cast<faiss::IndexIVFFlat*>(index.get())) {
+    if (ivf) {
       t0 = dbscan_now_s();
-      ivf_search = std::make_unique<IvfRangeSearch>(*ivf, st.eps2, threads);
+      ivf_search = std::make_unique<IvfRangeSearch>(*ivf, probes.data(), st.eps2, threads);
+      std::vector<int64_t>().swap(probes);
       res->timings.emplace_back("index_probe", dbscan_now_s() - t0);
     }
     Neighbours nb(*index, p.index == "hnsw", st.eps2);

@@ -3,12 +3,12 @@
 #include <faiss/invlists/InvertedLists.h>
 #include <omp.h>
 
-#include "cpu/blas_threads.h"
 #include "embcluster/error.h"
 
 namespace embcluster {
 
-IvfRangeSearch::IvfRangeSearch(const faiss::IndexIVFFlat& index, float eps2, int threads)
+IvfRangeSearch::IvfRangeSearch(const faiss::IndexIVFFlat& index, const int64_t* probes, float eps2,
+                               int threads)
     : index_(index), eps2_(eps2), threads_(threads), d_(index.d), nlist_(index.nlist) {
   const faiss::InvertedLists& lists = *index.invlists;
   const int64_t n = index.ntotal, nprobe = static_cast<int64_t>(index.nprobe);
@@ -35,25 +35,10 @@ IvfRangeSearch::IvfRangeSearch(const faiss::IndexIVFFlat& index, float eps2, int
     norms_[l].resize(static_cast<size_t>(sizes_[l]));
     if (sizes_[l] > 0) row_sq_norms(rows_[l], sizes_[l], d_, norms_[l].data());
   }
-  // The lists every row probes (FAISS's coarse quantizer, BLAS on every core), list by list:
-  // a list's rows are contiguous.
-  std::vector<int64_t> probes(static_cast<size_t>(n * nprobe), -1);
-  std::vector<float> dist;
-  blas_set_threads(threads_);
-  for (int64_t l = 0; l < nlist_; ++l) {
-    if (sizes_[l] == 0) continue;
-    std::vector<faiss::Index::idx_t> got(static_cast<size_t>(sizes_[l] * nprobe));
-    dist.resize(got.size());
-    index.quantizer->search(sizes_[l], rows_[l], nprobe, dist.data(), got.data());
-    for (int64_t j = 0; j < sizes_[l]; ++j)
-      std::copy(got.begin() + j * nprobe, got.begin() + (j + 1) * nprobe,
-                probes.begin() + ids_[l][j] * nprobe);
-  }
-  blas_single_threaded();
   // Inverted: the rows probing each list, in row order.
   probe_start_.assign(static_cast<size_t>(nlist_ + 1), 0);
-  for (auto l : probes)
-    if (l >= 0) ++probe_start_[l + 1];
+  for (int64_t e = 0; e < n * nprobe; ++e)
+    if (probes[e] >= 0) ++probe_start_[probes[e] + 1];
   for (int64_t l = 0; l < nlist_; ++l) probe_start_[l + 1] += probe_start_[l];
   probers_.resize(static_cast<size_t>(probe_start_[nlist_]));
   std::vector<int64_t> fill(probe_start_.begin(), probe_start_.end() - 1);

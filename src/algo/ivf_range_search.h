@@ -1,9 +1,9 @@
 #pragma once
 // Range search over the inverted lists of a FAISS IndexIVFFlat (L2) with BLAS distance tiles,
-// list by list: FAISS assigns every row of the index to its nprobe nearest lists once; each list's
-// rows then meet the rows that probe it in sgemm tiles (as the exact passes do), instead of FAISS's
-// scan of one vector at a time per query. The neighbours are those of FAISS's range search over
-// the probed lists, with the exact passes' decision at eps (the direct sum's).
+// list by list: given the nprobe nearest lists of every row of the index (nearest_centres), each
+// list's rows meet the rows that probe it in sgemm tiles (as the exact passes do), instead of
+// FAISS's scan of one vector at a time per query. The neighbours are those of FAISS's range search
+// over the probed lists, with the exact passes' decision at eps (the direct sum's).
 #include <faiss/IndexIVFFlat.h>
 #include <omp.h>
 
@@ -20,9 +20,9 @@ namespace embcluster {
 
 class IvfRangeSearch {
  public:
-  // index: trained and filled with rows 0..n-1 in order, nprobe set. eps2: squared radius;
-  // distances <= eps2 are within eps.
-  IvfRangeSearch(const faiss::IndexIVFFlat& index, float eps2, int threads);
+  // index: trained and filled with rows 0..n-1, nprobe set; probes (n x nprobe): the lists each
+  // row probes (-1: none). eps2: squared radius; distances <= eps2 are within eps.
+  IvfRangeSearch(const faiss::IndexIVFFlat& index, const int64_t* probes, float eps2, int threads);
 
   // Calls fn(q, id) for every pair within eps of a row q with wanted(q) and a row id in one of
   // the lists q probes (q itself included), from several threads at once. progress(fraction)
@@ -30,7 +30,7 @@ class IvfRangeSearch {
   template <class Wanted, class Fn>
   void for_pairs(Wanted&& wanted, Fn&& fn, const std::function<void(double)>& progress = nullptr);
 
-  // Bytes the search uses beside the index for n rows (at its peak, while it is set up).
+  // Bytes the search uses beside the index for n rows, the probes included.
   static int64_t extra_bytes(int64_t n, int64_t nprobe) { return n * (16 + 16 * nprobe); }
 
   // Pairs found by the last for_pairs.
