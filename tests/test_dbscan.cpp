@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "cpu/nearest_centres.h"
 #include "dbscan_verifier.h"
 #include "embcluster/dbscan.h"
 #include "embcluster/error.h"
@@ -341,6 +342,42 @@ TEST(DBSCAN, ExhaustiveIvfWithLongListsEqualsExact) {
   const auto one = run(b.x, b.n, b.d, p);
   EXPECT_LE(one.n_core, exact.n_core);
   EXPECT_GT(one.n_core, exact.n_core / 2);
+}
+
+TEST(DBSCAN, NearestCentresAreTheBruteForceRanking) {
+  // The probes of the IVF index: each row's p nearest centres, nearest first, -1 past k.
+  const auto b = testutil::make_blobs(700, 9, 4, 12, 2.0f, 6.0f);
+  const auto c = testutil::make_blobs(37, 9, 4, 13, 2.0f, 6.0f);
+  for (int64_t p : {1, 5, 40}) {
+    std::vector<int64_t> got(b.n * p);
+    nearest_centres(b.x.data(), b.n, c.x.data(), c.n, b.d, p, 2, got.data());
+    for (int64_t i = 0; i < b.n; ++i) {
+      std::vector<std::pair<double, int64_t>> all;
+      for (int64_t j = 0; j < c.n; ++j) {
+        double s = 0;
+        for (int64_t t = 0; t < b.d; ++t) {
+          const double v = double(b.x[i * b.d + t]) - c.x[j * b.d + t];
+          s += v * v;
+        }
+        all.emplace_back(s, j);
+      }
+      std::sort(all.begin(), all.end());
+      for (int64_t r = 0; r < p; ++r) {
+        const int64_t id = got[i * p + r];
+        if (r >= c.n) {
+          ASSERT_EQ(id, -1) << "row " << i;
+          continue;
+        }
+        ASSERT_GE(id, 0);
+        double s = 0;  // the returned centre's distance is the r-th smallest (float rounding)
+        for (int64_t t = 0; t < b.d; ++t) {
+          const double v = double(b.x[i * b.d + t]) - c.x[id * b.d + t];
+          s += v * v;
+        }
+        ASSERT_NEAR(s, all[r].first, 1e-4 * (1 + all[r].first)) << "row " << i << " rank " << r;
+      }
+    }
+  }
 }
 
 TEST(DBSCAN, ApproximateIndexesReportRecallAgainstExact) {
