@@ -40,8 +40,14 @@ TEST(CudaKMeans, DeviceListIsConsistentWithTheBuild) {
   if (!cuda_built()) EXPECT_TRUE(cuda_devices().empty());
   auto b = testutil::make_blobs(500, 4, 2, 1);
   auto src = memory_source(b.x.data(), b.n, b.d);
-  auto r = kmeans(*src, params(2, "auto"));
+  std::vector<KMeansProgress> seen;
+  auto r = kmeans(*src, params(2, "auto"), [&](const KMeansProgress& p) { seen.push_back(p); });
+  // The device is announced first, before any pass over the data.
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.front().phase, "device");
+  EXPECT_EQ(seen.front().device, r.device);
   if (!have_device()) {
+    EXPECT_NE(seen.front().device_note.find("using the CPU"), std::string::npos);
     EXPECT_NE(r.device.find("cpu"), std::string::npos);
     bool noted = false;
     for (auto& [k, v] : r.notes)

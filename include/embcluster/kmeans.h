@@ -43,9 +43,9 @@ struct KMeansParams {
   int64_t device_memory_budget = 0;
 };
 
-// Progress of a run: phase "read" after every block of the first pass over the data (feature
-// variance and the initialisation sample), "init" when an initialisation starts, "iterate" once
-// per Lloyd iteration.
+// Progress of a run: phase "device" once the backend is chosen, "read" after every block of the
+// first pass over the data (feature variance and the initialisation sample), "init" when an
+// initialisation starts, "iterate" once per Lloyd iteration.
 struct KMeansProgress {
   std::string phase = "iterate";
   int64_t rows_done = 0;   // "read": rows read so far
@@ -58,6 +58,8 @@ struct KMeansProgress {
   double shift = 0;  // sum of squared centre moves relative to the tolerance scale
   double rows_per_s = 0;
   double elapsed_s = 0;
+  std::string device;       // "device": where the run goes
+  std::string device_note;  // "device": why --device auto runs on the CPU (else empty)
 };
 using KMeansCallback = std::function<void(const KMeansProgress&)>;
 

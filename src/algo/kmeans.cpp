@@ -40,8 +40,8 @@ void validate(const Source& s, const KMeansParams& p) {
   require(p.threads >= 0, "threads=", p.threads, " must be >= 0 (0 = all cores)");
   require(p.memory_budget >= 0, "memory budget must be positive");
   require(p.init_sample >= 0, "init_sample=", p.init_sample, " must be >= 0 (0 = auto)");
-  require(p.precision == "fp32" || p.precision == "tf32" || p.precision == "bf16",
-          "precision='", p.precision, "' must be fp32, tf32 or bf16");
+  require(p.precision == "fp32" || p.precision == "tf32" || p.precision == "bf16", "precision='",
+          p.precision, "' must be fp32, tf32 or bf16");
 }
 
 // The rows farthest from their centres (largest distance first, lower row first on ties).
@@ -82,7 +82,13 @@ class Driver {
  public:
   Driver(Source& src, const KMeansParams& p, KMeansBackend& be, RowBlocks& blocks,
          const KMeansCallback& cb)
-      : src_(src), p_(p), be_(be), blocks_(blocks), cb_(cb), n_(src.rows()), d_(src.cols()),
+      : src_(src),
+        p_(p),
+        be_(be),
+        blocks_(blocks),
+        cb_(cb),
+        n_(src.rows()),
+        d_(src.cols()),
         k_(p.n_clusters) {}
 
   double assign_s = 0, update_s = 0;
@@ -213,8 +219,8 @@ KMeansResult kmeans(Source& source, const KMeansParams& params, const KMeansCall
   const int threads = params.threads > 0 ? params.threads : omp_get_max_threads();
   const int64_t budget = params.memory_budget > 0 ? params.memory_budget : default_memory_budget();
   const bool from_file = is_data_spec(params.init);
-  const int n_init = params.n_init > 0 ? (from_file ? 1 : params.n_init)
-                                       : (params.init == "random" ? 10 : 1);
+  const int n_init =
+      params.n_init > 0 ? (from_file ? 1 : params.n_init) : (params.init == "random" ? 10 : 1);
   // Reject a bad init file before any pass over the data.
   std::vector<float> file_centres;
   if (from_file) file_centres = centres_from_file(params.init, k, d);
@@ -223,6 +229,16 @@ KMeansResult kmeans(Source& source, const KMeansParams& params, const KMeansCall
   BackendChoice choice = make_kmeans_backend(params, threads);
   KMeansBackend& backend = *choice.backend;
   if (!choice.note.empty()) res.notes.emplace_back("device_note", choice.note);
+  if (progress) {
+    KMeansProgress pr;
+    pr.phase = "device";
+    pr.rows_total = n;
+    pr.max_iter = params.max_iter;
+    pr.n_init = n_init;
+    pr.device = backend.device_name();
+    pr.device_note = choice.note;
+    progress(pr);
+  }
 
   RowBlocks blocks(source, budget, kAssignGrain);
 
@@ -286,8 +302,9 @@ KMeansResult kmeans(Source& source, const KMeansParams& params, const KMeansCall
       centres = file_centres;
     } else {
       Rng rng(params.seed, static_cast<uint64_t>(r) + 1);
-      const auto rows = params.init == "random" ? random_rows(m, k, rng)
-                                                : kmeans_plus_plus(sample.data(), m, d, k, rng, backend);
+      const auto rows = params.init == "random"
+                            ? random_rows(m, k, rng)
+                            : kmeans_plus_plus(sample.data(), m, d, k, rng, backend);
       centres.resize(static_cast<size_t>(k * d));
       for (int64_t c = 0; c < k; ++c)
         std::memcpy(centres.data() + c * d, sample.data() + rows[c] * d, sizeof(float) * d);
@@ -315,8 +332,11 @@ KMeansResult kmeans(Source& source, const KMeansParams& params, const KMeansCall
   res.streamed = !blocks.resident();
   res.block_rows = blocks.block_rows();
   res.init_sample_rows = m;
-  res.timings = {{"read_wait", blocks.wait_seconds()}, {"stats_and_sample", pass1_s},
-                 {"init", init_s}, {"assign", driver.assign_s}, {"update", driver.update_s},
+  res.timings = {{"read_wait", blocks.wait_seconds()},
+                 {"stats_and_sample", pass1_s},
+                 {"init", init_s},
+                 {"assign", driver.assign_s},
+                 {"update", driver.update_s},
                  {"total", now_s() - t_start}};
   for (auto& t : backend.timings()) res.timings.push_back(t);
   for (auto& nt : backend.notes()) res.notes.push_back(nt);

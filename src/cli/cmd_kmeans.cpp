@@ -126,6 +126,10 @@ int run_kmeans(KMeansOptions& o) {
     char buf[256];
     const std::string run =
         pr.n_init > 1 ? " run " + std::to_string(pr.run + 1) + "/" + std::to_string(pr.n_init) : "";
+    if (pr.phase == "device") {
+      if (!pr.device_note.empty()) ProgressLine::note(pr.device_note);
+      return;
+    }
     if (pr.phase == "read") {
       const double left = static_cast<double>(pr.rows_total - pr.rows_done);
       std::snprintf(buf, sizeof buf, "kmeans: reading %.1f%% of %lld rows  %s  ETA %s",
@@ -149,8 +153,6 @@ int run_kmeans(KMeansOptions& o) {
     line.update(buf, pr.iteration == 1);
   });
   line.finish();
-  for (const auto& [k, v] : r.notes)
-    if (k == "device_note") ProgressLine::note(v);
 
   nlohmann::json metrics;
   if (out && !o.no_metrics) {
