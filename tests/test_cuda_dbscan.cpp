@@ -228,6 +228,14 @@ TEST(CudaDBSCAN, DeviceChoiceIsConsistentWithTheBuild) {
     EXPECT_EQ(note(r, "device_note"), "");
   }
   EXPECT_EQ(run(b.x, b.n, b.d, p, "cpu").labels, r.labels);
+  // The choice is announced first, before any pass.
+  std::vector<DBSCANProgress> seen;
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  p.device = "auto";
+  dbscan(*src, p, [&](const DBSCANProgress& pr) { seen.push_back(pr); });
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.front().phase, "device");
+  EXPECT_EQ(seen.front().note, note(r, "device_note"));
   EXPECT_ERROR(run(b.x, b.n, b.d, p, "gpu"), "--device");
   EXPECT_ERROR(run(b.x, b.n, b.d, p, "cuda:x"), "--device");
   EXPECT_ERROR(run(b.x, b.n, b.d, p, "cuda:99"), "--device");

@@ -147,9 +147,10 @@ struct DBSCANResult {
 
 // Progress within a phase ("prepare", "count", "union", "border", "index", "check").
 struct DBSCANProgress {
-  std::string phase;
+  std::string phase;     // "device" (once, first), then the phases of the index
   double fraction = 0;   // of the phase, 0..1
   double elapsed_s = 0;  // since the run started
+  std::string note;      // "device": why the run is on the CPU although --device asked otherwise
 };
 using DBSCANCallback = std::function<void(const DBSCANProgress&)>;
 

@@ -168,15 +168,14 @@ int dbscan_device(const DBSCANParams& p, std::string* note) {
   }
   require(cuda_built(), "--device ", p.device,
           ": this build has no CUDA backend (configure with -DEMBCLUSTER_CUDA=ON)");
-  require(dev < static_cast<int>(devices.size()), "--device ", p.device,
-          ": no such CUDA device (", devices.size(), " found)");
+  require(dev < static_cast<int>(devices.size()), "--device ", p.device, ": no such CUDA device (",
+          devices.size(), " found)");
   return dev;
 }
 
 // The three passes and the labels, on the CPU (cuda == nullptr) or the CUDA device.
-void exact_passes(DbscanTiles& rows, DbscanState& st, CudaDbscanPasses* cuda,
-                  const DBSCANParams& p, int threads, DBSCANResult* res,
-                  const PhaseProgress& progress) {
+void exact_passes(DbscanTiles& rows, DbscanState& st, CudaDbscanPasses* cuda, const DBSCANParams& p,
+                  int threads, DBSCANResult* res, const PhaseProgress& progress) {
   auto pass = [&](DbscanPass ps) {
     return cuda ? cuda->run(ps, progress) : run_pass(ps, rows, st, threads, progress);
   };
@@ -229,8 +228,8 @@ void exact_dbscan(Source& source, const DBSCANParams& p, int threads, int64_t bu
       return;
     } catch (const Error& e) {
       if (p.device != "auto") throw;
-      res->notes.emplace_back("device_note",
-                              std::string("CUDA device unusable (") + e.what() + "): using the CPU");
+      res->notes.emplace_back(
+          "device_note", std::string("CUDA device unusable (") + e.what() + "): using the CPU");
       res->device = "cpu (" + std::to_string(threads) + " threads)";
       res->passes.clear();
       res->timings.resize(before);
@@ -262,6 +261,7 @@ DBSCANResult dbscan(Source& source, const DBSCANParams& params, const DBSCANCall
   std::string device_note;
   const int device = dbscan_device(params, &device_note);
   if (!device_note.empty()) res.notes.emplace_back("device_note", device_note);
+  if (progress) progress(DBSCANProgress{"device", 1.0, dbscan_now_s() - t_start, device_note});
   if (params.index == "exact") {
     exact_dbscan(source, params, threads, budget, device, &res, phase_progress);
   } else {

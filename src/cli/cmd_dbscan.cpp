@@ -25,12 +25,9 @@ struct DBSCANOptions {
 
 nlohmann::json to_json(const DBSCANResult& r, const DBSCANParams& p) {
   nlohmann::json j;
-  j["parameters"] = {{"eps", p.eps},
-                     {"min_samples", p.min_samples},
-                     {"metric", p.metric},
-                     {"index", p.index},
-                     {"seed", p.seed},
-                     {"device", p.device}};
+  j["parameters"] = {{"eps", p.eps},       {"min_samples", p.min_samples},
+                     {"metric", p.metric}, {"index", p.index},
+                     {"seed", p.seed},     {"device", p.device}};
   for (const auto& [k, v] : r.notes) {
     if (k == "device_note")
       j["device_note"] = v;
@@ -132,7 +129,12 @@ int run_dbscan(DBSCANOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   std::string phase;
   double phase_start = 0;
+  std::string announced;
   DBSCANResult r = dbscan(*source, p, [&](const DBSCANProgress& pr) {
+    if (pr.phase == "device") {
+      if (!pr.note.empty()) ProgressLine::note(announced = pr.note);
+      return;
+    }
     const bool fresh = pr.phase != phase;
     if (fresh) phase = pr.phase, phase_start = pr.elapsed_s;
     const double spent = pr.elapsed_s - phase_start;
@@ -146,7 +148,7 @@ int run_dbscan(DBSCANOptions& o) {
   });
   line.finish();
   for (const auto& [k, v] : r.notes)
-    if (k == "device_note") ProgressLine::note(v);
+    if (k == "device_note" && v != announced) ProgressLine::note(v);  // a later fallback
 
   if (out) {
     auto report = report_header("dbscan", *source);
