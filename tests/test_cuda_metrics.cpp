@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "cluster_tiles_util.h"
 #include "cuda/cuda_metrics.h"
 #include "embcluster/device.h"
 #include "embcluster/error.h"
 #include "embcluster/metrics.h"
 #include "kernels/silhouette_math.cuh"
-#include "cluster_tiles_util.h"
 #include "testutil.h"
 
 using namespace embcluster;
@@ -170,7 +170,15 @@ TEST(CudaMetrics, DeviceChoiceIsReported) {
   const auto cpu = silhouette(*src, b.labels, params("euclidean", "cpu"));
   EXPECT_EQ(cpu.device, "cpu");
   EXPECT_TRUE(cpu.device_note.empty());
-  const auto aut = silhouette(*src, b.labels, params("euclidean", "auto"));
+  std::vector<MetricsProgress> seen;
+  const auto aut = silhouette(*src, b.labels, params("euclidean", "auto"),
+                              [&](const MetricsProgress& pr) { seen.push_back(pr); });
+  // The first report comes before any work, with the note.
+  ASSERT_GE(seen.size(), 2u);
+  EXPECT_EQ(seen.front().rows_done, 0);
+  EXPECT_EQ(seen.front().rows_total, seen.back().rows_total);
+  EXPECT_EQ(seen.front().device_note, aut.device_note);
+  EXPECT_EQ(seen.back().rows_done, seen.back().rows_total);
   if (have_device()) {
     EXPECT_NE(aut.device.find("cuda:0"), std::string::npos) << aut.device;
   } else {

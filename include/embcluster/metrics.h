@@ -47,11 +47,13 @@ struct MetricsParams {
   int64_t device_memory_budget = 0;
 };
 
-// Progress of a long computation (the exact silhouette), reported after each slab of rows.
+// Progress of a long computation (the exact silhouette): once when it starts (rows_done 0, with
+// device_note), then after each slab of rows.
 struct MetricsProgress {
   int64_t rows_done = 0;
   int64_t rows_total = 0;
   double elapsed_s = 0;
+  std::string device_note;  // at the start: why the silhouette runs on the CPU (else empty)
 };
 using MetricsCallback = std::function<void(const MetricsProgress&)>;
 

@@ -42,10 +42,15 @@ class Silhouette {
  public:
   Silhouette(Source& src, const DenseLabels& labels, const MetricsParams& p,
              const MetricsCallback& cb)
-      : src_(src), L_(labels), n_(src.rows()), d_(src.cols()), k_(labels.k),
+      : src_(src),
+        L_(labels),
+        n_(src.rows()),
+        d_(src.cols()),
+        k_(labels.k),
         metric_(p.metric == "cosine" ? TileMetric::cosine : TileMetric::euclidean),
         threads_(p.threads > 0 ? p.threads : omp_get_max_threads()),
-        budget_(p.memory_budget > 0 ? p.memory_budget : default_memory_budget()), cb_(cb),
+        budget_(p.memory_budget > 0 ? p.memory_budget : default_memory_budget()),
+        cb_(cb),
         t0_(now_s()) {}
 
   std::vector<float> samples;  // per row, NaN when not scored
@@ -70,8 +75,9 @@ class Silhouette {
   }
 
   // Rows [b0, b1) (b0 a multiple of G) as tiles of G rows; `also` sees every chunk read.
-  ClusterTiles load_range(int64_t b0, int64_t b1,
-                       const std::function<void(const float*, int64_t, int64_t)>& also = nullptr) {
+  ClusterTiles load_range(
+      int64_t b0, int64_t b1,
+      const std::function<void(const float*, int64_t, int64_t)>& also = nullptr) {
     ClusterTiles t;
     t.d = d_;
     int64_t keep = 0;
@@ -144,9 +150,7 @@ class Silhouette {
       const ClusterTiles a = load_range(a0, std::min(n_, a0 + a_rows));
       std::vector<double> sums(static_cast<size_t>(a.count() * k_), 0.0);
       ++passes;
-      against_all_columns(a, sums, [&](int64_t b1) {
-        report(done + a.count() * b1 / n_);
-      });
+      against_all_columns(a, sums, [&](int64_t b1) { report(done + a.count() * b1 / n_); });
       finish(a, 0, a.tiles(), sums);
       done += a.count();
     }
@@ -329,6 +333,12 @@ SilhouetteResult silhouette(Source& data, const std::vector<int32_t>& labels,
     if (p.device != "auto")
       r.device_note = "cosine silhouette from per-cluster sums of the unit rows: on the CPU";
     device = -1;
+  }
+  if (progress) {
+    MetricsProgress start;
+    start.rows_total = sampled ? static_cast<int64_t>(sample.size()) : L.rows_in;
+    start.device_note = r.device_note;
+    progress(start);
   }
   if (device >= 0) {
     try {

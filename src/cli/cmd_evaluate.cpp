@@ -89,6 +89,7 @@ nlohmann::json clustering_metrics_json(Source& data, const std::vector<int32_t>&
 
 MetricsCallback silhouette_progress(ProgressLine& line) {
   return [&line](const MetricsProgress& pr) {
+    if (pr.rows_done == 0) return;  // the start: nothing to show yet
     char buf[160];
     const double frac = pr.rows_total > 0 ? double(pr.rows_done) / pr.rows_total : 1.0;
     const double eta = frac > 0 ? pr.elapsed_s * (1 - frac) / frac : 0;
@@ -188,13 +189,18 @@ int run_evaluate(EvaluateOptions& o) {
   }
   const auto t0 = std::chrono::steady_clock::now();
   SilhouetteResult s;
+  std::string announced;  // the device note, once shown
   const ClusterMetrics m = cluster_metrics(*source, labels, p, o.simplified ? &s : nullptr);
   if (!o.simplified) {
     ProgressLine line;
-    s = silhouette(*source, labels, p, silhouette_progress(line));
+    const MetricsCallback show = silhouette_progress(line);
+    s = silhouette(*source, labels, p, [&](const MetricsProgress& pr) {
+      if (!pr.device_note.empty()) ProgressLine::note(announced = pr.device_note);
+      show(pr);
+    });
     line.finish();
   }
-  if (!s.device_note.empty()) ProgressLine::note(s.device_note);
+  if (!s.device_note.empty() && s.device_note != announced) ProgressLine::note(s.device_note);
   if (out) {
     auto report = report_header("evaluate", *source);
     report["labels"] = o.labels;
