@@ -127,7 +127,8 @@ int64_t rows_in_reach(const DbscanTiles& rows, const TileRows& r, int64_t other,
 }
 
 // Copies the rows of r at positions keep[0..k) to x (norms xn; source rows ids when given).
-void gather_rows(const TileRows& r, const int32_t* keep, int64_t k, int64_t d, float* x, float* xn,
+template <class Pos>
+void gather_rows(const TileRows& r, const Pos* keep, int64_t k, int64_t d, float* x, float* xn,
                  int64_t* ids = nullptr) {
   for (int64_t q = 0; q < k; ++q) {
     std::memcpy(x + q * d, r.x + keep[q] * d, sizeof(float) * d);
@@ -275,79 +276,64 @@ void count_pair(DbscanPassContext& ctx, Needs& needs, const LoadedBlock& a, cons
   }
   const int64_t d = ctx.rows->dims();
   const float eps2 = st.eps2;
-  if (s != t) {
-    // Only the rows of each tile that can reach the other tile.
-    int32_t* ka = sc.keep.data();
-    int32_t* kb = sc.keep2.data();
-    const int64_t na = rows_in_reach(*ctx.rows, rs, t, eps2, ka);
-    const int64_t nb = na ? rows_in_reach(*ctx.rows, rt, s, eps2, kb) : 0;
-    if (na == 0 || nb == 0) {
-      *out = Visit::settled;
-      return;
-    }
-    if (na < rs.m || nb < rt.m) {
-      gather_rows(rs, ka, na, d, sc.gathered.data(), sc.gathered_norms.data());
-      gather_rows(rt, kb, nb, d, sc.gathered2.data(), sc.gathered2_norms.data());
-      float* d2 = sc.tile.data();
-      sq_distance_tile(sc.gathered.data(), na, sc.gathered_norms.data(), sc.gathered2.data(), nb,
-                       sc.gathered2_norms.data(), d, d2);
-      settle_band(d2, sc.gathered.data(), sc.gathered_norms.data(), na, sc.gathered2.data(),
-                  sc.gathered2_norms.data(), nb, d, eps2);
-      int32_t* cc = sc.cc.data();
-      std::fill(cc, cc + nb, 0);
-      for (int64_t i = 0; i < na; ++i) {
-        const float* row = d2 + i * nb;
-        int32_t c = 0;
-#pragma omp simd reduction(+ : c)
-        for (int64_t j = 0; j < nb; ++j) {
-          const int32_t w = row[j] <= eps2;
-          c += w;
-          cc[j] += w;
-        }
-        if (c) st.count[rs.ids[ka[i]]].fetch_add(c, kRelaxed);
-      }
-      for (int64_t j = 0; j < nb; ++j)
-        if (cc[j]) st.count[rt.ids[kb[j]]].fetch_add(cc[j], kRelaxed);
-      *out = Visit::gemm;
-      return;
-    }
-  }
   float* d2 = sc.tile.data();
-  sq_distance_tile(rs.x, rs.m, rs.norms, rt.x, rt.m, rt.norms, d, d2);
-  settle_band(d2, rs.x, rs.norms, rs.m, rt.x, rt.norms, rt.m, d, eps2);
-  int32_t* rc = sc.rc.data();
   int32_t* cc = sc.cc.data();
-  std::fill(rc, rc + rs.m, 0);
-  std::fill(cc, cc + rt.m, 0);
   if (s == t) {
+    sq_distance_tile(rs.x, rs.m, rs.norms, rs.x, rs.m, rs.norms, d, d2);
+    settle_band(d2, rs.x, rs.norms, rs.m, rs.x, rs.norms, rs.m, d, eps2);
+    int32_t* rc = sc.rc.data();
+    std::fill(rc, rc + rs.m, 0);
+    std::fill(cc, cc + rs.m, 0);
     for (int64_t i = 0; i < rs.m; ++i) {
-      const float* row = d2 + i * rt.m;
+      const float* row = d2 + i * rs.m;
       int32_t c = 1;  // the row itself, whatever rounding says
-      for (int64_t j = i + 1; j < rt.m; ++j) {
+      for (int64_t j = i + 1; j < rs.m; ++j) {
         const int32_t w = row[j] <= eps2;
         c += w;
         cc[j] += w;
       }
       rc[i] += c;
     }
-    for (int64_t i = 0; i < rs.m; ++i) rc[i] += cc[i];
-  } else {
-    for (int64_t i = 0; i < rs.m; ++i) {
-      const float* row = d2 + i * rt.m;
-      int32_t c = 0;
-#pragma omp simd reduction(+ : c)
-      for (int64_t j = 0; j < rt.m; ++j) {
-        const int32_t w = row[j] <= eps2;
-        c += w;
-        cc[j] += w;
-      }
-      rc[i] = c;
-    }
-    for (int64_t j = 0; j < rt.m; ++j)
-      if (cc[j]) st.count[rt.ids[j]].fetch_add(cc[j], kRelaxed);
+    for (int64_t i = 0; i < rs.m; ++i)
+      if (rc[i] + cc[i]) st.count[rs.ids[i]].fetch_add(rc[i] + cc[i], kRelaxed);
+    *out = Visit::gemm;
+    return;
   }
-  for (int64_t i = 0; i < rs.m; ++i)
-    if (rc[i]) st.count[rs.ids[i]].fetch_add(rc[i], kRelaxed);
+  // Off the diagonal only the rows of each tile that can reach the other tile (gathered when
+  // some cannot).
+  int32_t* ka = sc.keep.data();
+  int32_t* kb = sc.keep2.data();
+  const int64_t na = rows_in_reach(*ctx.rows, rs, t, eps2, ka);
+  const int64_t nb = na ? rows_in_reach(*ctx.rows, rt, s, eps2, kb) : 0;
+  if (na == 0 || nb == 0) {
+    *out = Visit::settled;
+    return;
+  }
+  const float *xa = rs.x, *xan = rs.norms, *xb = rt.x, *xbn = rt.norms;
+  if (na < rs.m) {
+    gather_rows(rs, ka, na, d, sc.gathered.data(), sc.gathered_norms.data());
+    xa = sc.gathered.data(), xan = sc.gathered_norms.data();
+  }
+  if (nb < rt.m) {
+    gather_rows(rt, kb, nb, d, sc.gathered2.data(), sc.gathered2_norms.data());
+    xb = sc.gathered2.data(), xbn = sc.gathered2_norms.data();
+  }
+  sq_distance_tile(xa, na, xan, xb, nb, xbn, d, d2);
+  settle_band(d2, xa, xan, na, xb, xbn, nb, d, eps2);
+  std::fill(cc, cc + nb, 0);
+  for (int64_t i = 0; i < na; ++i) {
+    const float* row = d2 + i * nb;
+    int32_t c = 0;
+#pragma omp simd reduction(+ : c)
+    for (int64_t j = 0; j < nb; ++j) {
+      const int32_t w = row[j] <= eps2;
+      c += w;
+      cc[j] += w;
+    }
+    if (c) st.count[rs.ids[ka[i]]].fetch_add(c, kRelaxed);
+  }
+  for (int64_t j = 0; j < nb; ++j)
+    if (cc[j]) st.count[rt.ids[kb[j]]].fetch_add(cc[j], kRelaxed);
   *out = Visit::gemm;
 }
 
@@ -419,10 +405,7 @@ bool attach_rows(DbscanPassContext& ctx, const LoadedBlock& pb, int64_t p, const
     if (kept == 0) return false;
   }
   const int64_t k = static_cast<int64_t>(sc.pick.size());
-  for (int64_t r = 0; r < k; ++r) {
-    std::memcpy(sc.gathered.data() + r * d, rp.x + sc.pick[r] * d, sizeof(float) * d);
-    sc.gathered_norms[r] = rp.norms[sc.pick[r]];
-  }
+  gather_rows(rp, sc.pick.data(), k, d, sc.gathered.data(), sc.gathered_norms.data());
   // Distances from the picked non-core rows to the core rows of q only (off the diagonal, those
   // that can reach p).
   const int64_t kq = p == q ? gather_core(st, rq, d, sc.gathered2.data(), sc.gathered2_norms.data(),
