@@ -184,12 +184,13 @@ void dbscan_faiss(Source& source, const DBSCANParams& p, int threads, int64_t bu
     auto* ivf = dynamic_cast<faiss::IndexIVFFlat*>(index.get());
     std::vector<int64_t> probes;
     if (ivf) probes.resize(static_cast<size_t>(n * r.nprobe));
+    const float* centroids =
+        ivf ? dynamic_cast<const faiss::IndexFlat&>(*ivf->quantizer).get_xb() : nullptr;
     std::vector<idx_t> cell, row_ids;
     blocks.for_each([&](const Block& b) {
       buf.assign(b.data, b.data + b.rows * d);
       prep->apply(buf.data(), b.rows, d, threads);
       if (ivf) {
-        const auto* centroids = dynamic_cast<const faiss::IndexFlat&>(*ivf->quantizer).get_xb();
         int64_t* pr = probes.data() + b.start * r.nprobe;
         nearest_centres(buf.data(), b.rows, centroids, r.nlist, d, r.nprobe, threads, pr);
         cell.resize(static_cast<size_t>(b.rows));

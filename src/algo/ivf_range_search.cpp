@@ -9,7 +9,7 @@ namespace embcluster {
 
 IvfRangeSearch::IvfRangeSearch(const faiss::IndexIVFFlat& index, const int64_t* probes, float eps2,
                                int threads)
-    : index_(index), eps2_(eps2), threads_(threads), d_(index.d), nlist_(index.nlist) {
+    : eps2_(eps2), threads_(threads), d_(index.d), nlist_(index.nlist) {
   const faiss::InvertedLists& lists = *index.invlists;
   const int64_t n = index.ntotal, nprobe = static_cast<int64_t>(index.nprobe);
   rows_.resize(nlist_);

@@ -43,7 +43,6 @@ class IvfRangeSearch {
   const float* row(int64_t id) const { return rows_[where_[id]] + offset_[id] * d_; }
   float norm(int64_t id) const { return norms_[where_[id]][offset_[id]]; }
 
-  const faiss::IndexIVFFlat& index_;
   float eps2_;
   int threads_;
   int64_t d_, nlist_;
