@@ -22,34 +22,35 @@ int parse_device(const std::string& device) {
   throw_error("--device '", device, "' must be auto, cpu, cuda or cuda:N");
 }
 
-BackendChoice make_kmeans_backend(const KMeansParams& params, int threads) {
-  BackendChoice c;
-  const int dev = parse_device(params.device);
-  if (dev == -1) {
-    c.backend = make_cpu_kmeans_backend(threads);
-    return c;
-  }
+int choose_cuda_device(const std::string& device, const std::string& on_cpu, std::string* note) {
+  const int dev = parse_device(device);
+  if (dev == -1) return -1;
   const auto devices = cuda_devices();
   if (dev == -2) {
-    if (devices.empty()) {
-      c.note = cuda_built() ? "no CUDA device: using the CPU"
-                            : "built without CUDA: using the CPU";
-    } else {
-      try {
-        c.backend = make_cuda_kmeans_backend(params, 0);
-        return c;
-      } catch (const Error& e) {
-        c.note = std::string("CUDA device unusable (") + e.what() + "): using the CPU";
-      }
-    }
-    c.backend = make_cpu_kmeans_backend(threads);
-    return c;
+    if (!devices.empty()) return 0;
+    *note = (cuda_built() ? "no CUDA device: " : "built without CUDA: ") + on_cpu;
+    return -1;
   }
-  require(cuda_built(), "--device ", params.device,
+  require(cuda_built(), "--device ", device,
           ": this build has no CUDA backend (configure with -DEMBCLUSTER_CUDA=ON)");
-  require(dev < static_cast<int>(devices.size()), "--device ", params.device,
-          ": no such CUDA device (", devices.size(), " found)");
-  c.backend = make_cuda_kmeans_backend(params, dev);
+  require(dev < static_cast<int>(devices.size()), "--device ", device, ": no such CUDA device (",
+          devices.size(), " found)");
+  return dev;
+}
+
+BackendChoice make_kmeans_backend(const KMeansParams& params, int threads) {
+  BackendChoice c;
+  const int dev = choose_cuda_device(params.device, "using the CPU", &c.note);
+  if (dev >= 0) {
+    try {
+      c.backend = make_cuda_kmeans_backend(params, dev);
+      return c;
+    } catch (const Error& e) {
+      if (parse_device(params.device) != -2) throw;  // cuda[:N] asked for: the user's error
+      c.note = std::string("CUDA device unusable (") + e.what() + "): using the CPU";
+    }
+  }
+  c.backend = make_cpu_kmeans_backend(threads);
   return c;
 }
 

@@ -18,4 +18,10 @@ BackendChoice make_kmeans_backend(const KMeansParams& params, int threads);
 // Parses "auto" | "cpu" | "cuda" | "cuda:N". Returns -2 for auto, -1 for cpu, N for cuda.
 int parse_device(const std::string& device);
 
+// The CUDA device that `device` names: N for cuda[:N], 0 for auto when a device is present, -1
+// for the CPU (cpu, or auto without a device: *note then says "no CUDA device: <on_cpu>" or
+// "built without CUDA: <on_cpu>"). A cuda device that does not exist, or any cuda device in a
+// build without CUDA, throws Error naming --device.
+int choose_cuda_device(const std::string& device, const std::string& on_cpu, std::string* note);
+
 }  // namespace embcluster

@@ -14,7 +14,6 @@
 #include "algo/dbscan_internal.h"
 #include "cpu/dbscan_cpu.h"
 #include "cuda/cuda_dbscan.h"
-#include "embcluster/device.h"
 #include "embcluster/error.h"
 #include "embcluster/memory.h"
 
@@ -154,23 +153,11 @@ DBSCANPassStats run_pass(DbscanPass pass, DbscanTiles& rows, DbscanState& st, in
 // The CUDA device that runs the passes of the exact index, or -1 for the CPU; *note says why
 // auto chose the CPU (or that a FAISS index runs on the CPU whatever the device).
 int dbscan_device(const DBSCANParams& p, std::string* note) {
-  const int dev = parse_device(p.device);
-  if (dev == -1) return -1;
   if (p.index != "exact") {
-    if (dev >= 0) *note = "index " + p.index + " runs on the CPU";
+    if (parse_device(p.device) >= 0) *note = "index " + p.index + " runs on the CPU";
     return -1;
   }
-  const auto devices = cuda_devices();
-  if (dev == -2) {
-    if (!devices.empty()) return 0;
-    *note = cuda_built() ? "no CUDA device: using the CPU" : "built without CUDA: using the CPU";
-    return -1;
-  }
-  require(cuda_built(), "--device ", p.device,
-          ": this build has no CUDA backend (configure with -DEMBCLUSTER_CUDA=ON)");
-  require(dev < static_cast<int>(devices.size()), "--device ", p.device, ": no such CUDA device (",
-          devices.size(), " found)");
-  return dev;
+  return choose_cuda_device(p.device, "using the CPU", note);
 }
 
 // The three passes and the labels, on the CPU (cuda == nullptr) or the CUDA device.

@@ -11,6 +11,7 @@
 #include <limits>
 #include <numeric>
 
+#include "algo/backend_select.h"
 #include "algo/kmeans_init.h"
 #include "algo/metric_labels.h"
 #include "algo/rng.h"
@@ -328,7 +329,7 @@ SilhouetteResult silhouette(Source& data, const std::vector<int32_t>& labels,
   // cluster sums are O(rows * clusters * d) and stay on the CPU.
   SilhouetteResult r;
   const bool cluster_sums = p.metric == "cosine" && p.cosine_cluster_sums;
-  int device = silhouette_device(p.device, &r.device_note);
+  int device = choose_cuda_device(p.device, "silhouette on the CPU", &r.device_note);
   if (device >= 0 && cluster_sums) {
     if (p.device != "auto")
       r.device_note = "cosine silhouette from per-cluster sums of the unit rows: on the CPU";

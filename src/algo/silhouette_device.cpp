@@ -15,32 +15,13 @@
 #include <memory>
 #include <numeric>
 
-#include "algo/backend_select.h"
 #include "cpu/cluster_distance_sums.h"
 #include "cuda/cuda_metrics.h"
-#include "embcluster/device.h"
 #include "embcluster/error.h"
 #include "embcluster/memory.h"
 #include "kernels/silhouette_math.cuh"
 
 namespace embcluster {
-
-int silhouette_device(const std::string& device, std::string* note) {
-  const int dev = parse_device(device);
-  if (dev == -1) return -1;
-  const auto devices = cuda_devices();
-  if (dev == -2) {
-    if (!devices.empty()) return 0;
-    *note = cuda_built() ? "no CUDA device: silhouette on the CPU"
-                         : "built without CUDA: silhouette on the CPU";
-    return -1;
-  }
-  require(cuda_built(), "--device ", device,
-          ": this build has no CUDA backend (configure with -DEMBCLUSTER_CUDA=ON)");
-  require(dev < static_cast<int>(devices.size()), "--device ", device,
-          ": no such CUDA device (", devices.size(), " found)");
-  return dev;
-}
 
 namespace {
 
@@ -52,9 +33,9 @@ double now_s() {
 // Rows [first, end) of the source that count, grouped by cluster, as the distances see them.
 struct GroupedRows {
   int64_t first = 0, end = 0;
-  std::vector<float> x;        // count x d
-  std::vector<int64_t> row;    // source row per position
-  std::vector<int64_t> start;  // k + 1: the positions of cluster c are [start[c], start[c + 1])
+  std::vector<float> x;         // count x d
+  std::vector<int64_t> row;     // source row per position
+  std::vector<int64_t> start;   // k + 1: the positions of cluster c are [start[c], start[c + 1])
   std::vector<int64_t> pos_of;  // per source row in [first, end): its position, -1 if left out
   int64_t count() const { return static_cast<int64_t>(row.size()); }
   // The position of source row r, -1 when it is not in this block or left out.
@@ -65,13 +46,18 @@ class DeviceRun {
  public:
   DeviceRun(Source& src, const DenseLabels& labels, const MetricsParams& p, int device,
             const MetricsCallback& progress)
-      : src_(src), L_(labels), n_(src.rows()), d_(src.cols()), k_(labels.k),
+      : src_(src),
+        L_(labels),
+        n_(src.rows()),
+        d_(src.cols()),
+        k_(labels.k),
         cosine_(p.metric == "cosine"),
         threads_(p.threads > 0 ? p.threads : omp_get_max_threads()),
         budget_(p.memory_budget > 0 ? p.memory_budget : default_memory_budget()),
-        progress_(progress), t0_(now_s()) {
-    sums_ = make_cuda_cluster_sums(device, cosine_ ? TileMetric::cosine : TileMetric::euclidean,
-                                   k_, d_, p.device_memory_budget);
+        progress_(progress),
+        t0_(now_s()) {
+    sums_ = make_cuda_cluster_sums(device, cosine_ ? TileMetric::cosine : TileMetric::euclidean, k_,
+                                   d_, p.device_memory_budget);
     out_.device = sums_->device_name();
     out_.samples.assign(static_cast<size_t>(n_), std::numeric_limits<float>::quiet_NaN());
   }
@@ -172,9 +158,8 @@ class DeviceRun {
       const GroupedRows a = read_grouped(a0, std::min(n_, a0 + a_rows), nullptr);
       ++out_.passes;
       std::vector<double> sums(static_cast<size_t>(a.count() * k_), 0.0);
-      against_blocks(a.x.data(), a.row, b_rows, sums, [&](int64_t b1) {
-        report(done + a.count() * b1 / n_);
-      });
+      against_blocks(a.x.data(), a.row, b_rows, sums,
+                     [&](int64_t b1) { report(done + a.count() * b1 / n_); });
       score(a.row, sums);
       done += a.count();
     }
@@ -210,9 +195,8 @@ class DeviceRun {
       std::vector<int64_t> self(static_cast<size_t>(m));
       for (int64_t i = 0; i < m; ++i) self[i] = all.position(sample[i]);
       sums_->set_columns(all.x.data(), all.count(), all.start.data());
-      sums_->add_sums(q.data(), m, self.data(), sums.data(), [&](double f) {
-        report(std::min(m - 1, static_cast<int64_t>(f * m)));
-      });
+      sums_->add_sums(q.data(), m, self.data(), sums.data(),
+                      [&](double f) { report(std::min(m - 1, static_cast<int64_t>(f * m))); });
       score(sample, sums);
       return;
     }

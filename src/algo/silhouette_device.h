@@ -12,11 +12,6 @@
 
 namespace embcluster {
 
-// The device that MetricsParams::device names for the silhouette: a CUDA device index, or -1 for
-// the CPU. "auto" without a CUDA device gives -1 and a one-line note; a cuda device that does not
-// exist, or any cuda device in a build without CUDA, throws Error.
-int silhouette_device(const std::string& device, std::string* note);
-
 struct DeviceSilhouette {
   std::vector<float> samples;  // per row, NaN when not scored
   bool streamed = false;       // the source was read in blocks more than once
