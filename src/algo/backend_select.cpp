@@ -38,6 +38,12 @@ int choose_cuda_device(const std::string& device, const std::string& on_cpu, std
   return dev;
 }
 
+std::string auto_fallback_note(const std::string& device, const Error& e,
+                               const std::string& on_cpu) {
+  if (parse_device(device) != -2) throw;  // cuda[:N] asked for: the user's error
+  return std::string("CUDA device unusable (") + e.what() + "): " + on_cpu;
+}
+
 BackendChoice make_kmeans_backend(const KMeansParams& params, int threads) {
   BackendChoice c;
   const int dev = choose_cuda_device(params.device, "using the CPU", &c.note);
@@ -46,8 +52,7 @@ BackendChoice make_kmeans_backend(const KMeansParams& params, int threads) {
       c.backend = make_cuda_kmeans_backend(params, dev);
       return c;
     } catch (const Error& e) {
-      if (parse_device(params.device) != -2) throw;  // cuda[:N] asked for: the user's error
-      c.note = std::string("CUDA device unusable (") + e.what() + "): using the CPU";
+      c.note = auto_fallback_note(params.device, e, "using the CPU");
     }
   }
   c.backend = make_cpu_kmeans_backend(threads);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "algo/backend.h"
+#include "embcluster/error.h"
 #include "embcluster/kmeans.h"
 
 namespace embcluster {
@@ -23,5 +24,11 @@ int parse_device(const std::string& device);
 // "built without CUDA: <on_cpu>"). A cuda device that does not exist, or any cuda device in a
 // build without CUDA, throws Error naming --device.
 int choose_cuda_device(const std::string& device, const std::string& on_cpu, std::string* note);
+
+// For a catch block around the work on the device choose_cuda_device chose: rethrows the error
+// when `device` named a CUDA device; for auto, returns the note of the fall-back to the CPU,
+// "CUDA device unusable (<error>): <on_cpu>".
+std::string auto_fallback_note(const std::string& device, const Error& e,
+                               const std::string& on_cpu);
 
 }  // namespace embcluster

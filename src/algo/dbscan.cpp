@@ -214,9 +214,7 @@ void exact_dbscan(Source& source, const DBSCANParams& p, int threads, int64_t bu
       for (auto& note : cuda.notes()) res->notes.push_back(note);
       return;
     } catch (const Error& e) {
-      if (p.device != "auto") throw;
-      res->notes.emplace_back(
-          "device_note", std::string("CUDA device unusable (") + e.what() + "): using the CPU");
+      res->notes.emplace_back("device_note", auto_fallback_note(p.device, e, "using the CPU"));
       res->device = "cpu (" + std::to_string(threads) + " threads)";
       res->passes.clear();
       res->timings.resize(before);

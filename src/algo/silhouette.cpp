@@ -349,8 +349,7 @@ SilhouetteResult silhouette(Source& data, const std::vector<int32_t>& labels,
       r.data_passes = g.passes;
       r.device = g.device;
     } catch (const Error& e) {
-      if (p.device != "auto") throw;
-      r.device_note = std::string("CUDA device unusable (") + e.what() + "): silhouette on the CPU";
+      r.device_note = auto_fallback_note(p.device, e, "silhouette on the CPU");
       device = -1;
     }
   }

@@ -119,10 +119,11 @@ std::string metrics_summary(const nlohmann::json& m) {
       out += buf;
     }
   }
-  for (const char* key : {"davies_bouldin", "calinski_harabasz"}) {
+  const std::pair<const char*, const char*> scores[] = {{"davies_bouldin", "Davies-Bouldin"},
+                                                        {"calinski_harabasz", "Calinski-Harabasz"}};
+  for (const auto& [key, name] : scores) {
     if (!m.contains(key) || !m[key].is_number()) continue;
-    std::snprintf(buf, sizeof buf, "%s %.6g, ",
-                  key[0] == 'd' ? "Davies-Bouldin" : "Calinski-Harabasz", m[key].get<double>());
+    std::snprintf(buf, sizeof buf, "%s %.6g, ", name, m[key].get<double>());
     out += buf;
   }
   return out + "in " + human_seconds(seconds);
