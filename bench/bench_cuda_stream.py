@@ -20,25 +20,14 @@ Prints the busy share and, when it is below 80 %, the largest of the other share
 Runs anywhere (--device cpu gives the CPU's figures, without GPU shares), with Debian's python3-h5py.
 """
 import argparse
-import glob
-import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 
 import h5py
 
-
-def find_cli(path):
-    if path:
-        return path
-    here = os.path.dirname(os.path.abspath(__file__))
-    for cand in sorted(glob.glob(os.path.join(here, "..", "build*", "embcluster"))):
-        if os.access(cand, os.X_OK):
-            return cand
-    sys.exit("no embcluster binary found: build first or pass --cli")
+from benchutil import find_cli, run_report
 
 
 def read_rate(path, dataset, block_bytes=64 << 20):
@@ -97,11 +86,7 @@ def main():
            "--force", "--quiet"]
     if args.threads:
         cmd += ["--threads", str(args.threads)]
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True)
-    wall = time.perf_counter() - t0
-    with open(os.path.join(out, "report.json")) as f:
-        rep = json.load(f)
+    wall, rep = run_report(cmd, out)
     t = rep["timings_s"]
     notes = rep.get("notes", {})
     iters = rep["iterations"]

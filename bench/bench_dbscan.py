@@ -33,34 +33,27 @@ import time
 import h5py
 import numpy as np
 
-
-def run(cmd):
-    t0 = time.perf_counter()
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
-    return time.perf_counter() - t0, out.stdout
+from benchutil import run_report
 
 
 def generate(exe, path, n, d, blobs, seed, std=1.0):
     if not os.path.exists(path):
-        run([exe, "generate", "--n", str(n), "--d", str(d), "--k", str(blobs), "--seed", str(seed),
-             "--cluster-std", repr(std), "--out", path, "--quiet"])
+        subprocess.run([exe, "generate", "--n", str(n), "--d", str(d), "--k", str(blobs), "--seed", str(seed),
+             "--cluster-std", repr(std), "--out", path, "--quiet"], check=True)
 
 
 def median_kdist(exe, data, k, sample, workdir, threads):
     out = os.path.join(workdir, "kdist")
-    run([exe, "kdist", data, "--k", str(k), "--sample", str(sample), "--out", out, "--force",
-         "--quiet", "--threads", str(threads)])
-    with open(os.path.join(out, "report.json")) as f:
-        rep = json.load(f)
+    _, rep = run_report([exe, "kdist", data, "--k", str(k), "--sample", str(sample), "--out", out,
+                         "--force", "--quiet", "--threads", str(threads)], out)
     return rep["quantiles"]["50%"], rep
 
 
 def embcluster_dbscan(exe, data, eps, min_samples, threads, workdir, extra=()):
     out = os.path.join(workdir, "dbscan")
-    wall, _ = run([exe, "dbscan", data, "--eps", repr(eps), "--min-samples", str(min_samples),
-                   "--out", out, "--force", "--quiet", "--threads", str(threads), *extra])
-    with open(os.path.join(out, "report.json")) as f:
-        rep = json.load(f)
+    wall, rep = run_report([exe, "dbscan", data, "--eps", repr(eps), "--min-samples",
+                            str(min_samples), "--out", out, "--force", "--quiet", "--threads",
+                            str(threads), *extra], out)
     with h5py.File(os.path.join(out, "labels.h5"), "r") as f:
         labels = f["/labels"][...]
     with h5py.File(os.path.join(out, "core_samples.h5"), "r") as f:

@@ -14,12 +14,8 @@ Above --sklearn-max rows scikit-learn is skipped (it would take hours) and only 
 is printed, with the device that computed the silhouette.
 """
 import argparse
-import glob
-import json
 import os
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 
@@ -27,15 +23,7 @@ import numpy as np
 import sklearn
 from sklearn.metrics import silhouette_score
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def find_cli():
-    for path in [os.path.join(ROOT, "build", "embcluster")] + sorted(
-            glob.glob(os.path.join(ROOT, "build*", "embcluster"))):
-        if os.access(path, os.X_OK):
-            return path
-    sys.exit("no embcluster binary under build*/; build first or pass --cli")
+from benchutil import find_cli, run_report
 
 
 def main():
@@ -53,7 +41,7 @@ def main():
     ap.add_argument("--sklearn-max", type=int, default=100000,
                     help="largest --n that scikit-learn is run for (0 = never)")
     args = ap.parse_args()
-    cli = args.cli or find_cli()
+    cli = find_cli(args.cli)
 
     rng = np.random.default_rng(args.seed)
     centres = rng.uniform(-5, 5, (args.k, args.d)).astype(np.float32)
@@ -65,13 +53,9 @@ def main():
         cmd = [cli, "--quiet", "--threads", str(args.threads), "evaluate", data, "--labels", lab,
                "--metric", args.metric, "--device", args.device, "--out", out]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        wall = time.perf_counter() - t0
+        wall, report = run_report(cmd, out)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        with open(os.path.join(out, "report.json")) as f:
-            report = json.load(f)
         sil = report["silhouette"]
         return (sil["seconds"], wall, cpu, sil["score"], report["threads"],
                 sil.get("device", "cpu"))

@@ -8,7 +8,6 @@ and python3-faiss) in the same session and prints their times, inertias and rati
   compare_peers.py --generate 1000000x128 --k 1000 --iters 20     (writes a blob file first)
 """
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -17,6 +16,8 @@ import time
 
 import h5py
 import numpy as np
+
+from benchutil import run_report
 
 
 def load(spec):
@@ -46,11 +47,7 @@ def run_embcluster(exe, spec, init_file, k, iters, threads, workdir):
            "--quiet"]
     if threads:
         cmd += ["--threads", str(threads)]
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True)
-    wall = time.perf_counter() - t0
-    with open(os.path.join(out, "report.json")) as f:
-        rep = json.load(f)
+    wall, rep = run_report(cmd, out)
     t = rep["timings_s"]
     compute = t["total"] - t.get("read_wait", 0) - t.get("stats_and_sample", 0)
     with h5py.File(os.path.join(out, "centroids.h5"), "r") as f:
