@@ -15,6 +15,7 @@
 
 #include "algo/dbscan_tiles.h"
 #include "algo/union_find.h"
+#include "dbscan_cases.h"
 #include "dbscan_verifier.h"
 #include "embcluster/dbscan.h"
 #include "embcluster/device.h"
@@ -23,36 +24,17 @@
 #include "testutil.h"
 
 using namespace embcluster;
+using testutil::load_case;
+using testutil::noisy_blobs;
+using testutil::params_for;
+using testutil::RefCase;
 
 namespace {
-
-const std::string kData = EMBCLUSTER_TEST_DATA;
 
 bool have_device() { return !cuda_devices().empty(); }
 
 #define REQUIRE_DEVICE() \
   if (!have_device()) GTEST_SKIP() << "no CUDA device"
-
-struct Case {
-  std::vector<float> x;
-  int64_t n = 0, d = 0;
-  DBSCANParams p;
-  std::vector<int32_t> labels;  // scikit-learn's
-};
-
-Case load_case(const std::string& name, const std::string& file, const std::string& metric) {
-  const auto ref = nlohmann::json::parse(testutil::read_text(kData + "/dbscan_ref.json"))[name];
-  Case c;
-  auto src = open_source(kData + "/" + file);
-  c.n = src->rows();
-  c.d = src->cols();
-  c.x = read_all(*src);
-  c.p.eps = ref["eps"];
-  c.p.min_samples = ref["min_samples"];
-  c.p.metric = metric;
-  c.labels = ref["labels"].get<std::vector<int32_t>>();
-  return c;
-}
 
 DBSCANResult run(const std::vector<float>& x, int64_t n, int64_t d, DBSCANParams p,
                  const std::string& device) {
@@ -80,15 +62,6 @@ DBSCANResult expect_gpu_equals_cpu(const std::vector<float>& x, int64_t n, int64
   for (const auto& s : gpu.passes)
     EXPECT_EQ(s.far + s.near + s.settled + s.gemm, s.tile_pairs) << what << " " << s.pass;
   return gpu;
-}
-
-// Blobs with uniform noise rows: clusters, border points and noise.
-testutil::Blobs noisy_blobs(int64_t n, int64_t d, int k, uint64_t seed) {
-  auto b = testutil::make_blobs(n, d, k, seed, 1.0f, 12.0f);
-  for (int64_t i = 0; i < n; i += 17)
-    for (int64_t j = 0; j < d; ++j)
-      b.x[i * d + j] = -14.0f + 28.0f * float((i * 7919 + j * 104729) % 1000) / 1000.0f;
-  return b;
 }
 
 // A plain (single-threaded) parent array for the union-find steps.
@@ -253,8 +226,8 @@ TEST(CudaDBSCAN, ScikitLearnDataEuclideanAndCosine) {
   for (const auto& [name, file, metric] :
        {std::tuple<std::string, std::string, std::string>{"blobs", "dbscan_blobs.npy", "euclidean"},
         {"cosine", "dbscan_cosine.npy", "cosine"}}) {
-    const Case c = load_case(name, file, metric);
-    const auto gpu = expect_gpu_equals_cpu(c.x, c.n, c.d, c.p, name);
+    const RefCase c = load_case(name, file);
+    const auto gpu = expect_gpu_equals_cpu(c.x, c.n, c.d, params_for(c, metric), name);
     EXPECT_EQ(gpu.labels, c.labels) << name;  // scikit-learn's labels, border ties included
   }
 }
@@ -281,9 +254,9 @@ TEST(CudaDBSCAN, AnOffsetInTheDataChangesNothing) {
   // Far from the origin the expansion loses the digits that decide pairs near eps: both devices
   // recompute those by the same direct sum.
   REQUIRE_DEVICE();
-  Case c = load_case("blobs", "dbscan_blobs.npy", "euclidean");
+  RefCase c = load_case("blobs", "dbscan_blobs.npy");
   for (auto& v : c.x) v += 64.0f;
-  const auto gpu = expect_gpu_equals_cpu(c.x, c.n, c.d, c.p, "offset 64");
+  const auto gpu = expect_gpu_equals_cpu(c.x, c.n, c.d, params_for(c, "euclidean"), "offset 64");
   EXPECT_EQ(gpu.labels, c.labels);
 }
 

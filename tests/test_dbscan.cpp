@@ -11,6 +11,7 @@
 #include <set>
 
 #include "cpu/nearest_centres.h"
+#include "dbscan_cases.h"
 #include "dbscan_verifier.h"
 #include "embcluster/dbscan.h"
 #include "embcluster/error.h"
@@ -18,49 +19,17 @@
 
 using namespace embcluster;
 using testutil::brute_distances;
+using testutil::load_case;
+using testutil::noisy_blobs;
+using testutil::params_for;
+using testutil::RefCase;
 using testutil::verify_dbscan;
 
 namespace {
 
-const std::string kData = EMBCLUSTER_TEST_DATA;
-
-struct RefCase {
-  std::vector<float> x;
-  int64_t n = 0, d = 0;
-  double eps = 0;
-  int64_t min_samples = 0;
-  std::vector<int32_t> labels;
-  std::vector<uint8_t> core;
-  nlohmann::json json;
-};
-
-RefCase load_case(const std::string& name, const std::string& file) {
-  const auto ref = nlohmann::json::parse(testutil::read_text(kData + "/dbscan_ref.json"))[name];
-  RefCase c;
-  auto src = open_source(kData + "/" + file);
-  c.n = src->rows();
-  c.d = src->cols();
-  c.x = read_all(*src);
-  c.eps = ref["eps"];
-  c.min_samples = ref["min_samples"];
-  c.labels = ref["labels"].get<std::vector<int32_t>>();
-  c.core.assign(static_cast<size_t>(c.n), 0);
-  for (int64_t i : ref["core"].get<std::vector<int64_t>>()) c.core[i] = 1;
-  c.json = ref;
-  return c;
-}
-
 DBSCANResult run(const std::vector<float>& x, int64_t n, int64_t d, DBSCANParams p) {
   auto src = memory_source(x.data(), n, d);
   return dbscan(*src, p);
-}
-
-DBSCANParams params_for(const RefCase& c, const std::string& metric) {
-  DBSCANParams p;
-  p.eps = c.eps;
-  p.min_samples = c.min_samples;
-  p.metric = metric;
-  return p;
 }
 
 // The same partition of the core rows, whatever the numbering.
@@ -77,15 +46,6 @@ void expect_same_core_partition(const DBSCANResult& r, const std::vector<int32_t
   }
   for (size_t i = 0; i < core.size(); ++i)
     ASSERT_EQ(r.labels[i] < 0, labels[i] < 0) << "noise differs at row " << i;
-}
-
-// Blobs with uniform noise rows: clusters, border points and noise.
-testutil::Blobs noisy_blobs(int64_t n, int64_t d, int k, uint64_t seed) {
-  auto b = testutil::make_blobs(n, d, k, seed, 1.0f, 12.0f);
-  for (int64_t i = 0; i < n; i += 17)  // every 17th row becomes uniform noise
-    for (int64_t j = 0; j < d; ++j)
-      b.x[i * d + j] = -14.0f + 28.0f * float((i * 7919 + j * 104729) % 1000) / 1000.0f;
-  return b;
 }
 
 }  // namespace
