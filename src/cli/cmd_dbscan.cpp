@@ -20,7 +20,7 @@ struct DBSCANOptions {
   DBSCANParams params;
   DataOptions data_opts;
   OutputOptions out;
-  std::string device_memory;
+  DeviceMemoryOption device_memory;
 };
 
 nlohmann::json to_json(const DBSCANResult& r, const DBSCANParams& p) {
@@ -111,8 +111,7 @@ int run_dbscan(DBSCANOptions& o) {
   auto& p = o.params;
   p.threads = globals().threads;
   p.memory_budget = globals().budget();
-  if (!o.device_memory.empty())
-    p.device_memory_budget = parse_bytes(o.device_memory, "--device-memory");
+  p.device_memory_budget = o.device_memory.bytes();
   check_dbscan_params(p);  // bad parameters stop here, before any file is touched
   auto source = open_data(o.data, o.data_opts);
   check_dbscan_params(p, source.get());
@@ -211,8 +210,7 @@ Runner add_dbscan(CLI::App& app) {
                   "exact index: auto (a GPU when present), cpu, cuda or cuda:N; the same "
                   "result on each (FAISS indexes run on the CPU)")
       ->capture_default_str();
-  cmd->add_option("--device-memory", o->device_memory,
-                  "GPU memory budget, e.g. 4G (default: 85% of the free memory)");
+  add_device_memory_option(cmd, o->device_memory);
   add_data_options(cmd, o->data_opts);
   add_output_options(cmd, o->out);
   return [o] { return run_dbscan(*o); };

@@ -135,7 +135,7 @@ struct EvaluateOptions {
   std::string data, labels;
   MetricsParams params;
   bool simplified = false;
-  std::string device_memory;
+  DeviceMemoryOption device_memory;
   DataOptions data_opts;
   OutputOptions out;
 };
@@ -177,8 +177,7 @@ int run_evaluate(EvaluateOptions& o) {
   auto& p = o.params;
   p.threads = globals().threads;
   p.memory_budget = globals().budget();
-  if (!o.device_memory.empty())
-    p.device_memory_budget = parse_bytes(o.device_memory, "--device-memory");
+  p.device_memory_budget = o.device_memory.bytes();
   auto source = open_data(o.data, o.data_opts);
   const std::vector<int32_t> labels = read_labels(o.labels, source->rows());
 
@@ -255,9 +254,7 @@ Runner add_evaluate(CLI::App& app) {
                   "Silhouette on auto, cpu, cuda or cuda:N (auto: a GPU "
                   "when present)")
       ->capture_default_str();
-  cmd->add_option("--device-memory", o->device_memory,
-                  "GPU memory budget, e.g. 4G "
-                  "(default: most of the free memory)");
+  add_device_memory_option(cmd, o->device_memory);
   add_data_options(cmd, o->data_opts);
   add_output_options(cmd, o->out);
   return [o] { return run_evaluate(*o); };

@@ -22,7 +22,7 @@ struct KMeansOptions {
   KMeansParams params;
   DataOptions data_opts;
   OutputOptions out;
-  std::string device_memory;
+  DeviceMemoryOption device_memory;
   int64_t metrics_sample = -1;  // -1: chosen from the clustering's work
   bool no_metrics = false;
 };
@@ -107,8 +107,7 @@ int run_kmeans(KMeansOptions& o) {
   auto& p = o.params;
   p.threads = globals().threads;
   p.memory_budget = globals().budget();
-  if (!o.device_memory.empty())
-    p.device_memory_budget = parse_bytes(o.device_memory, "--device-memory");
+  p.device_memory_budget = o.device_memory.bytes();
   auto source = open_data(o.data, o.data_opts);
 
   std::unique_ptr<OutputDir> out;
@@ -205,9 +204,7 @@ Runner add_kmeans(CLI::App& app) {
   cmd->add_option("--precision", p.precision, "GPU GEMM precision: fp32, tf32 or bf16")
       ->check(CLI::IsMember({"fp32", "tf32", "bf16"}))
       ->capture_default_str();
-  cmd->add_option("--device-memory", o->device_memory,
-                  "GPU memory budget, e.g. 4G "
-                  "(default: most of the free memory)");
+  add_device_memory_option(cmd, o->device_memory);
   cmd->add_option("--metrics-sample", o->metrics_sample,
                   "Rows of the report's silhouette when there are more than 10000, each scored "
                   "against all rows; 0 leaves it out (default: min(10000, max(1000, k x "

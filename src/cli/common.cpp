@@ -33,6 +33,15 @@ void add_data_options(CLI::App* cmd, DataOptions& o) {
       ->capture_default_str();
 }
 
+int64_t DeviceMemoryOption::bytes() const {
+  return text.empty() ? 0 : parse_bytes(text, "--device-memory");
+}
+
+void add_device_memory_option(CLI::App* cmd, DeviceMemoryOption& opt) {
+  cmd->add_option("--device-memory", opt.text,
+                  "GPU memory budget, e.g. 4G (default: 85% of the free memory)");
+}
+
 std::unique_ptr<Source> open_data(const std::string& spec, const DataOptions& o) {
   SourceOptions so;
   so.columns = o.columns;
@@ -61,7 +70,9 @@ nlohmann::json report_header(const std::string& command, const Source& input) {
   nlohmann::json j;
   j["command"] = command;
   j["version"] = EMBCLUSTER_VERSION_STRING;
-  j["input"] = {{"name", input.name()}, {"rows", input.rows()}, {"cols", input.cols()},
+  j["input"] = {{"name", input.name()},
+                {"rows", input.rows()},
+                {"cols", input.cols()},
                 {"dtype", input.dtype()}};
   j["threads"] = globals().threads > 0 ? globals().threads : omp_get_max_threads();
   nlohmann::json devs = nlohmann::json::array();
@@ -107,17 +118,23 @@ void ProgressLine::note(const std::string& text) {
 
 std::string human_rate(double r) {
   char buf[32];
-  if (r >= 1e6) std::snprintf(buf, sizeof buf, "%.2f M rows/s", r / 1e6);
-  else if (r >= 1e3) std::snprintf(buf, sizeof buf, "%.1f k rows/s", r / 1e3);
-  else std::snprintf(buf, sizeof buf, "%.0f rows/s", r);
+  if (r >= 1e6)
+    std::snprintf(buf, sizeof buf, "%.2f M rows/s", r / 1e6);
+  else if (r >= 1e3)
+    std::snprintf(buf, sizeof buf, "%.1f k rows/s", r / 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.0f rows/s", r);
   return buf;
 }
 
 std::string human_seconds(double s) {
   char buf[32];
-  if (s < 60) std::snprintf(buf, sizeof buf, "%.2f s", s);
-  else if (s < 3600) std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
-  else std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, (int(s) % 3600) / 60);
+  if (s < 60)
+    std::snprintf(buf, sizeof buf, "%.2f s", s);
+  else if (s < 3600)
+    std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, (int(s) % 3600) / 60);
   return buf;
 }
 

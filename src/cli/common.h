@@ -1,10 +1,9 @@
 #pragma once
 // Options and helpers shared by the embcluster subcommands.
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -31,6 +30,13 @@ struct DataOptions {
 void add_data_options(CLI::App* cmd, DataOptions& opts);
 std::unique_ptr<Source> open_data(const std::string& spec, const DataOptions& opts);
 
+// --device-memory SIZE: the GPU memory budget, kept as text until the command runs.
+struct DeviceMemoryOption {
+  std::string text;
+  int64_t bytes() const;  // 0 (85% of the free device memory) when not given
+};
+void add_device_memory_option(CLI::App* cmd, DeviceMemoryOption& opt);
+
 // Where results go.
 struct OutputOptions {
   std::string dir;
@@ -41,8 +47,8 @@ void add_output_options(CLI::App* cmd, OutputOptions& opts);
 // "labels.h5", "labels.npy" or "labels.csv" for base "labels".
 std::string array_file(const OutputOptions& opts, const std::string& base);
 // Writes a staged array file named array_file(opts, base); HDF5 gets dataset "/<base>".
-void write_staged(OutputDir& out, const OutputOptions& opts, const std::string& base,
-                  ElemType type, const void* data, int64_t rows, int64_t cols);
+void write_staged(OutputDir& out, const OutputOptions& opts, const std::string& base, ElemType type,
+                  const void* data, int64_t rows, int64_t cols);
 
 // Fields every report.json carries: command, version, input, threads, device list, peak memory.
 nlohmann::json report_header(const std::string& command, const Source& input);
