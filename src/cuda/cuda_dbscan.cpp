@@ -449,28 +449,28 @@ DBSCANPassStats CudaDbscanPasses::run(DbscanPass pass, const PhaseProgress& prog
   for (int64_t i = 0; i < nc; ++i)
     for (int64_t j = i; j < nc; ++j) m.chunk_pair(pass, i, j, stats, tick);
 
-  // Results back into the host state, indexed by source row.
-  if (pass == DbscanPass::count) {
+  // Results back into the host state, indexed by source row, once the stream is done.
+  auto download = [&](const DeviceBuffer<int32_t>& buf) {
     std::vector<int32_t> h(static_cast<size_t>(n));
     m.stream->sync();
-    EMB_CUDA(cudaMemcpy(h.data(), m.counts.get(), m.counts.bytes(), cudaMemcpyDeviceToHost));
+    EMB_CUDA(cudaMemcpy(h.data(), buf.get(), buf.bytes(), cudaMemcpyDeviceToHost));
+    return h;
+  };
+  if (pass == DbscanPass::count) {
+    const std::vector<int32_t> h = download(m.counts);
 #pragma omp parallel for num_threads(m.threads) schedule(static)
     for (int64_t i = 0; i < n; ++i) st.count[i].store(h[i], std::memory_order_relaxed);
   } else if (pass == DbscanPass::union_core) {
     kern::launch_dbscan_flatten(m.parent.get(), n, s);
     EMB_CUDA_LAUNCH();
-    std::vector<int32_t> h(static_cast<size_t>(n));
-    m.stream->sync();
-    EMB_CUDA(cudaMemcpy(h.data(), m.parent.get(), m.parent.bytes(), cudaMemcpyDeviceToHost));
+    const std::vector<int32_t> h = download(m.parent);
     // Each row joins its root (the lowest core row of its set): the host union-find gets the
     // same sets and the same roots.
 #pragma omp parallel for num_threads(m.threads) schedule(static)
     for (int64_t i = 0; i < n; ++i)
       if (h[i] != i) st.uf.unite(h[i], i);
   } else {
-    std::vector<int32_t> h(static_cast<size_t>(n));
-    m.stream->sync();
-    EMB_CUDA(cudaMemcpy(h.data(), m.border.get(), m.border.bytes(), cudaMemcpyDeviceToHost));
+    const std::vector<int32_t> h = download(m.border);
 #pragma omp parallel for num_threads(m.threads) schedule(static)
     for (int64_t i = 0; i < n; ++i)
       if (!st.core[i] && h[i] != INT32_MAX) atomic_min(st.border[i], int64_t(h[i]));
