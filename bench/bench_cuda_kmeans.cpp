@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "algo/rng.h"
+#include "core/rng.h"
 #include "embcluster/device.h"
 #include "embcluster/kmeans.h"
 #include "embcluster/memory.h"

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "algo/rng.h"
+#include "core/rng.h"
 #include "cpu/blas_threads.h"
 #include "embcluster/kmeans.h"
 #include "embcluster/memory.h"

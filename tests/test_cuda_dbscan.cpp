@@ -13,8 +13,8 @@
 #include <thread>
 #include <vector>
 
-#include "algo/dbscan_tiles.h"
-#include "algo/union_find.h"
+#include "algo/spatial/dbscan_tiles.h"
+#include "core/union_find.h"
 #include "dbscan_cases.h"
 #include "dbscan_verifier.h"
 #include "embcluster/dbscan.h"

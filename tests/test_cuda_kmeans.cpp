@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "algo/backend.h"
-#include "algo/kmeans_init.h"
+#include "backend/kmeans_backend.h"
+#include "algo/kmeans/kmeans_init.h"
 #include "cuda/cuda_backend.h"
 #include "embcluster/device.h"
 #include "embcluster/error.h"

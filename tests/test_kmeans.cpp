@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "algo/backend.h"
-#include "algo/feature_stats.h"
-#include "algo/kmeans_init.h"
+#include "backend/kmeans_backend.h"
+#include "core/feature_stats.h"
+#include "algo/kmeans/kmeans_init.h"
 #include "cpu/distance_tile.h"
 #include "embcluster/error.h"
 #include "embcluster/kmeans.h"

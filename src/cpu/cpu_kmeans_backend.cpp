@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "algo/backend.h"
+#include "backend/kmeans_backend.h"
 #include "cpu/blas_threads.h"
 #include "cpu/distance_tile.h"
 #include "kernels/distance.cuh"

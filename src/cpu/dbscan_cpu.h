@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <functional>
 
-#include "algo/dbscan_state.h"
-#include "algo/dbscan_tiles.h"
+#include "algo/dbscan/dbscan_state.h"
+#include "algo/spatial/dbscan_tiles.h"
 
 namespace embcluster {
 

@@ -2,7 +2,7 @@
 // Host-side entry points of the CUDA backend (no CUDA types here).
 #include <memory>
 
-#include "algo/backend.h"
+#include "backend/kmeans_backend.h"
 #include "embcluster/kmeans.h"
 
 namespace embcluster {

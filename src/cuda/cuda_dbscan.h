@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "algo/dbscan_internal.h"
+#include "algo/dbscan/dbscan_internal.h"
 #include "cpu/dbscan_cpu.h"
 
 namespace embcluster {

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "algo/rng.h"
+#include "core/rng.h"
 #include "embcluster/error.h"
 #include "io/h5_handle.h"
 

@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "algo/backend.h"
-#include "algo/feature_stats.h"
+#include "backend/kmeans_backend.h"
+#include "core/feature_stats.h"
 #include "embcluster/error.h"
 #include "io/row_blocks.h"
 

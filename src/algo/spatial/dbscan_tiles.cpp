@@ -1,4 +1,4 @@
-#include "algo/dbscan_tiles.h"
+#include "algo/spatial/dbscan_tiles.h"
 
 #include <omp.h>
 

@@ -15,10 +15,10 @@
 #include <cmath>
 #include <memory>
 
-#include "algo/dbscan_internal.h"
-#include "algo/ivf_range_search.h"
-#include "algo/kmeans_init.h"
-#include "algo/rng.h"
+#include "algo/dbscan/dbscan_internal.h"
+#include "algo/dbscan/ivf_range_search.h"
+#include "algo/kmeans/kmeans_init.h"
+#include "core/rng.h"
 #include "cpu/blas_threads.h"
 #include "cpu/nearest_centres.h"
 #include "embcluster/error.h"

@@ -1,4 +1,4 @@
-#include "algo/kmeans_init.h"
+#include "algo/kmeans/kmeans_init.h"
 
 #include <algorithm>
 #include <cmath>

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "algo/dbscan_state.h"
-#include "algo/dbscan_tiles.h"
+#include "algo/dbscan/dbscan_state.h"
+#include "algo/spatial/dbscan_tiles.h"
 #include "embcluster/dbscan.h"
 
 namespace embcluster {

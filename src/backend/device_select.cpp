@@ -1,4 +1,4 @@
-#include "algo/backend_select.h"
+#include "backend/device_select.h"
 
 #include <climits>
 #include <cstdlib>

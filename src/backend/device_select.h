@@ -3,7 +3,7 @@
 #include <memory>
 #include <string>
 
-#include "algo/backend.h"
+#include "backend/kmeans_backend.h"
 #include "embcluster/error.h"
 #include "embcluster/kmeans.h"
 

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "algo/backend.h"
-#include "algo/rng.h"
+#include "backend/kmeans_backend.h"
+#include "core/rng.h"
 
 namespace embcluster {
 

@@ -10,11 +10,11 @@
 #include <cstring>
 #include <queue>
 
-#include "algo/backend.h"
-#include "algo/backend_select.h"
-#include "algo/feature_stats.h"
-#include "algo/kmeans_init.h"
-#include "algo/rng.h"
+#include "backend/kmeans_backend.h"
+#include "backend/device_select.h"
+#include "core/feature_stats.h"
+#include "algo/kmeans/kmeans_init.h"
+#include "core/rng.h"
 #include "embcluster/error.h"
 #include "embcluster/memory.h"
 #include "io/row_blocks.h"

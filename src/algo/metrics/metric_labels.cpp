@@ -1,4 +1,4 @@
-#include "algo/metric_labels.h"
+#include "algo/metrics/metric_labels.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,4 @@
-#include "algo/feature_stats.h"
+#include "core/feature_stats.h"
 
 #include <algorithm>
 

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <numeric>
 
-#include "algo/dbscan_internal.h"
+#include "algo/dbscan/dbscan_internal.h"
 #include "cpu/dbscan_cpu.h"
 #include "io/row_blocks.h"
 #include "kernels/distance.cuh"

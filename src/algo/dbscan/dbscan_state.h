@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "algo/union_find.h"
+#include "core/union_find.h"
 #include "embcluster/dbscan.h"
 
 namespace embcluster {

@@ -1,4 +1,4 @@
-#include "algo/ivf_range_search.h"
+#include "algo/dbscan/ivf_range_search.h"
 
 #include <faiss/invlists/InvertedLists.h>
 #include <omp.h>

@@ -6,9 +6,9 @@
 #include <cmath>
 #include <numeric>
 
-#include "algo/dbscan_internal.h"
-#include "algo/kmeans_init.h"
-#include "algo/rng.h"
+#include "algo/dbscan/dbscan_internal.h"
+#include "algo/kmeans/kmeans_init.h"
+#include "core/rng.h"
 #include "cpu/dbscan_cpu.h"
 #include "embcluster/dbscan.h"
 #include "embcluster/error.h"

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "algo/metric_labels.h"
+#include "algo/metrics/metric_labels.h"
 #include "embcluster/metrics.h"
 #include "embcluster/source.h"
 

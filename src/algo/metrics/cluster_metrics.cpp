@@ -7,7 +7,7 @@
 #include <cmath>
 #include <limits>
 
-#include "algo/metric_labels.h"
+#include "algo/metrics/metric_labels.h"
 #include "cpu/cluster_distance_sums.h"
 #include "embcluster/error.h"
 #include "embcluster/memory.h"

@@ -10,8 +10,8 @@
 #include <future>
 #include <limits>
 
-#include "algo/backend_select.h"
-#include "algo/dbscan_internal.h"
+#include "backend/device_select.h"
+#include "algo/dbscan/dbscan_internal.h"
 #include "cpu/dbscan_cpu.h"
 #include "cuda/cuda_dbscan.h"
 #include "embcluster/error.h"

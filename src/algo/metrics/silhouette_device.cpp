@@ -3,7 +3,7 @@
 // reduces a few long contiguous segments. Data that fits the host budget is read once and handed
 // to the device whole (which holds it, or streams it when it does not fit the device); larger
 // data is read in blocks: each block of scored rows against every block of rows.
-#include "algo/silhouette_device.h"
+#include "algo/metrics/silhouette_device.h"
 
 #include <omp.h>
 

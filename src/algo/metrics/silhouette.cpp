@@ -11,11 +11,11 @@
 #include <limits>
 #include <numeric>
 
-#include "algo/backend_select.h"
-#include "algo/kmeans_init.h"
-#include "algo/metric_labels.h"
-#include "algo/rng.h"
-#include "algo/silhouette_device.h"
+#include "backend/device_select.h"
+#include "algo/kmeans/kmeans_init.h"
+#include "algo/metrics/metric_labels.h"
+#include "core/rng.h"
+#include "algo/metrics/silhouette_device.h"
 #include "cpu/cluster_distance_sums.h"
 #include "embcluster/error.h"
 #include "embcluster/memory.h"
