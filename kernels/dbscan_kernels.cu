@@ -247,6 +247,7 @@ void launch_dbscan_classify(const DbscanTileSet& tiles, int64_t d, int32_t s0, i
   if (ns <= 0 || nt <= 0) return;
   classify_kernel<<<blocks_for(int64_t(ns) * nt, kThreads), kThreads, 0, stream>>>(
       tiles, d, s0, ns, t0, nt, same, eps2, err_scale, filter, pairs, counters);
+  EMB_CUDA_LAUNCH("classify_kernel");
 }
 
 void launch_dbscan_gemm_pointers(const DbscanPairBatch& batch, float* g, const float** a_ptr,
@@ -254,17 +255,20 @@ void launch_dbscan_gemm_pointers(const DbscanPairBatch& batch, float* g, const f
   if (batch.count <= 0) return;
   gemm_pointers_kernel<<<blocks_for(batch.count, kThreads), kThreads, 0, stream>>>(batch, g, a_ptr,
                                                                                    b_ptr, c_ptr);
+  EMB_CUDA_LAUNCH("gemm_pointers_kernel");
 }
 
 void launch_dbscan_count(const DbscanPairBatch& batch, int32_t* counts, cudaStream_t stream) {
   if (batch.count <= 0) return;
   count_kernel<<<static_cast<unsigned>(batch.count), kThreads, 0, stream>>>(batch, counts);
+  EMB_CUDA_LAUNCH("count_kernel");
 }
 
 void launch_dbscan_union(const DbscanPairBatch& batch, const uint8_t* core, int32_t* parent,
                          cudaStream_t stream) {
   if (batch.count <= 0) return;
   union_kernel<<<static_cast<unsigned>(batch.count), kThreads, 0, stream>>>(batch, core, parent);
+  EMB_CUDA_LAUNCH("union_kernel");
 }
 
 void launch_dbscan_border(const DbscanPairBatch& batch, const uint8_t* core, const int32_t* root,
@@ -272,14 +276,17 @@ void launch_dbscan_border(const DbscanPairBatch& batch, const uint8_t* core, con
   if (batch.count <= 0) return;
   border_kernel<<<static_cast<unsigned>(batch.count), kThreads, 0, stream>>>(batch, core, root,
                                                                              border);
+  EMB_CUDA_LAUNCH("border_kernel");
 }
 
 void launch_dbscan_reset(int32_t* parent, int32_t* border, int64_t n, cudaStream_t stream) {
   reset_kernel<<<blocks_for(n, kThreads), kThreads, 0, stream>>>(parent, border, n);
+  EMB_CUDA_LAUNCH("reset_kernel");
 }
 
 void launch_dbscan_flatten(int32_t* parent, int64_t n, cudaStream_t stream) {
   flatten_kernel<<<blocks_for(n, kThreads), kThreads, 0, stream>>>(parent, n);
+  EMB_CUDA_LAUNCH("flatten_kernel");
 }
 
 }  // namespace kern

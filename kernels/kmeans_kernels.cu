@@ -105,25 +105,30 @@ __global__ void expand_sq_dist_kernel(float* g, int64_t n, int64_t m, const floa
 
 void launch_argmin_init(float* best_v, int32_t* best_i, int64_t n, cudaStream_t s) {
   argmin_init_kernel<<<blocks_for(n, kThreads), kThreads, 0, s>>>(best_v, best_i, n);
+  EMB_CUDA_LAUNCH("argmin_init_kernel");
 }
 
 void launch_argmin_update(const float* g, int64_t n, int64_t m, int64_t j0, const float* c_norm,
                           float* best_v, int32_t* best_i, cudaStream_t s) {
   argmin_update_kernel<<<blocks_for(n * 32, kThreads), kThreads, 0, s>>>(g, n, m, j0, c_norm,
                                                                          best_v, best_i);
+  EMB_CUDA_LAUNCH("argmin_update_kernel");
 }
 
 void launch_exact_dist(const float* x, int64_t n, int64_t d, const float* c, const int32_t* labels,
                        float* dist, cudaStream_t s) {
   exact_dist_kernel<<<blocks_for(n, kThreads), kThreads, 0, s>>>(x, n, d, c, labels, dist);
+  EMB_CUDA_LAUNCH("exact_dist_kernel");
 }
 
 void launch_histogram(const int32_t* labels, int64_t n, int32_t* counts, cudaStream_t s) {
   histogram_kernel<<<blocks_for(n, kThreads), kThreads, 0, s>>>(labels, n, counts);
+  EMB_CUDA_LAUNCH("histogram_kernel");
 }
 
 void launch_iota(int32_t* rows, int64_t n, cudaStream_t s) {
   iota_kernel<<<blocks_for(n, kThreads), kThreads, 0, s>>>(rows, n);
+  EMB_CUDA_LAUNCH("iota_kernel");
 }
 
 void launch_accumulate_sorted(const float* x, int64_t d, const int32_t* sorted_rows,
@@ -133,15 +138,18 @@ void launch_accumulate_sorted(const float* x, int64_t d, const int32_t* sorted_r
   const int threads = d >= 128 ? 128 : 32;
   accumulate_sorted_kernel<<<static_cast<unsigned>(k), threads, 0, s>>>(
       x, d, sorted_rows, seg_start, seg_count, dist, sums, counts, sq_dist);
+  EMB_CUDA_LAUNCH("accumulate_sorted_kernel");
 }
 
 void launch_to_bf16(const float* in, int64_t n, uint16_t* out, cudaStream_t s) {
   to_bf16_kernel<<<blocks_for(n, kThreads), kThreads, 0, s>>>(in, n, out);
+  EMB_CUDA_LAUNCH("to_bf16_kernel");
 }
 
 void launch_expand_sq_dist(float* g, int64_t n, int64_t m, const float* x_norm, const float* y_norm,
                            cudaStream_t s) {
   expand_sq_dist_kernel<<<blocks_for(n * m, kThreads), kThreads, 0, s>>>(g, n, m, x_norm, y_norm);
+  EMB_CUDA_LAUNCH("expand_sq_dist_kernel");
 }
 
 }  // namespace kern

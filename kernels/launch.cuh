@@ -1,6 +1,10 @@
 #pragma once
-// Launch geometry shared by the kernels.
+// Launch geometry shared by the kernels, and the check after every launch: EMB_CUDA_LAUNCH(name)
+// throws CudaError naming the kernel when the launch failed, and with EMBCLUSTER_CUDA_SYNC=1 in
+// the environment also synchronises, so that a fault in the kernel is reported at its name.
 #include <cstdint>
+
+#include "cuda/cuda_check.h"
 
 namespace embcluster {
 namespace kern {

@@ -1,5 +1,6 @@
 // A small kernel run by `embcluster info` to check that the device computes what the CPU does.
 #include "kernels/distance.cuh"
+#include "kernels/launch.cuh"
 #include "kernels/selftest.cuh"
 
 namespace embcluster {
@@ -14,6 +15,7 @@ void launch_row_sq_norms(const float* x, int64_t n, int64_t d, float* out, cudaS
   const int threads = 128;
   const int blocks = static_cast<int>((n + threads - 1) / threads);
   row_sq_norms<<<blocks, threads, 0, stream>>>(x, n, d, out);
+  EMB_CUDA_LAUNCH("row_sq_norms");
 }
 
 }  // namespace kern

@@ -90,6 +90,7 @@ void launch_row_cluster_sums(const float* g, int64_t rows, int64_t m, const floa
   row_cluster_sums_kernel<<<blocks_for(rows * 32, kThreads), kThreads, 0, s>>>(
       g, rows, m, q_norms, c_norms, cluster_start, c_first, c_last, j0, self_col, euclidean, sums,
       k);
+  EMB_CUDA_LAUNCH("row_cluster_sums_kernel");
 }
 
 void launch_column_piece_sums(const float* g, int64_t m, const float* q_norms, const float* c_norms,
@@ -99,6 +100,7 @@ void launch_column_piece_sums(const float* g, int64_t m, const float* q_norms, c
   const dim3 grid(blocks_for(m, kThreads), static_cast<unsigned>(pieces));
   column_piece_sums_kernel<<<grid, kThreads, 0, s>>>(g, m, q_norms, c_norms, piece_start, euclidean,
                                                      partial);
+  EMB_CUDA_LAUNCH("column_piece_sums_kernel");
 }
 
 void launch_column_combine(const double* partial, int64_t m, const int32_t* seg_piece,
@@ -107,16 +109,19 @@ void launch_column_combine(const double* partial, int64_t m, const int32_t* seg_
   if (m <= 0 || segments <= 0) return;
   column_combine_kernel<<<blocks_for(m, kThreads), kThreads, 0, s>>>(
       partial, m, seg_piece, seg_cluster, segments, sums, k);
+  EMB_CUDA_LAUNCH("column_combine_kernel");
 }
 
 void launch_fill(float* out, int64_t n, float value, cudaStream_t s) {
   if (n <= 0) return;
   fill_kernel<<<blocks_for(n, kThreads), kThreads, 0, s>>>(out, n, value);
+  EMB_CUDA_LAUNCH("fill_kernel");
 }
 
 void launch_iota64(int64_t* out, int64_t n, cudaStream_t s) {
   if (n <= 0) return;
   iota64_kernel<<<blocks_for(n, kThreads), kThreads, 0, s>>>(out, n);
+  EMB_CUDA_LAUNCH("iota64_kernel");
 }
 
 }  // namespace kern

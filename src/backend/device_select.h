@@ -19,15 +19,18 @@ BackendChoice make_kmeans_backend(const KMeansParams& params, int threads);
 // Parses "auto" | "cpu" | "cuda" | "cuda:N". Returns -2 for auto, -1 for cpu, N for cuda.
 int parse_device(const std::string& device);
 
-// The CUDA device that `device` names: N for cuda[:N], 0 for auto when a device is present, -1
-// for the CPU (cpu, or auto without a device: *note then says "no CUDA device: <on_cpu>" or
-// "built without CUDA: <on_cpu>"). A cuda device that does not exist, or any cuda device in a
-// build without CUDA, throws Error naming --device.
+// The CUDA device that `device` names: N for cuda[:N]; for auto, when a device is present, the
+// one with the most free memory (device 0 when that is unknown); -1 for the CPU (cpu, or auto
+// without a device: *note then says "no CUDA device: <on_cpu>" or "built without CUDA: <on_cpu>").
+// A cuda device that does not exist, or any cuda device in a build without CUDA, throws Error
+// naming --device.
 int choose_cuda_device(const std::string& device, const std::string& on_cpu, std::string* note);
 
 // For a catch block around the work on the device choose_cuda_device chose: rethrows the error
-// when `device` named a CUDA device; for auto, returns the note of the fall-back to the CPU,
-// "CUDA device unusable (<error>): <on_cpu>".
+// when `device` named a CUDA device, and for auto unless it is DeviceUnavailable or
+// DeviceOutOfMemory (cuda/device_error.h: a fault on the device is never hidden by a fall-back);
+// for those two, returns the note of the fall-back to the CPU, "CUDA device unusable (<error>):
+// <on_cpu>".
 std::string auto_fallback_note(const std::string& device, const Error& e,
                                const std::string& on_cpu);
 

@@ -7,7 +7,9 @@
 
 namespace embcluster {
 
-// A K-means backend on CUDA device `device`. Throws Error when the device cannot be used.
+// A K-means backend on CUDA device `device` (its budget: params.device_memory_budget, capped at
+// 90 % of the free memory; 0 = 85 %). Throws DeviceUnavailable (cuda/device_error.h) when the
+// device cannot be used; faults on the device later throw CudaError.
 std::unique_ptr<KMeansBackend> make_cuda_kmeans_backend(const KMeansParams& params, int device);
 
 }  // namespace embcluster

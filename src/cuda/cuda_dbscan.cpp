@@ -11,8 +11,9 @@
 #include <functional>
 #include <vector>
 
-#include "cuda/cuda_device.h"
 #include "cuda/cuda_resources.h"
+#include "cuda/gpu_resources.h"
+#include "cuda/shrinking.h"
 #include "embcluster/error.h"
 #include "embcluster/memory.h"
 #include "kernels/dbscan_kernels.cuh"
@@ -38,6 +39,7 @@ struct Chunk {
 // A chunk's rows on the device, followed by one tile of zero padding (the SGEMM reads whole
 // 256-row tiles).
 struct Slot {
+  explicit Slot(Workspace& ws) { ws.adopt(x, norms); }
   DeviceBuffer<float> x, norms;
   int64_t chunk = -1;
 };
@@ -49,19 +51,32 @@ const char* pass_name(DbscanPass p) {
 }  // namespace
 
 struct CudaDbscanPasses::Impl {
-  Impl(DbscanTiles& r, DbscanState& s, int dev, int th)
-      : rows(r), st(s), device(dev), threads(th), n(r.rows()), d(r.dims()), T(r.tile_total()) {}
+  Impl(DbscanTiles& r, DbscanState& s, int dev, int th, int64_t device_budget)
+      : rows(r),
+        st(s),
+        device(dev),
+        threads(th),
+        n(r.rows()),
+        d(r.dims()),
+        T(r.tile_total()),
+        res(gpu_resources(dev)),
+        ws(dev, res.budget(device_budget)) {
+    ws.adopt(ids, counts, parent, border, core, tile_begin, tile_rows, tile_core, centres, radius,
+             max_norm, pairs, counters, g, a_ptr, b_ptr, c_ptr);
+  }
 
   DbscanTiles& rows;
   DbscanState& st;
   int device;
   int threads;
   int64_t n, d, T;
-  std::string name;
+  GpuResources& res;
+  Workspace ws;  // before the buffers: they are freed through it
   int64_t budget = 0;
 
-  std::unique_ptr<Stream> stream;
-  std::unique_ptr<CublasHandle> handle;
+  // Stream 0 of the device's pool and its cuBLAS handle: copies, kernels and GEMMs in order.
+  cudaStream_t stream = nullptr;
+  cublasHandle_t handle = nullptr;
   // Per row (source order) and per tile.
   DeviceBuffer<int32_t> ids, counts, parent, border;
   DeviceBuffer<uint8_t> core;
@@ -87,7 +102,7 @@ struct CudaDbscanPasses::Impl {
   std::shared_ptr<const LoadedBlock> host_block[2];
   bool core_uploaded = false;
 
-  void init(int64_t device_budget);
+  void init();
   void plan(int64_t rest);
   void upload_fixed();
   const LoadedBlock& host(int64_t b);
@@ -102,24 +117,21 @@ struct CudaDbscanPasses::Impl {
   kern::DbscanTileSet tile_set() const;
 };
 
-void CudaDbscanPasses::Impl::init(int64_t device_budget) {
-  OpenDevice dev = open_cuda_device(device, device_budget);
-  name = dev.name;
-  budget = dev.budget;
-  stream = std::make_unique<Stream>();
-  handle = std::make_unique<CublasHandle>();
-  EMB_CUBLAS(cublasSetStream(handle->get(), stream->get()));
-  // Plain fp32 products (no TF32): the rounding band around eps^2 assumes fp32 arithmetic.
-  EMB_CUBLAS(cublasSetMathMode(handle->get(), CUBLAS_DEFAULT_MATH));
+void CudaDbscanPasses::Impl::init() {
+  budget = ws.budget();
+  stream = res.stream(0);
+  handle = res.blas(0);
   for (auto& e : staged) e = std::make_unique<Event>();
   host_counters.resize(3);
 
   const int64_t per_row = n * (4 * 4 + 1);
   const int64_t per_tiles = T * (3 * 4 + 2 * 8 + 8 * d);
   const int64_t fixed = per_row + per_tiles;
-  require(fixed < budget, "device memory budget ", format_bytes(budget), " cannot hold the ",
-          format_bytes(fixed), " of per-row and per-tile arrays for ", n,
-          " rows: raise the device memory budget or use --device cpu");
+  if (fixed >= budget)
+    throw DeviceOutOfMemory("device memory budget " + format_bytes(budget) + " cannot hold the " +
+                            format_bytes(fixed) + " of per-row and per-tile arrays for " +
+                            std::to_string(n) +
+                            " rows: raise the device memory budget or use --device cpu");
   ids.resize(static_cast<size_t>(n));
   counts.resize(static_cast<size_t>(n));
   parent.resize(static_cast<size_t>(n));
@@ -134,18 +146,12 @@ void CudaDbscanPasses::Impl::init(int64_t device_budget) {
   counters.resize(3);
   upload_fixed();
 
-  // The rest of the budget: work space and rows. An allocation that fails (other users of the
-  // device, fragmentation) halves what is asked for, down to one pair of tiles.
+  // The rest of the budget: work space and rows. When the device runs out of memory (other users
+  // of the device, fragmentation) what is asked for halves, down to about what one batch and three
+  // chunks of one tile need.
   int64_t rest = budget - fixed;
-  for (;;) {
-    try {
-      plan(rest);
-      return;
-    } catch (const Error&) {
-      if (rest <= 0 || (batch <= 1 && chunk_rows <= kTile)) throw;
-      rest /= 2;
-    }
-  }
+  const int64_t least = 4 * (kTileBytes + 24) + 3 * 2 * kTile * (d * 4 + 4);
+  with_shrinking(rest, std::min(rest, least), [&](int64_t r) { plan(r); });
 }
 
 // Sizes the work space and the row chunks from `rest` bytes and allocates them.
@@ -170,9 +176,11 @@ void CudaDbscanPasses::Impl::plan(int64_t rest) {
   } else {
     // Three chunks on the device: the outer one and two inner ones (one being refilled).
     chunk_rows = data / 3 / row_bytes - kTile;
-    require(chunk_rows >= kTile, "device memory budget ", format_bytes(budget),
-            " cannot hold three chunks of ", kTile,
-            " rows besides the work space: raise the device memory budget or use --device cpu");
+    if (chunk_rows < kTile)
+      throw DeviceOutOfMemory("device memory budget " + format_bytes(budget) +
+                              " cannot hold three chunks of " + std::to_string(kTile) +
+                              " rows besides the work space: raise the device memory budget or "
+                              "use --device cpu");
   }
   chunks.clear();
   for (int64_t b = 0; b < rows.block_count(); ++b) {
@@ -198,17 +206,17 @@ void CudaDbscanPasses::Impl::plan(int64_t rest) {
   c_ptr.resize(static_cast<size_t>(batch));
   const size_t nslots = resident ? chunks.size() : 3;
   for (size_t k = 0; k < nslots; ++k) {
-    auto s = std::make_unique<Slot>();
+    auto s = std::make_unique<Slot>(ws);
     const int64_t r = (resident ? chunks[k].rows() : chunk_rows) + kTile;
     s->x.resize(static_cast<size_t>(r * d));
     s->norms.resize(static_cast<size_t>(r));
-    EMB_CUDA(cudaMemsetAsync(s->x.get(), 0, s->x.bytes(), stream->get()));
-    EMB_CUDA(cudaMemsetAsync(s->norms.get(), 0, s->norms.bytes(), stream->get()));
+    EMB_CUDA(cudaMemsetAsync(s->x.get(), 0, s->x.bytes(), stream));
+    EMB_CUDA(cudaMemsetAsync(s->norms.get(), 0, s->norms.bytes(), stream));
     slots.push_back(std::move(s));
   }
   const int64_t stage_floats = std::min<int64_t>(kStageFloats, chunk_rows * d + kTile);
   for (auto& s : stage) s.resize(static_cast<size_t>(stage_floats));
-  stream->sync();
+  sync_stream(stream);
 }
 
 void CudaDbscanPasses::Impl::upload_fixed() {
@@ -233,14 +241,14 @@ void CudaDbscanPasses::Impl::upload_fixed() {
   upload(centres.get(), c.data(), centres.bytes());
   upload(radius.get(), r.data(), radius.bytes());
   upload(max_norm.get(), m.data(), max_norm.bytes());
-  stream->sync();  // the host vectors go out of scope
+  sync_stream(stream);  // the host vectors go out of scope
 }
 
 // Copies host memory to the device on the passes' stream. A plain cudaMemcpy runs on the legacy
 // default stream, which the non-blocking stream does not wait for: a kernel could read the
 // destination before the copy lands.
 void CudaDbscanPasses::Impl::upload(void* dst, const void* src, size_t bytes) {
-  EMB_CUDA(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream->get()));
+  EMB_CUDA(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream));
 }
 
 kern::DbscanTileSet CudaDbscanPasses::Impl::tile_set() const {
@@ -274,8 +282,8 @@ void CudaDbscanPasses::Impl::copy_to_device(float* dst, const float* src, int64_
     EMB_CUDA(cudaEventSynchronize(staged[k]->get()));  // its previous copy is done
     std::memcpy(stage[k].get(), src + off, sizeof(float) * len);
     EMB_CUDA(cudaMemcpyAsync(dst + off, stage[k].get(), sizeof(float) * len, cudaMemcpyHostToDevice,
-                             stream->get()));
-    staged[k]->record(stream->get());
+                             stream));
+    staged[k]->record(stream);
   }
 }
 
@@ -312,14 +320,14 @@ void CudaDbscanPasses::Impl::upload_core() {
   }
   upload(core.get(), st.core.data(), core.bytes());
   upload(tile_core.get(), per_tile.data(), tile_core.bytes());
-  stream->sync();  // per_tile goes out of scope
+  sync_stream(stream);  // per_tile goes out of scope
   core_uploaded = true;
 }
 
 void CudaDbscanPasses::Impl::run_batch(DbscanPass pass, const Slot& a, const Slot& b,
                                        const Chunk& ca, const Chunk& cb, int64_t first,
                                        int64_t count) {
-  cudaStream_t s = stream->get();
+  cudaStream_t s = stream;
   kern::DbscanPairBatch pb;
   pb.pairs = pairs.get() + first;
   pb.count = count;
@@ -333,11 +341,12 @@ void CudaDbscanPasses::Impl::run_batch(DbscanPass pass, const Slot& a, const Slo
   pb.eps2 = st.eps2;
   pb.scale = static_cast<float>(rounding_scale(d));
   kern::launch_dbscan_gemm_pointers(pb, g.get(), a_ptr.get(), b_ptr.get(), c_ptr.get(), s);
-  EMB_CUDA_LAUNCH();
   // Row-major G (rows of s x rows of t) is column-major G^T = Y X^T: the tile pair's dot products.
+  // Plain fp32 products (no TF32): the rounding band around eps^2 assumes fp32 arithmetic.
   const float alpha = 1.0f, beta = 0.0f;
-  EMB_CUBLAS(cublasSgemmBatched(handle->get(), CUBLAS_OP_T, CUBLAS_OP_N, int(kTile), int(kTile),
-                                int(d), &alpha, a_ptr.get(), int(d), b_ptr.get(), int(d), &beta,
+  EMB_CUBLAS(cublasSetMathMode(handle, CUBLAS_DEFAULT_MATH));
+  EMB_CUBLAS(cublasSgemmBatched(handle, CUBLAS_OP_T, CUBLAS_OP_N, int(kTile), int(kTile), int(d),
+                                &alpha, a_ptr.get(), int(d), b_ptr.get(), int(d), &beta,
                                 c_ptr.get(), int(kTile), int(count)));
   switch (pass) {
     case DbscanPass::count:
@@ -350,7 +359,6 @@ void CudaDbscanPasses::Impl::run_batch(DbscanPass pass, const Slot& a, const Slo
       kern::launch_dbscan_border(pb, core.get(), parent.get(), border.get(), s);
       break;
   }
-  EMB_CUDA_LAUNCH();
 }
 
 // Every pair of tiles of chunks i and j (i <= j; each unordered pair once when i == j): classified
@@ -367,7 +375,7 @@ void CudaDbscanPasses::Impl::chunk_pair(DbscanPass pass, int64_t i, int64_t j,
   const int filter = pass == DbscanPass::count        ? kern::kPairsAll
                      : pass == DbscanPass::union_core ? kern::kPairsCore
                                                       : kern::kPairsBorder;
-  cudaStream_t s = stream->get();
+  cudaStream_t s = stream;
   const Slot* a = nullptr;
   const Slot* b = nullptr;
   for (int64_t s0 = ca.t0; s0 < ca.t1; s0 += band) {
@@ -376,10 +384,9 @@ void CudaDbscanPasses::Impl::chunk_pair(DbscanPass pass, int64_t i, int64_t j,
     kern::launch_dbscan_classify(tile_set(), d, int32_t(s0), int32_t(s1), int32_t(cb.t0),
                                  int32_t(cb.t1), same, st.eps2, rounding_scale(d), filter,
                                  pairs.get(), counters.get(), s);
-    EMB_CUDA_LAUNCH();
     EMB_CUDA(cudaMemcpyAsync(host_counters.get(), counters.get(), counters.bytes(),
                              cudaMemcpyDeviceToHost, s));
-    stream->sync();
+    sync_stream(stream);
     const int64_t kept = static_cast<int64_t>(host_counters.get()[0]);
     const int64_t far = static_cast<int64_t>(host_counters.get()[1]);
     const int64_t dropped = static_cast<int64_t>(host_counters.get()[2]);
@@ -403,14 +410,16 @@ void CudaDbscanPasses::Impl::chunk_pair(DbscanPass pass, int64_t i, int64_t j,
 
 CudaDbscanPasses::CudaDbscanPasses(DbscanTiles& rows, DbscanState& st, int device,
                                    int64_t device_budget, int threads)
-    : impl_(std::make_unique<Impl>(rows, st, device, threads)) {
-  require(rows.rows() <= INT32_MAX, "DBSCAN on CUDA: at most 2^31 - 1 rows");
-  impl_->init(device_budget);
+    : impl_(rows.rows() <= INT32_MAX
+                ? std::make_unique<Impl>(rows, st, device, threads, device_budget)
+                : throw DeviceUnavailable("DBSCAN on CUDA: at most 2^31 - 1 rows")) {
+  DeviceScope scope(device);
+  impl_->init();
 }
 
 CudaDbscanPasses::~CudaDbscanPasses() = default;
 
-std::string CudaDbscanPasses::device_name() const { return impl_->name; }
+std::string CudaDbscanPasses::device_name() const { return impl_->res.name(); }
 
 std::vector<std::pair<std::string, std::string>> CudaDbscanPasses::notes() const {
   return {{"gpu_memory_budget", std::to_string(impl_->budget)},
@@ -422,8 +431,8 @@ std::vector<std::pair<std::string, std::string>> CudaDbscanPasses::notes() const
 
 DBSCANPassStats CudaDbscanPasses::run(DbscanPass pass, const PhaseProgress& progress) {
   Impl& m = *impl_;
-  EMB_CUDA(cudaSetDevice(m.device));
-  cudaStream_t s = m.stream->get();
+  DeviceScope scope(m.device);
+  cudaStream_t s = m.stream;
   DBSCANPassStats stats;
   stats.pass = pass_name(pass);
   stats.tile_pairs = m.T * (m.T + 1) / 2;
@@ -434,7 +443,6 @@ DBSCANPassStats CudaDbscanPasses::run(DbscanPass pass, const PhaseProgress& prog
   } else if (pass == DbscanPass::union_core) {
     m.upload_core();
     kern::launch_dbscan_reset(m.parent.get(), m.border.get(), n, s);
-    EMB_CUDA_LAUNCH();
   } else {
     require(m.core_uploaded, "DBSCAN on CUDA: the border pass runs after the union pass");
   }
@@ -452,8 +460,8 @@ DBSCANPassStats CudaDbscanPasses::run(DbscanPass pass, const PhaseProgress& prog
   // Results back into the host state, indexed by source row, once the stream is done.
   auto download = [&](const DeviceBuffer<int32_t>& buf) {
     std::vector<int32_t> h(static_cast<size_t>(n));
-    m.stream->sync();
-    EMB_CUDA(cudaMemcpy(h.data(), buf.get(), buf.bytes(), cudaMemcpyDeviceToHost));
+    EMB_CUDA(cudaMemcpyAsync(h.data(), buf.get(), buf.bytes(), cudaMemcpyDeviceToHost, s));
+    sync_stream(s);
     return h;
   };
   if (pass == DbscanPass::count) {
@@ -462,7 +470,6 @@ DBSCANPassStats CudaDbscanPasses::run(DbscanPass pass, const PhaseProgress& prog
     for (int64_t i = 0; i < n; ++i) st.count[i].store(h[i], std::memory_order_relaxed);
   } else if (pass == DbscanPass::union_core) {
     kern::launch_dbscan_flatten(m.parent.get(), n, s);
-    EMB_CUDA_LAUNCH();
     const std::vector<int32_t> h = download(m.parent);
     // Each row joins its root (the lowest core row of its set): the host union-find gets the
     // same sets and the same roots.

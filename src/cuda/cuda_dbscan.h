@@ -22,8 +22,9 @@ namespace embcluster {
 class CudaDbscanPasses {
  public:
   // Prepares CUDA device `device` for the passes over rows into st. device_budget: bytes of
-  // device memory (0 = 85% of the free memory). Throws Error when the device cannot be used or
-  // the budget cannot hold the per-row arrays and one pair of tiles.
+  // device memory (0 = 85% of the free memory; at most 90 %). Throws DeviceUnavailable when the
+  // device cannot be used, DeviceOutOfMemory when the budget cannot hold the per-row arrays and
+  // one pair of tiles (cuda/device_error.h).
   CudaDbscanPasses(DbscanTiles& rows, DbscanState& st, int device, int64_t device_budget,
                    int threads);
   ~CudaDbscanPasses();

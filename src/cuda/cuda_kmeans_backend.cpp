@@ -11,9 +11,10 @@
 #include <vector>
 
 #include "cuda/cuda_backend.h"
-#include "cuda/cuda_device.h"
 #include "cuda/cuda_resources.h"
 #include "cuda/gpu_phases.h"
+#include "cuda/gpu_resources.h"
+#include "cuda/shrinking.h"
 #include "embcluster/memory.h"
 #include "kernels/kmeans_kernels.cuh"
 #include "kernels/segments.cuh"
@@ -25,12 +26,16 @@ namespace {
 constexpr int64_t kMaxCentreChunk = 8192;  // centres per GEMM tile
 constexpr int64_t kAgreementRows = 4096;   // rows checked against fp32 in tf32/bf16 modes
 
-// Per-stream working set: one chunk of rows in flight.
+// Per-stream working set: one chunk of rows in flight, on stream `i` of the device's pool.
 struct Lane {
-  Stream stream;
+  Lane(GpuResources& res, Workspace& ws, int i) : stream(res.stream(i)), blas(res.blas(i)) {
+    ws.adopt(x, g, best_v, dist, xb, labels, labels_tmp, rows_tmp, sorted_rows, seg_count,
+             seg_start, scratch);
+  }
+  cudaStream_t stream;
   // One cuBLAS handle per stream: a handle shared by streams that run at the same time picks its
   // internal workspace per call, and cuBLAS then does not promise the same bits on every run.
-  CublasHandle blas;
+  cublasHandle_t blas;
   Event accumulated;
   PhaseTimer timer;
   DeviceBuffer<float> x, g, best_v, dist;
@@ -47,18 +52,22 @@ struct Lane {
 
 class CudaKMeansBackend final : public KMeansBackend {
  public:
+  // Work runs on the pool's streams 0 and 1 (the lanes; stream 0 also carries the centroids, the
+  // sums and the k-means++ distances), never on the null stream.
   CudaKMeansBackend(const KMeansParams& p, int device)
-      : device_(device), precision_(p.precision), budget_(p.device_memory_budget) {
-    OpenDevice dev = open_cuda_device(device_, budget_);
-    name_ = dev.name;
-    budget_ = dev.budget;
-    handle_ = std::make_unique<CublasHandle>();  // k-means++ distances, always fp32
+      : res_(gpu_resources(device)),
+        device_(device),
+        precision_(p.precision),
+        ws_(device, res_.budget(p.device_memory_budget)) {
+    ws_.adopt(centres_, norms_, centres_bf16_, sums_, sq_, counts_, sample_, sample_norms_, pp_y_,
+              pp_norms_, pp_dist_);
+    main_ = res_.stream(0);
   }
 
-  std::string device_name() const override { return name_; }
+  std::string device_name() const override { return res_.name(); }
 
   void set_centroids(const float* c, int64_t k, int64_t d) override {
-    EMB_CUDA(cudaSetDevice(device_));
+    DeviceScope scope(device_);
     if (d != d_) cache_.clear();  // resident blocks hold rows of d_ columns
     if (k != k_ || d != d_) {
       k_ = k;
@@ -72,42 +81,39 @@ class CudaKMeansBackend final : public KMeansBackend {
       sq_.resize(static_cast<size_t>(k));
       chunk_rows_ = 0;  // workspace sized again at the next assign
     }
-    EMB_CUDA(cudaMemcpy(centres_.get(), c, sizeof(float) * k * d, cudaMemcpyHostToDevice));
-    kern::launch_row_sq_norms(centres_.get(), k, d, norms_.get(), nullptr);
-    EMB_CUDA_LAUNCH();
-    if (precision_ == "bf16") {
-      kern::launch_to_bf16(centres_.get(), k * d, centres_bf16_.get(), nullptr);
-      EMB_CUDA_LAUNCH();
-    }
-    EMB_CUDA(cudaDeviceSynchronize());
+    upload(centres_.get(), c, sizeof(float) * k * d, main_);
+    kern::launch_row_sq_norms(centres_.get(), k, d, norms_.get(), main_);
+    if (precision_ == "bf16")
+      kern::launch_to_bf16(centres_.get(), k * d, centres_bf16_.get(), main_);
+    sync_stream(main_);  // before either lane reads them
   }
 
   void begin_pass(ClusterSums* sums) override {
-    EMB_CUDA(cudaSetDevice(device_));
+    DeviceScope scope(device_);
     // The k-means++ sample is done with (each initialisation sets its own): free its memory.
     for (auto* b : {&sample_, &sample_norms_, &pp_y_, &pp_norms_, &pp_dist_}) b->release();
     check_agreement_ = precision_ != "fp32";
     if (!sums) return;
-    EMB_CUDA(cudaMemset(sums_.get(), 0, sums_.bytes()));
-    EMB_CUDA(cudaMemset(counts_.get(), 0, counts_.bytes()));
-    EMB_CUDA(cudaMemset(sq_.get(), 0, sq_.bytes()));
-    EMB_CUDA(cudaDeviceSynchronize());  // the lanes' streams do not wait for the null stream
+    EMB_CUDA(cudaMemsetAsync(sums_.get(), 0, sums_.bytes(), main_));
+    EMB_CUDA(cudaMemsetAsync(counts_.get(), 0, counts_.bytes(), main_));
+    EMB_CUDA(cudaMemsetAsync(sq_.get(), 0, sq_.bytes(), main_));
+    sync_stream(main_);  // lane 1's stream does not wait for stream 0
     last_accumulated_ = nullptr;
   }
 
   void end_pass(ClusterSums* sums) override {
     if (!sums) return;
-    EMB_CUDA(cudaSetDevice(device_));
-    EMB_CUDA(cudaDeviceSynchronize());
-    EMB_CUDA(cudaMemcpy(sums->sums.data(), sums_.get(), sums_.bytes(), cudaMemcpyDeviceToHost));
+    DeviceScope scope(device_);
+    for (auto& lane : lanes_) sync_stream(lane->stream);  // every chunk's accumulation is done
     static_assert(sizeof(long long) == sizeof(int64_t), "counts are 64-bit");
-    EMB_CUDA(
-        cudaMemcpy(sums->counts.data(), counts_.get(), counts_.bytes(), cudaMemcpyDeviceToHost));
-    EMB_CUDA(cudaMemcpy(sums->sq_dist.data(), sq_.get(), sq_.bytes(), cudaMemcpyDeviceToHost));
+    download(sums->sums.data(), sums_.get(), sums_.bytes(), main_);
+    download(sums->counts.data(), counts_.get(), counts_.bytes(), main_);
+    download(sums->sq_dist.data(), sq_.get(), sq_.bytes(), main_);
+    sync_stream(main_);
   }
 
   void assign(const Block& b, int32_t* labels, float* dist, ClusterSums* sums) override {
-    EMB_CUDA(cudaSetDevice(device_));
+    DeviceScope scope(device_);
     ensure_workspace(b.rows);
     const float* resident = cached_block(b);
     for (int64_t c = 0, r0 = 0; r0 < b.rows; ++c, r0 += chunk_rows_) {
@@ -120,29 +126,27 @@ class CudaKMeansBackend final : public KMeansBackend {
       lane.out_labels = labels + r0;
       lane.out_dist = dist + r0;
       lane.out_rows = rows;
-      lane.timer.start("transfer", lane.stream.get());
-      EMB_CUDA(cudaMemcpyAsync(lane.host_labels.get(), lane.labels.get(), sizeof(int32_t) * rows,
-                               cudaMemcpyDeviceToHost, lane.stream.get()));
-      EMB_CUDA(cudaMemcpyAsync(lane.host_dist.get(), lane.dist.get(), sizeof(float) * rows,
-                               cudaMemcpyDeviceToHost, lane.stream.get()));
-      lane.timer.stop(lane.stream.get());
+      lane.timer.start("transfer", lane.stream);
+      download(lane.host_labels.get(), lane.labels.get(), sizeof(int32_t) * rows, lane.stream);
+      download(lane.host_dist.get(), lane.dist.get(), sizeof(float) * rows, lane.stream);
+      lane.timer.stop(lane.stream);
     }
     for (auto& lane : lanes_) finish(*lane);
   }
 
   void set_sample(const float* x, int64_t n, int64_t d) override {
-    EMB_CUDA(cudaSetDevice(device_));
+    DeviceScope scope(device_);
     sample_.resize(static_cast<size_t>(n * d));
     sample_norms_.resize(static_cast<size_t>(n));
-    EMB_CUDA(cudaMemcpy(sample_.get(), x, sizeof(float) * n * d, cudaMemcpyHostToDevice));
-    kern::launch_row_sq_norms(sample_.get(), n, d, sample_norms_.get(), nullptr);
-    EMB_CUDA_LAUNCH();
+    upload(sample_.get(), x, sizeof(float) * n * d, main_);
+    kern::launch_row_sq_norms(sample_.get(), n, d, sample_norms_.get(), main_);
+    sync_stream(main_);
     sample_rows_ = n;
     sample_d_ = d;
   }
 
   void sample_sq_distances(const float* y, int64_t m, float* out) override {
-    EMB_CUDA(cudaSetDevice(device_));
+    DeviceScope scope(device_);
     const int64_t n = sample_rows_, d = sample_d_;
     // The same sizes on every call of one initialisation: allocated once.
     DeviceBuffer<float>& dy = pp_y_;
@@ -151,16 +155,16 @@ class CudaKMeansBackend final : public KMeansBackend {
     dy.resize(static_cast<size_t>(m * d));
     yn.resize(static_cast<size_t>(m));
     g.resize(static_cast<size_t>(n * m));
-    EMB_CUDA(cudaMemcpy(dy.get(), y, sizeof(float) * m * d, cudaMemcpyHostToDevice));
-    kern::launch_row_sq_norms(dy.get(), m, d, yn.get(), nullptr);
-    EMB_CUDA_LAUNCH();
+    upload(dy.get(), y, sizeof(float) * m * d, main_);
+    kern::launch_row_sq_norms(dy.get(), m, d, yn.get(), main_);
     const float alpha = 1.0f, beta = 0.0f;
-    EMB_CUBLAS(cublasSetStream(handle_->get(), nullptr));
-    EMB_CUBLAS(cublasSgemm(handle_->get(), CUBLAS_OP_T, CUBLAS_OP_N, int(m), int(n), int(d), &alpha,
-                           dy.get(), int(d), sample_.get(), int(d), &beta, g.get(), int(m)));
-    kern::launch_expand_sq_dist(g.get(), n, m, sample_norms_.get(), yn.get(), nullptr);
-    EMB_CUDA_LAUNCH();
-    EMB_CUDA(cudaMemcpy(out, g.get(), sizeof(float) * n * m, cudaMemcpyDeviceToHost));
+    cublasHandle_t h = res_.blas(0);  // bound to main_; k-means++ distances are always fp32
+    EMB_CUBLAS(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH));
+    EMB_CUBLAS(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, int(m), int(n), int(d), &alpha, dy.get(),
+                           int(d), sample_.get(), int(d), &beta, g.get(), int(m)));
+    kern::launch_expand_sq_dist(g.get(), n, m, sample_norms_.get(), yn.get(), main_);
+    download(out, g.get(), sizeof(float) * n * m, main_);
+    sync_stream(main_);
   }
 
   std::vector<std::pair<std::string, double>> timings() const override {
@@ -174,8 +178,8 @@ class CudaKMeansBackend final : public KMeansBackend {
 
   std::vector<std::pair<std::string, std::string>> notes() const override {
     std::vector<std::pair<std::string, std::string>> out;
-    out.emplace_back("device_memory_budget", format_bytes(budget_));
-    out.emplace_back("device_memory_used", format_bytes(used_bytes()));
+    out.emplace_back("device_memory_budget", format_bytes(ws_.budget()));
+    out.emplace_back("device_memory_used", format_bytes(ws_.used()));
     out.emplace_back("device_resident_blocks", std::to_string(cache_.size()));
     out.emplace_back("gpu_chunk_rows", std::to_string(chunk_rows_));
     out.emplace_back("precision", precision_);
@@ -187,38 +191,26 @@ class CudaKMeansBackend final : public KMeansBackend {
   }
 
  private:
-  int64_t used_bytes() const {
-    int64_t total = static_cast<int64_t>(centres_.bytes() + norms_.bytes() + centres_bf16_.bytes() +
-                                         sums_.bytes() + counts_.bytes() + sq_.bytes());
-    total += workspace_bytes_ * 2;
-    for (const auto& [key, buf] : cache_) total += static_cast<int64_t>(buf.bytes());
-    return total;
+  // Copies on stream s (pageable host memory: the call returns once the host side has been read;
+  // the caller synchronises before it reads a download).
+  static void upload(void* dst, const void* src, size_t bytes, cudaStream_t s) {
+    EMB_CUDA(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s));
+  }
+  static void download(void* dst, const void* src, size_t bytes, cudaStream_t s) {
+    EMB_CUDA(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, s));
   }
 
-  // Chunk buffers for both lanes; on an allocation failure the chunk shrinks and we retry.
+  // Chunk buffers for both lanes; when the device runs out of memory the chunk shrinks.
   void ensure_workspace(int64_t block_rows) {
     if (chunk_rows_ > 0) return;
-    int64_t rows = std::clamp<int64_t>((budget_ / 8) / (4 * (kc_ + d_ + 16)), 256, 65536);
+    int64_t rows = std::clamp<int64_t>((ws_.budget() / 8) / (4 * (kc_ + d_ + 16)), 256, 65536);
     rows = std::min(rows, std::max<int64_t>(block_rows, 256));
-    for (;;) {
-      try {
-        // Two lanes, even when creating the second one failed on an earlier try.
-        while (lanes_.size() < 2) {
-          auto lane = std::make_unique<Lane>();
-          EMB_CUBLAS(cublasSetStream(lane->blas.get(), lane->stream.get()));
-          EMB_CUBLAS(cublasSetMathMode(lane->blas.get(), precision_ == "tf32"
-                                                             ? CUBLAS_TF32_TENSOR_OP_MATH
-                                                             : CUBLAS_DEFAULT_MATH));
-          lanes_.push_back(std::move(lane));
-        }
-        for (auto& lane : lanes_) size_lane(*lane, rows);
-        chunk_rows_ = rows;
-        return;
-      } catch (const Error&) {
-        if (rows <= 256) throw;
-        rows /= 2;
-      }
-    }
+    while (lanes_.size() < 2)
+      lanes_.push_back(std::make_unique<Lane>(res_, ws_, static_cast<int>(lanes_.size())));
+    with_shrinking(rows, 256, [&](int64_t r) {
+      for (auto& lane : lanes_) size_lane(*lane, r);
+    });
+    chunk_rows_ = rows;
   }
 
   void size_lane(Lane& l, int64_t rows) {
@@ -235,9 +227,6 @@ class CudaKMeansBackend final : public KMeansBackend {
     l.host_x.resize(r * d_);
     l.host_labels.resize(r);
     l.host_dist.resize(r);
-    workspace_bytes_ =
-        static_cast<int64_t>(l.x.bytes() + l.g.bytes() + l.xb.bytes() + l.scratch.bytes()) +
-        rows * 28 + k_ * 8;
   }
 
   // The block's device copy when it is (or can be made) resident, else nullptr.
@@ -246,32 +235,30 @@ class CudaKMeansBackend final : public KMeansBackend {
     auto it = cache_.find(key);
     if (it != cache_.end()) return it->second.get();
     const int64_t bytes = b.rows * d_ * static_cast<int64_t>(sizeof(float));
-    if (used_bytes() + bytes > budget_) return nullptr;
-    try {
-      DeviceBuffer<float> buf(static_cast<size_t>(b.rows * d_));
-      EMB_CUDA(cudaMemcpy(buf.get(), b.data, bytes, cudaMemcpyHostToDevice));
-      // A pageable copy may return before the data lands, and the lanes' streams do not wait
-      // for the default stream.
-      EMB_CUDA(cudaDeviceSynchronize());
-      return cache_.emplace(key, std::move(buf)).first->second.get();
-    } catch (const Error&) {
-      return nullptr;  // out of device memory: stream this block instead
-    }
+    if (bytes > ws_.available()) return nullptr;
+    DeviceBuffer<float> buf;
+    buf.bind(ws_);
+    // Out of device memory: this block is streamed instead.
+    if (!fits_on_device([&] { buf.resize(static_cast<size_t>(b.rows * d_)); })) return nullptr;
+    upload(buf.get(), b.data, static_cast<size_t>(bytes), main_);
+    sync_stream(main_);  // a pageable copy may return before the data lands; lane 1 reads it
+    return cache_.emplace(key, std::move(buf)).first->second.get();
   }
 
   const float* upload(Lane& lane, const float* host, int64_t rows) {
     std::memcpy(lane.host_x.get(), host, sizeof(float) * rows * d_);
-    lane.timer.start("transfer", lane.stream.get());
-    EMB_CUDA(cudaMemcpyAsync(lane.x.get(), lane.host_x.get(), sizeof(float) * rows * d_,
-                             cudaMemcpyHostToDevice, lane.stream.get()));
-    lane.timer.stop(lane.stream.get());
+    lane.timer.start("transfer", lane.stream);
+    upload(lane.x.get(), lane.host_x.get(), sizeof(float) * rows * d_, lane.stream);
+    lane.timer.stop(lane.stream);
     return lane.x.get();
   }
 
   void gemm(Lane& lane, const float* x, const uint16_t* xb, int64_t rows, int64_t j0, int64_t m,
             bool reduced) {
     const float alpha = 1.0f, beta = 0.0f;
-    cublasHandle_t h = lane.blas.get();  // bound to lane.stream
+    cublasHandle_t h = lane.blas;  // bound to lane.stream; other users of the device share it
+    EMB_CUBLAS(cublasSetMathMode(
+        h, reduced && precision_ == "tf32" ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
     // Row-major G (rows x m) = X C^T is column-major G^T = C X^T.
     if (reduced && precision_ == "bf16") {
       EMB_CUBLAS(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, int(m), int(rows), int(d_), &alpha,
@@ -280,23 +267,16 @@ class CudaKMeansBackend final : public KMeansBackend {
                               CUBLAS_GEMM_DEFAULT));
       return;
     }
-    if (!reduced && precision_ == "tf32") EMB_CUBLAS(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH));
     EMB_CUBLAS(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, int(m), int(rows), int(d_), &alpha,
                            centres_.get() + j0 * d_, int(d_), x, int(d_), &beta, lane.g.get(),
                            int(m)));
-    if (!reduced && precision_ == "tf32")
-      EMB_CUBLAS(cublasSetMathMode(h, CUBLAS_TF32_TENSOR_OP_MATH));
   }
 
   // Nearest centres of `rows` rows at x into lane.labels (precision as configured, or fp32).
   void nearest(Lane& lane, const float* x, int64_t rows, bool reduced) {
-    cudaStream_t s = lane.stream.get();
-    if (reduced && precision_ == "bf16") {
-      kern::launch_to_bf16(x, rows * d_, lane.xb.get(), s);
-      EMB_CUDA_LAUNCH();
-    }
+    cudaStream_t s = lane.stream;
+    if (reduced && precision_ == "bf16") kern::launch_to_bf16(x, rows * d_, lane.xb.get(), s);
     kern::launch_argmin_init(lane.best_v.get(), lane.labels.get(), rows, s);
-    EMB_CUDA_LAUNCH();
     for (int64_t j0 = 0; j0 < k_; j0 += kc_) {
       const int64_t m = std::min(kc_, k_ - j0);
       lane.timer.start("gemm", s);
@@ -305,17 +285,15 @@ class CudaKMeansBackend final : public KMeansBackend {
       lane.timer.start("argmin", s);
       kern::launch_argmin_update(lane.g.get(), rows, m, j0, norms_.get(), lane.best_v.get(),
                                  lane.labels.get(), s);
-      EMB_CUDA_LAUNCH();
       lane.timer.stop(s);
     }
   }
 
   void compute(Lane& lane, const float* x, int64_t rows, bool accumulate) {
-    cudaStream_t s = lane.stream.get();
+    cudaStream_t s = lane.stream;
     nearest(lane, x, rows, precision_ != "fp32");
     lane.timer.start("argmin", s);
     kern::launch_exact_dist(x, rows, d_, centres_.get(), lane.labels.get(), lane.dist.get(), s);
-    EMB_CUDA_LAUNCH();
     lane.timer.stop(s);
     if (!accumulate) return;
     // Chunks add to the sums in row order: wait for the previous chunk's accumulation (before the
@@ -326,10 +304,10 @@ class CudaKMeansBackend final : public KMeansBackend {
                                   lane.rows_tmp.get(), lane.sorted_rows.get(), lane.seg_count.get(),
                                   lane.seg_start.get(), lane.scratch.get(), lane.scratch.bytes(),
                                   s));
+    EMB_CUDA_LAUNCH("group_by_label");
     kern::launch_accumulate_sorted(x, d_, lane.sorted_rows.get(), lane.seg_start.get(),
                                    lane.seg_count.get(), k_, lane.dist.get(), sums_.get(),
                                    counts_.get(), sq_.get(), s);
-    EMB_CUDA_LAUNCH();
     lane.accumulated.record(s);
     last_accumulated_ = lane.accumulated.get();
     lane.timer.stop(s);
@@ -339,17 +317,16 @@ class CudaKMeansBackend final : public KMeansBackend {
   void check_agreement(Lane& lane, const float* x, int64_t rows) {
     check_agreement_ = false;
     std::vector<int32_t> reduced(static_cast<size_t>(rows)), exact(static_cast<size_t>(rows));
-    lane.stream.sync();
-    EMB_CUDA(cudaMemcpy(reduced.data(), lane.labels.get(), sizeof(int32_t) * rows,
-                        cudaMemcpyDeviceToHost));
+    const size_t bytes = sizeof(int32_t) * static_cast<size_t>(rows);
+    download(reduced.data(), lane.labels.get(), bytes, lane.stream);
+    sync_stream(lane.stream);
     nearest(lane, x, rows, false);
-    lane.stream.sync();
-    EMB_CUDA(cudaMemcpy(exact.data(), lane.labels.get(), sizeof(int32_t) * rows,
-                        cudaMemcpyDeviceToHost));
-    // Restore the reduced-precision labels the pass is using.
-    EMB_CUDA(cudaMemcpy(lane.labels.get(), reduced.data(), sizeof(int32_t) * rows,
-                        cudaMemcpyHostToDevice));
-    EMB_CUDA(cudaDeviceSynchronize());  // before the lane reads them again
+    download(exact.data(), lane.labels.get(), bytes, lane.stream);
+    sync_stream(lane.stream);
+    // Restore the reduced-precision labels the pass is using (on the lane's stream, before its
+    // next work reads them).
+    upload(lane.labels.get(), reduced.data(), bytes, lane.stream);
+    sync_stream(lane.stream);  // `reduced` goes out of scope
     agree_rows_ = rows;
     agree_diff_ = 0;
     for (int64_t i = 0; i < rows; ++i) agree_diff_ += reduced[i] != exact[i];
@@ -357,19 +334,19 @@ class CudaKMeansBackend final : public KMeansBackend {
 
   void finish(Lane& lane) {
     if (lane.out_rows == 0) return;
-    lane.stream.sync();
+    sync_stream(lane.stream);
     std::memcpy(lane.out_labels, lane.host_labels.get(), sizeof(int32_t) * lane.out_rows);
     std::memcpy(lane.out_dist, lane.host_dist.get(), sizeof(float) * lane.out_rows);
     lane.timer.collect();
     lane.out_rows = 0;
   }
 
+  GpuResources& res_;
   int device_;
   std::string precision_;
-  int64_t budget_;
-  std::string name_;
-  std::unique_ptr<CublasHandle> handle_;
-  int64_t k_ = 0, d_ = 0, kc_ = 0, chunk_rows_ = 0, workspace_bytes_ = 0;
+  Workspace ws_;  // before the buffers: they are freed through it
+  cudaStream_t main_ = nullptr;
+  int64_t k_ = 0, d_ = 0, kc_ = 0, chunk_rows_ = 0;
   DeviceBuffer<float> centres_, norms_;
   DeviceBuffer<uint16_t> centres_bf16_;
   DeviceBuffer<double> sums_, sq_;

@@ -49,8 +49,9 @@ class DeviceClusterSums {
 };
 
 // The primitive on CUDA device `device` for k clusters of d-dimensional rows. device_budget:
-// bytes of device memory to use, 0 = 85% of the free memory. Throws Error when the device cannot
-// be used (and in builds without CUDA).
+// bytes of device memory to use, 0 = 85% of the free memory (at most 90 %). Throws
+// DeviceUnavailable when the device cannot be used (cuda/device_error.h; Error in builds without
+// CUDA).
 std::unique_ptr<DeviceClusterSums> make_cuda_cluster_sums(int device, TileMetric metric,
                                                           int64_t k, int64_t d,
                                                           int64_t device_budget);

@@ -11,9 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "cuda/cuda_device.h"
 #include "cuda/cuda_metrics.h"
 #include "cuda/cuda_resources.h"
+#include "cuda/gpu_resources.h"
+#include "cuda/shrinking.h"
 #include "embcluster/error.h"
 #include "kernels/selftest.cuh"
 #include "kernels/silhouette_kernels.cuh"
@@ -65,35 +66,41 @@ TilePieces cut_pieces(const std::vector<int64_t>& start, int64_t i0, int64_t i1)
 
 class CudaClusterSums final : public DeviceClusterSums {
  public:
+  // Tiles run on stream 0 of the device's pool (with its cuBLAS handle); streamed columns are
+  // copied on stream 1.
   CudaClusterSums(int device, TileMetric metric, int64_t k, int64_t d, int64_t budget)
-      : device_(device), euclid_(metric == TileMetric::euclidean), k_(k), d_(d) {
-    OpenDevice dev = open_cuda_device(device_, budget);
-    name_ = dev.name;
-    budget_ = dev.budget;
-    compute_ = std::make_unique<Stream>();
-    copy_ = std::make_unique<Stream>();
+      : res_(gpu_resources(device)),
+        device_(device),
+        euclid_(metric == TileMetric::euclidean),
+        k_(k),
+        d_(d),
+        ws_(device, res_.budget(budget)) {
+    ws_.adopt(g_, d_start_, cols_, col_norms_, chunk_[0], chunk_[1], chunk_norms_[0],
+              chunk_norms_[1], q_, q_norms_, q_sums_, q_self_, all_sums_, partial_, self_,
+              d_piece_start_, d_seg_piece_, d_seg_cluster_);
+    DeviceScope scope(device_);
+    compute_ = res_.stream(0);
+    copy_ = res_.stream(1);
+    handle_ = res_.blas(0);
     for (int b = 0; b < 2; ++b) {
       copied_[b] = std::make_unique<Event>();
       consumed_[b] = std::make_unique<Event>();
     }
-    handle_ = std::make_unique<CublasHandle>();
-    EMB_CUBLAS(cublasSetStream(handle_->get(), compute_->get()));
-    EMB_CUBLAS(cublasSetMathMode(handle_->get(), CUBLAS_DEFAULT_MATH));  // fp32, no TF32
   }
 
-  std::string device_name() const override { return name_; }
+  std::string device_name() const override { return res_.name(); }
   bool columns_resident() const override { return resident_; }
   int64_t tile() const override { return tile_; }
 
   void set_columns(const float* x, int64_t count, const int64_t* cluster_start) override {
-    EMB_CUDA(cudaSetDevice(device_));
-    compute_->sync();  // nothing still reads the previous columns
+    DeviceScope scope(device_);
+    sync_stream(compute_);  // nothing still reads the previous columns
     host_x_ = x;
     count_ = count;
     start_.assign(cluster_start, cluster_start + k_ + 1);
     d_start_.resize(static_cast<size_t>(k_ + 1));
     EMB_CUDA(cudaMemcpyAsync(d_start_.get(), start_.data(), sizeof(int64_t) * (k_ + 1),
-                             cudaMemcpyHostToDevice, compute_->get()));
+                             cudaMemcpyHostToDevice, compute_));
     cols_.release();
     col_norms_.release();
     resident_ = false;
@@ -101,17 +108,17 @@ class CudaClusterSums final : public DeviceClusterSums {
     if (count_ <= 0) return;
     ensure_tile(count_);
     const int64_t bytes = count_ * (d_ + 1) * 4;
-    if (bytes > (budget_ - used_bytes()) / 2) return;  // streamed by every call
-    try {
-      cols_.resize(static_cast<size_t>(count_ * d_));
-      col_norms_.resize(static_cast<size_t>(count_));
-    } catch (const Error&) {
+    if (bytes > ws_.available() / 2) return;  // streamed by every call
+    if (!fits_on_device([&] {
+          cols_.resize(static_cast<size_t>(count_ * d_));
+          col_norms_.resize(static_cast<size_t>(count_));
+        })) {
       cols_.release();  // out of device memory: stream the columns instead
       col_norms_.release();
       return;
     }
     EMB_CUDA(cudaMemcpyAsync(cols_.get(), x, sizeof(float) * count_ * d_, cudaMemcpyHostToDevice,
-                             compute_->get()));
+                             compute_));
     norms(cols_.get(), count_, col_norms_.get());
     resident_ = true;
     for (auto& p : pinned_) p.resize(0);
@@ -119,12 +126,12 @@ class CudaClusterSums final : public DeviceClusterSums {
 
   void add_sums(const float* q, int64_t rows, const int64_t* self_col, double* sums,
                 const Progress& progress) override {
-    EMB_CUDA(cudaSetDevice(device_));
+    DeviceScope scope(device_);
     if (rows <= 0 || count_ <= 0) return;
     ensure_tile(std::max(rows, count_));
     if (!resident_) ensure_stream_buffers();
     const int64_t block = query_block(rows);
-    cudaStream_t s = compute_->get();
+    cudaStream_t s = compute_;
     for (int64_t b0 = 0; b0 < rows; b0 += block) {
       const int64_t nb = std::min(block, rows - b0);
       EMB_CUDA(cudaMemcpyAsync(q_.get(), q + b0 * d_, sizeof(float) * nb * d_,
@@ -147,7 +154,7 @@ class CudaClusterSums final : public DeviceClusterSums {
   }
 
   void add_all_pair_sums(double* sums, const Progress& progress) override {
-    EMB_CUDA(cudaSetDevice(device_));
+    DeviceScope scope(device_);
     if (count_ <= 0) return;
     if (!prepare_symmetric()) {
       // Streamed columns (or no room for every row's sums): the columns are their own queries.
@@ -156,7 +163,7 @@ class CudaClusterSums final : public DeviceClusterSums {
       add_sums(host_x_, count_, self.data(), sums, progress);
       return;
     }
-    cudaStream_t s = compute_->get();
+    cudaStream_t s = compute_;
     const int64_t nt = (count_ + tile_ - 1) / tile_;
     const double total_pairs = static_cast<double>(nt) * (nt + 1) / 2;
     double pairs_done = 0;
@@ -171,19 +178,16 @@ class CudaClusterSums final : public DeviceClusterSums {
             g_.get(), rows, m, col_norms_.get() + i0, col_norms_.get() + j0, d_start_.get(),
             cluster_of(j0), cluster_of(j0 + m - 1), j0, ti == tj ? self_.get() + i0 : nullptr,
             euclid_, all_sums_.get() + i0 * k_, k_, s);
-        EMB_CUDA_LAUNCH();
         if (tj == ti) continue;
         // Column side: tile tj's rows against tile ti's clusters, from the same dot products.
         kern::launch_column_piece_sums(g_.get(), m, col_norms_.get() + i0, col_norms_.get() + j0,
                                        d_piece_start_.get() + o.piece, o.pieces, euclid_,
                                        partial_.get(), s);
-        EMB_CUDA_LAUNCH();
         kern::launch_column_combine(partial_.get(), m, d_seg_piece_.get() + o.seg,
                                     d_seg_cluster_.get() + o.seg, o.segments,
                                     all_sums_.get() + j0 * k_, k_, s);
-        EMB_CUDA_LAUNCH();
       }
-      compute_->sync();  // progress that tells the truth, and errors near their tile
+      sync_stream(compute_);  // progress that tells the truth, and errors near their tile
       pairs_done += static_cast<double>(nt - ti);
       if (progress) progress(pairs_done / total_pairs);
     }
@@ -199,16 +203,6 @@ class CudaClusterSums final : public DeviceClusterSums {
     int32_t pieces = 0, segments = 0;
   };
 
-  int64_t used_bytes() const {
-    int64_t total = 0;
-    for (size_t b :
-         {g_.bytes(), partial_.bytes(), cols_.bytes(), col_norms_.bytes(), q_.bytes(),
-          q_norms_.bytes(), q_sums_.bytes(), q_self_.bytes(), all_sums_.bytes(), self_.bytes(),
-          chunk_[0].bytes(), chunk_[1].bytes(), chunk_norms_[0].bytes(), chunk_norms_[1].bytes()})
-      total += static_cast<int64_t>(b);
-    return total;
-  }
-
   int32_t cluster_of(int64_t pos) const {
     return static_cast<int32_t>(std::upper_bound(start_.begin(), start_.end(), pos) -
                                 start_.begin() - 1);
@@ -218,18 +212,11 @@ class CudaClusterSums final : public DeviceClusterSums {
   // quarter of it), shrunk while the allocation fails.
   void ensure_tile(int64_t need) {
     int64_t t = kMaxTile;
-    while (t > kMinTile && tile_bytes(t, k_) > budget_ / 4) t /= 2;
+    while (t > kMinTile && tile_bytes(t, k_) > ws_.budget() / 4) t /= 2;
     t = std::max(kMinTile, std::min(t, pow2_at_least(need)));
     if (t <= tile_) return;
-    for (;; t /= 2) {
-      try {
-        g_.resize(static_cast<size_t>(t * t));
-        tile_ = t;
-        return;
-      } catch (const Error&) {
-        if (t / 2 < kMinTile) throw;
-      }
-    }
+    with_shrinking(t, kMinTile, [&](int64_t side) { g_.resize(static_cast<size_t>(side * side)); });
+    tile_ = t;
   }
 
   // The device blocks of streamed columns. The pinned host copies are kept for the next columns
@@ -247,25 +234,19 @@ class CudaClusterSums final : public DeviceClusterSums {
   void ensure_stream_buffers() {
     const int64_t own = static_cast<int64_t>(chunk_[0].bytes() + chunk_[1].bytes() +
                                              chunk_norms_[0].bytes() + chunk_norms_[1].bytes());
-    const int64_t avail = budget_ - used_bytes() + own;
+    const int64_t avail = ws_.available() + own;
     int64_t rows = std::max<int64_t>(1, avail / 4 / (2 * (d_ + 1) * 4));
     rows = std::min({rows, kPinnedBytes / (d_ * 4) + 1, count_});
     if (rows >= tile_) rows = rows / tile_ * tile_;  // whole tiles per block
     if (rows == chunk_rows_) return;
-    for (;;) {
-      try {
-        for (int b = 0; b < 2; ++b) {
-          chunk_[b].resize(static_cast<size_t>(rows * d_));
-          chunk_norms_[b].resize(static_cast<size_t>(rows));
-          pinned_[b].resize(static_cast<size_t>(rows * d_));
-        }
-        chunk_rows_ = rows;
-        return;
-      } catch (const Error&) {
-        if (rows == 1) throw;
-        rows = std::max<int64_t>(1, rows / 2);
+    with_shrinking(rows, 1, [&](int64_t r) {
+      for (int b = 0; b < 2; ++b) {
+        chunk_[b].resize(static_cast<size_t>(r * d_));
+        chunk_norms_[b].resize(static_cast<size_t>(r));
+        pinned_[b].resize(static_cast<size_t>(r * d_));
       }
-    }
+    });
+    chunk_rows_ = rows;
   }
 
   // Query rows per block: what the budget leaves after the columns and the tile, at least one.
@@ -273,37 +254,32 @@ class CudaClusterSums final : public DeviceClusterSums {
     const int64_t per_row = (d_ + 1) * 4 + k_ * 8 + 8;
     const int64_t own =
         static_cast<int64_t>(q_.bytes() + q_norms_.bytes() + q_sums_.bytes() + q_self_.bytes());
-    int64_t block = std::max<int64_t>(1, (budget_ - used_bytes() + own) / per_row);
+    int64_t block = std::max<int64_t>(1, (ws_.available() + own) / per_row);
     block = std::min(block, rows);
     if (block >= tile_ && block < rows) block = block / tile_ * tile_;
-    for (;;) {
-      try {
-        q_.resize(static_cast<size_t>(block * d_));
-        q_norms_.resize(static_cast<size_t>(block));
-        q_sums_.resize(static_cast<size_t>(block * k_));
-        q_self_.resize(static_cast<size_t>(block));
-        return block;
-      } catch (const Error&) {
-        if (block == 1) throw;
-        block = std::max<int64_t>(1, block / 2);
-      }
-    }
+    with_shrinking(block, 1, [&](int64_t b) {
+      q_.resize(static_cast<size_t>(b * d_));
+      q_norms_.resize(static_cast<size_t>(b));
+      q_sums_.resize(static_cast<size_t>(b * k_));
+      q_self_.resize(static_cast<size_t>(b));
+    });
+    return block;
   }
 
   // Squared norms of n rows for the expansion; 1 for the unit rows of cosine.
   void norms(const float* x, int64_t n, float* out) {
     if (n <= 0) return;
     if (euclid_)
-      kern::launch_row_sq_norms(x, n, d_, out, compute_->get());
+      kern::launch_row_sq_norms(x, n, d_, out, compute_);
     else
-      kern::launch_fill(out, n, 1.0f, compute_->get());
-    EMB_CUDA_LAUNCH();
+      kern::launch_fill(out, n, 1.0f, compute_);
   }
 
   // g_ (rows x m, row-major) = q (rows x d) . c (m x d)^T, i.e. column-major g^T = c q^T.
   void gemm(const float* q, int64_t rows, const float* c, int64_t m) {
     const float one = 1.0f, zero = 0.0f;
-    EMB_CUBLAS(cublasSgemm(handle_->get(), CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(m),
+    EMB_CUBLAS(cublasSetMathMode(handle_, CUBLAS_DEFAULT_MATH));  // fp32, no TF32
+    EMB_CUBLAS(cublasSgemm(handle_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(m),
                            static_cast<int>(rows), static_cast<int>(d_), &one, c,
                            static_cast<int>(d_), q, static_cast<int>(d_), &zero, g_.get(),
                            static_cast<int>(m)));
@@ -314,9 +290,7 @@ class CudaClusterSums final : public DeviceClusterSums {
                  const float* cn, int64_t j0, int64_t m, double* out) {
     gemm(q, rows, c, m);
     kern::launch_row_cluster_sums(g_.get(), rows, m, qn, cn, d_start_.get(), cluster_of(j0),
-                                  cluster_of(j0 + m - 1), j0, self, euclid_, out, k_,
-                                  compute_->get());
-    EMB_CUDA_LAUNCH();
+                                  cluster_of(j0 + m - 1), j0, self, euclid_, out, k_, compute_);
   }
 
   // The query block in q_ against the resident columns, a query tile at a time.
@@ -327,7 +301,7 @@ class CudaClusterSums final : public DeviceClusterSums {
         tile_sums(q_.get() + i0 * d_, rows, q_norms_.get() + i0, self ? self + i0 : nullptr,
                   cols_.get() + j0 * d_, col_norms_.get() + j0, j0, std::min(tile_, count_ - j0),
                   q_sums_.get() + i0 * k_);
-      compute_->sync();
+      sync_stream(compute_);
       part(static_cast<double>(i0 + rows) / nb);
     }
   }
@@ -339,16 +313,16 @@ class CudaClusterSums final : public DeviceClusterSums {
     const int64_t c0 = c * chunk_rows_, rows = std::min(chunk_rows_, count_ - c0);
     EMB_CUDA(cudaEventSynchronize(copied_[b]->get()));
     std::memcpy(pinned_[b].get(), host_x_ + c0 * d_, sizeof(float) * rows * d_);
-    EMB_CUDA(cudaStreamWaitEvent(copy_->get(), consumed_[b]->get(), 0));
+    EMB_CUDA(cudaStreamWaitEvent(copy_, consumed_[b]->get(), 0));
     EMB_CUDA(cudaMemcpyAsync(chunk_[b].get(), pinned_[b].get(), sizeof(float) * rows * d_,
-                             cudaMemcpyHostToDevice, copy_->get()));
-    copied_[b]->record(copy_->get());
+                             cudaMemcpyHostToDevice, copy_));
+    copied_[b]->record(copy_);
   }
 
   // The query block in q_ against the host's columns, streamed a block at a time. Each query row
   // still meets the column tiles in column order.
   void against_streamed(int64_t nb, const int64_t* self, const Progress& part) {
-    cudaStream_t s = compute_->get();
+    cudaStream_t s = compute_;
     const int64_t blocks = (count_ + chunk_rows_ - 1) / chunk_rows_;
     stage(0);
     for (int64_t c = 0; c < blocks; ++c) {
@@ -367,7 +341,7 @@ class CudaClusterSums final : public DeviceClusterSums {
       if (c + 1 < blocks) stage(c + 1);  // overlaps the tiles just queued
       part(static_cast<double>(c + 1) / blocks);
     }
-    compute_->sync();
+    sync_stream(compute_);
   }
 
   // host[i] += dev[i] for i < n, through a pinned buffer; waits for the compute stream.
@@ -378,8 +352,8 @@ class CudaClusterSums final : public DeviceClusterSums {
     for (int64_t o = 0; o < n; o += chunk) {
       const int64_t m = std::min(chunk, n - o);
       EMB_CUDA(cudaMemcpyAsync(host_sums_.get(), dev + o, sizeof(double) * m,
-                               cudaMemcpyDeviceToHost, compute_->get()));
-      compute_->sync();
+                               cudaMemcpyDeviceToHost, compute_));
+      sync_stream(compute_);
       const double* src = host_sums_.get();
       for (int64_t i = 0; i < m; ++i) host[o + i] += src[i];
     }
@@ -409,16 +383,16 @@ class CudaClusterSums final : public DeviceClusterSums {
     }
     const int64_t need = count_ * k_ * 8 + count_ * 8 + max_pieces * tile_ * 8 +
                          static_cast<int64_t>(piece_start.size() + 2 * seg_piece.size()) * 4;
-    if (need > budget_ - used_bytes()) return false;
-    cudaStream_t s = compute_->get();
-    try {
-      all_sums_.resize(static_cast<size_t>(count_ * k_));
-      self_.resize(static_cast<size_t>(count_));
-      partial_.resize(static_cast<size_t>(std::max<int64_t>(1, max_pieces * tile_)));
-      d_piece_start_.resize(piece_start.size());
-      d_seg_piece_.resize(seg_piece.size());
-      d_seg_cluster_.resize(seg_cluster.size());
-    } catch (const Error&) {
+    if (need > ws_.available()) return false;
+    cudaStream_t s = compute_;
+    if (!fits_on_device([&] {
+          all_sums_.resize(static_cast<size_t>(count_ * k_));
+          self_.resize(static_cast<size_t>(count_));
+          partial_.resize(static_cast<size_t>(std::max<int64_t>(1, max_pieces * tile_)));
+          d_piece_start_.resize(piece_start.size());
+          d_seg_piece_.resize(seg_piece.size());
+          d_seg_cluster_.resize(seg_cluster.size());
+        })) {
       all_sums_.release();
       partial_.release();
       self_.release();
@@ -433,19 +407,18 @@ class CudaClusterSums final : public DeviceClusterSums {
                              sizeof(int32_t) * seg_cluster.size(), cudaMemcpyHostToDevice, s));
     EMB_CUDA(cudaMemsetAsync(all_sums_.get(), 0, all_sums_.bytes(), s));
     kern::launch_iota64(self_.get(), count_, s);
-    EMB_CUDA_LAUNCH();
-    compute_->sync();
+    sync_stream(compute_);
     return true;
   }
 
+  GpuResources& res_;
   int device_;
   bool euclid_;
   int64_t k_, d_;
-  int64_t budget_ = 0;
-  std::string name_;
-  std::unique_ptr<Stream> compute_, copy_;
+  Workspace ws_;  // before the buffers: they are freed through it
+  cudaStream_t compute_ = nullptr, copy_ = nullptr;
   std::unique_ptr<Event> copied_[2], consumed_[2];
-  std::unique_ptr<CublasHandle> handle_;  // after the streams: destroyed before them
+  cublasHandle_t handle_ = nullptr;  // bound to compute_
 
   int64_t tile_ = 0, chunk_rows_ = 0;
   DeviceBuffer<float> g_;

@@ -1,15 +1,62 @@
-// Device discovery and the self-test run by `embcluster info`.
+// Device discovery without creating contexts, and the self-test shown by `embcluster info`.
+//
+// cudaGetDeviceCount and cudaGetDeviceProperties read the driver's device attributes and create
+// no context; free memory (cudaMemGetInfo) would need a context on every GPU, so it is read from
+// NVML (libnvidia-ml.so.1, loaded with dlopen when present), matched to the CUDA device by PCI
+// bus id. Without NVML the free memory is reported as 0 (unknown).
+#include <dlfcn.h>
+
 #include <algorithm>
-#include <cmath>
+#include <cstdio>
 #include <vector>
 
 #include "cuda/cuda_check.h"
-#include "cuda/cuda_device.h"
+#include "cuda/gpu_resources.h"
 #include "embcluster/device.h"
-#include "kernels/distance.cuh"
-#include "kernels/selftest.cuh"
 
 namespace embcluster {
+namespace {
+
+// The few NVML entry points used here, declared as NVML's C API defines them.
+struct NvmlMemory {
+  unsigned long long total, free, used;
+};
+using NvmlDevice = void*;
+using NvmlInit = int (*)();
+using NvmlByBusId = int (*)(const char*, NvmlDevice*);
+using NvmlMemoryInfo = int (*)(NvmlDevice, NvmlMemory*);
+
+class Nvml {
+ public:
+  // Free bytes of the GPU at this PCI bus id, or -1 when NVML cannot tell.
+  int64_t free_bytes(const char* bus_id) const {
+    if (!ok_) return -1;
+    NvmlDevice dev = nullptr;
+    NvmlMemory mem{};
+    if (by_bus_id_(bus_id, &dev) != 0 || memory_info_(dev, &mem) != 0) return -1;
+    return static_cast<int64_t>(mem.free);
+  }
+
+  static const Nvml& get() {
+    static const Nvml nvml;  // loaded once, kept for the process
+    return nvml;
+  }
+
+ private:
+  Nvml() {
+    void* lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) return;
+    auto init = reinterpret_cast<NvmlInit>(dlsym(lib, "nvmlInit_v2"));
+    by_bus_id_ = reinterpret_cast<NvmlByBusId>(dlsym(lib, "nvmlDeviceGetHandleByPciBusId_v2"));
+    memory_info_ = reinterpret_cast<NvmlMemoryInfo>(dlsym(lib, "nvmlDeviceGetMemoryInfo"));
+    ok_ = init && by_bus_id_ && memory_info_ && init() == 0;
+  }
+  bool ok_ = false;
+  NvmlByBusId by_bus_id_ = nullptr;
+  NvmlMemoryInfo memory_info_ = nullptr;
+};
+
+}  // namespace
 
 bool cuda_built() { return true; }
 
@@ -22,7 +69,10 @@ std::vector<DeviceInfo> cuda_devices() {
   }
   for (int i = 0; i < count; ++i) {
     cudaDeviceProp prop{};
-    if (cudaGetDeviceProperties(&prop, i) != cudaSuccess) continue;
+    if (cudaGetDeviceProperties(&prop, i) != cudaSuccess) {
+      cudaGetLastError();
+      continue;
+    }
     DeviceInfo info;
     info.index = i;
     info.name = prop.name;
@@ -30,10 +80,10 @@ std::vector<DeviceInfo> cuda_devices() {
     info.cc_minor = prop.minor;
     info.multiprocessors = prop.multiProcessorCount;
     info.total_bytes = static_cast<int64_t>(prop.totalGlobalMem);
-    size_t free_b = 0, total_b = 0;
-    if (cudaSetDevice(i) == cudaSuccess && cudaMemGetInfo(&free_b, &total_b) == cudaSuccess)
-      info.free_bytes = static_cast<int64_t>(free_b);
-    cudaGetLastError();
+    char bus_id[32];
+    std::snprintf(bus_id, sizeof bus_id, "%x:%x:%x.0", static_cast<unsigned>(prop.pciDomainID),
+                  static_cast<unsigned>(prop.pciBusID), static_cast<unsigned>(prop.pciDeviceID));
+    info.free_bytes = std::max<int64_t>(0, Nvml::get().free_bytes(bus_id));
     out.push_back(info);
   }
   return out;
@@ -41,52 +91,11 @@ std::vector<DeviceInfo> cuda_devices() {
 
 std::string cuda_self_test(int device) {
   try {
-    EMB_CUDA(cudaSetDevice(device));
-    const int64_t n = 1000, d = 37;
-    std::vector<float> x(n * d);
-    for (int64_t i = 0; i < n * d; ++i)
-      x[i] = static_cast<float>((i * 7919) % 1000) / 250.0f - 2.0f;
-    float *dx = nullptr, *dout = nullptr;
-    EMB_CUDA(cudaMalloc(&dx, x.size() * sizeof(float)));
-    std::vector<float> got(n);
-    try {
-      EMB_CUDA(cudaMalloc(&dout, n * sizeof(float)));
-      EMB_CUDA(cudaMemcpy(dx, x.data(), x.size() * sizeof(float), cudaMemcpyHostToDevice));
-      kern::launch_row_sq_norms(dx, n, d, dout, nullptr);
-      EMB_CUDA_LAUNCH();
-      EMB_CUDA(cudaMemcpy(got.data(), dout, n * sizeof(float), cudaMemcpyDeviceToHost));
-    } catch (...) {
-      cudaFree(dx);
-      cudaFree(dout);
-      throw;
-    }
-    cudaFree(dx);
-    cudaFree(dout);
-    for (int64_t i = 0; i < n; ++i) {
-      const float want = kern::sq_norm(x.data() + i * d, d);
-      if (std::fabs(got[i] - want) > 1e-5f * std::max(1.0f, want))
-        return "row " + std::to_string(i) + ": device " + std::to_string(got[i]) + ", CPU " +
-               std::to_string(want);
-    }
+    gpu_resources(device);  // opening runs the self-test, once per process
     return "";
   } catch (const Error& e) {
     return e.what();
   }
-}
-
-OpenDevice open_cuda_device(int device, int64_t requested) {
-  EMB_CUDA(cudaSetDevice(device));
-  cudaDeviceProp prop{};
-  EMB_CUDA(cudaGetDeviceProperties(&prop, device));
-  OpenDevice out;
-  out.name = std::string(prop.name) + " (cuda:" + std::to_string(device) + ")";
-  const std::string check = cuda_self_test(device);
-  require(check.empty(), "cuda:", device, " failed its self-test: ", check);
-  size_t free_b = 0, total_b = 0;
-  EMB_CUDA(cudaMemGetInfo(&free_b, &total_b));
-  const auto free_i = static_cast<int64_t>(free_b);
-  out.budget = requested > 0 ? std::min(requested, free_i) : static_cast<int64_t>(free_b * 0.85);
-  return out;
 }
 
 }  // namespace embcluster
