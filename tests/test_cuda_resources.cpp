@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 
 #include "backend/device_select.h"
 #include "embcluster/device.h"
+#include "testutil.h"
 
 #ifdef EMBCLUSTER_HAVE_CUDA
 #include <cuda_runtime.h>
@@ -131,6 +133,30 @@ TEST(CudaResources, AFaultIsNotOutOfMemoryNorAFallBack) {
     EXPECT_NE(std::string(e.what()).find("cudaMemcpyAsync"), std::string::npos) << e.what();
   }
   EXPECT_EQ(cuda_self_test(0), "");  // neither error is sticky
+}
+
+TEST(CudaResources, SynchronisedLaunchesGiveTheSameResults) {
+  REQUIRE_DEVICE();
+  // EMBCLUSTER_CUDA_SYNC=1 only waits after each launch: K-means and DBSCAN on the device give the
+  // same labels with it as without it.
+  testutil::TempDir tmp;
+  const std::string data = tmp.file("blobs.h5");
+  ASSERT_EQ(testutil::run_cli("generate --n 3000 --d 8 --k 4 --seed 3 --quiet --out " + data), 0);
+  for (const std::string cmd :
+       {"kmeans " + data + ":/data -k 4", "dbscan " + data + ":/data --eps 2 --min-samples 5"}) {
+    std::string out[2];
+    for (int sync = 0; sync < 2; ++sync) {
+      if (sync) setenv("EMBCLUSTER_CUDA_SYNC", "1", 1);
+      const std::string dir = tmp.file("out" + std::to_string(sync));
+      const int code =
+          testutil::run_cli(cmd + " --device cuda --quiet --force --out " + dir, &out[sync]);
+      unsetenv("EMBCLUSTER_CUDA_SYNC");
+      ASSERT_EQ(code, 0) << cmd << (sync ? " (synchronised)" : "") << ": " << out[sync];
+    }
+    EXPECT_EQ(testutil::read_h5(tmp.file("out0") + "/labels.h5", "/labels"),
+              testutil::read_h5(tmp.file("out1") + "/labels.h5", "/labels"))
+        << cmd;
+  }
 }
 
 #else
