@@ -3,11 +3,14 @@
 #include <memory>
 
 #include "backend/kmeans_backend.h"
+#include "embcluster/context.h"
 #include "embcluster/kmeans.h"
 
 namespace embcluster {
 
-// A K-means backend on CUDA device `device`. Throws Error when the device cannot be used.
-std::unique_ptr<KMeansBackend> make_cuda_kmeans_backend(const KMeansParams& params, int device);
+// A K-means backend on CUDA device `device` with params.precision and ctx's device memory budget.
+// Throws Error when the device cannot be used.
+std::unique_ptr<KMeansBackend> make_cuda_kmeans_backend(const KMeansParams& params,
+                                                        const ExecutionContext& ctx, int device);
 
 }  // namespace embcluster

@@ -221,7 +221,8 @@ void CudaDbscanPasses::Impl::upload_fixed() {
       m(static_cast<size_t>(T));
   for (int64_t t = 0; t < T; ++t) {
     const TileInfo& ti = rows.tile(t);
-    require(ti.rows() >= 1 && ti.rows() <= kTile, "tile ", t, " has ", ti.rows(), " rows");
+    EMBCLUSTER_ASSERT(ti.rows() >= 1 && ti.rows() <= kTile, "tile ", t, " has ", ti.rows(),
+                      " rows");
     begin[t] = static_cast<int32_t>(ti.begin);
     count[t] = static_cast<int32_t>(ti.rows());
     std::memcpy(c.data() + t * d, rows.centre(t), sizeof(double) * d);
@@ -404,7 +405,7 @@ void CudaDbscanPasses::Impl::chunk_pair(DbscanPass pass, int64_t i, int64_t j,
 CudaDbscanPasses::CudaDbscanPasses(DbscanTiles& rows, DbscanState& st, int device,
                                    int64_t device_budget, int threads)
     : impl_(std::make_unique<Impl>(rows, st, device, threads)) {
-  require(rows.rows() <= INT32_MAX, "DBSCAN on CUDA: at most 2^31 - 1 rows");
+  EMBCLUSTER_ASSERT(rows.rows() <= INT32_MAX, "DBSCAN on CUDA: at most 2^31 - 1 rows");
   impl_->init(device_budget);
 }
 
@@ -436,7 +437,8 @@ DBSCANPassStats CudaDbscanPasses::run(DbscanPass pass, const PhaseProgress& prog
     kern::launch_dbscan_reset(m.parent.get(), m.border.get(), n, s);
     EMB_CUDA_LAUNCH();
   } else {
-    require(m.core_uploaded, "DBSCAN on CUDA: the border pass runs after the union pass");
+    EMBCLUSTER_ASSERT(m.core_uploaded,
+                      "DBSCAN on CUDA: the border pass runs after the union pass");
   }
 
   // Progress in tile pairs classified (a band's pairs are reported once they are queued).

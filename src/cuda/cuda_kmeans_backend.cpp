@@ -47,8 +47,8 @@ struct Lane {
 
 class CudaKMeansBackend final : public KMeansBackend {
  public:
-  CudaKMeansBackend(const KMeansParams& p, int device)
-      : device_(device), precision_(p.precision), budget_(p.device_memory_budget) {
+  CudaKMeansBackend(const KMeansParams& p, const ExecutionContext& ctx, int device)
+      : device_(device), precision_(p.precision), budget_(ctx.device_memory_budget) {
     OpenDevice dev = open_cuda_device(device_, budget_);
     name_ = dev.name;
     budget_ = dev.budget;
@@ -66,7 +66,7 @@ class CudaKMeansBackend final : public KMeansBackend {
       kc_ = std::min(k_, kMaxCentreChunk);
       centres_.resize(static_cast<size_t>(k * d));
       norms_.resize(static_cast<size_t>(k));
-      if (precision_ == "bf16") centres_bf16_.resize(static_cast<size_t>(k * d));
+      if (precision_ == Precision::Bf16) centres_bf16_.resize(static_cast<size_t>(k * d));
       sums_.resize(static_cast<size_t>(k * d));
       counts_.resize(static_cast<size_t>(k));
       sq_.resize(static_cast<size_t>(k));
@@ -75,7 +75,7 @@ class CudaKMeansBackend final : public KMeansBackend {
     EMB_CUDA(cudaMemcpy(centres_.get(), c, sizeof(float) * k * d, cudaMemcpyHostToDevice));
     kern::launch_row_sq_norms(centres_.get(), k, d, norms_.get(), nullptr);
     EMB_CUDA_LAUNCH();
-    if (precision_ == "bf16") {
+    if (precision_ == Precision::Bf16) {
       kern::launch_to_bf16(centres_.get(), k * d, centres_bf16_.get(), nullptr);
       EMB_CUDA_LAUNCH();
     }
@@ -86,7 +86,7 @@ class CudaKMeansBackend final : public KMeansBackend {
     EMB_CUDA(cudaSetDevice(device_));
     // The k-means++ sample is done with (each initialisation sets its own): free its memory.
     for (auto* b : {&sample_, &sample_norms_, &pp_y_, &pp_norms_, &pp_dist_}) b->release();
-    check_agreement_ = precision_ != "fp32";
+    check_agreement_ = precision_ != Precision::Fp32;
     if (!sums) return;
     EMB_CUDA(cudaMemset(sums_.get(), 0, sums_.bytes()));
     EMB_CUDA(cudaMemset(counts_.get(), 0, counts_.bytes()));
@@ -178,8 +178,8 @@ class CudaKMeansBackend final : public KMeansBackend {
     out.emplace_back("device_memory_used", format_bytes(used_bytes()));
     out.emplace_back("device_resident_blocks", std::to_string(cache_.size()));
     out.emplace_back("gpu_chunk_rows", std::to_string(chunk_rows_));
-    out.emplace_back("precision", precision_);
-    if (precision_ != "fp32")
+    out.emplace_back("precision", to_string(precision_));
+    if (precision_ != Precision::Fp32)
       out.emplace_back("labels_differing_from_fp32", std::to_string(agree_diff_) + " of " +
                                                          std::to_string(agree_rows_) +
                                                          " sampled rows (last pass)");
@@ -206,7 +206,7 @@ class CudaKMeansBackend final : public KMeansBackend {
         while (lanes_.size() < 2) {
           auto lane = std::make_unique<Lane>();
           EMB_CUBLAS(cublasSetStream(lane->blas.get(), lane->stream.get()));
-          EMB_CUBLAS(cublasSetMathMode(lane->blas.get(), precision_ == "tf32"
+          EMB_CUBLAS(cublasSetMathMode(lane->blas.get(), precision_ == Precision::Tf32
                                                              ? CUBLAS_TF32_TENSOR_OP_MATH
                                                              : CUBLAS_DEFAULT_MATH));
           lanes_.push_back(std::move(lane));
@@ -227,7 +227,7 @@ class CudaKMeansBackend final : public KMeansBackend {
     l.g.resize(r * kc_);
     l.best_v.resize(r);
     l.dist.resize(r);
-    if (precision_ == "bf16") l.xb.resize(r * d_);
+    if (precision_ == Precision::Bf16) l.xb.resize(r * d_);
     for (auto* buf : {&l.labels, &l.labels_tmp, &l.rows_tmp, &l.sorted_rows}) buf->resize(r);
     l.seg_count.resize(static_cast<size_t>(k_));
     l.seg_start.resize(static_cast<size_t>(k_));
@@ -273,25 +273,26 @@ class CudaKMeansBackend final : public KMeansBackend {
     const float alpha = 1.0f, beta = 0.0f;
     cublasHandle_t h = lane.blas.get();  // bound to lane.stream
     // Row-major G (rows x m) = X C^T is column-major G^T = C X^T.
-    if (reduced && precision_ == "bf16") {
+    if (reduced && precision_ == Precision::Bf16) {
       EMB_CUBLAS(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, int(m), int(rows), int(d_), &alpha,
                               centres_bf16_.get() + j0 * d_, CUDA_R_16BF, int(d_), xb, CUDA_R_16BF,
                               int(d_), &beta, lane.g.get(), CUDA_R_32F, int(m), CUBLAS_COMPUTE_32F,
                               CUBLAS_GEMM_DEFAULT));
       return;
     }
-    if (!reduced && precision_ == "tf32") EMB_CUBLAS(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH));
+    if (!reduced && precision_ == Precision::Tf32)
+      EMB_CUBLAS(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH));
     EMB_CUBLAS(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, int(m), int(rows), int(d_), &alpha,
                            centres_.get() + j0 * d_, int(d_), x, int(d_), &beta, lane.g.get(),
                            int(m)));
-    if (!reduced && precision_ == "tf32")
+    if (!reduced && precision_ == Precision::Tf32)
       EMB_CUBLAS(cublasSetMathMode(h, CUBLAS_TF32_TENSOR_OP_MATH));
   }
 
   // Nearest centres of `rows` rows at x into lane.labels (precision as configured, or fp32).
   void nearest(Lane& lane, const float* x, int64_t rows, bool reduced) {
     cudaStream_t s = lane.stream.get();
-    if (reduced && precision_ == "bf16") {
+    if (reduced && precision_ == Precision::Bf16) {
       kern::launch_to_bf16(x, rows * d_, lane.xb.get(), s);
       EMB_CUDA_LAUNCH();
     }
@@ -312,7 +313,7 @@ class CudaKMeansBackend final : public KMeansBackend {
 
   void compute(Lane& lane, const float* x, int64_t rows, bool accumulate) {
     cudaStream_t s = lane.stream.get();
-    nearest(lane, x, rows, precision_ != "fp32");
+    nearest(lane, x, rows, precision_ != Precision::Fp32);
     lane.timer.start("argmin", s);
     kern::launch_exact_dist(x, rows, d_, centres_.get(), lane.labels.get(), lane.dist.get(), s);
     EMB_CUDA_LAUNCH();
@@ -365,7 +366,7 @@ class CudaKMeansBackend final : public KMeansBackend {
   }
 
   int device_;
-  std::string precision_;
+  Precision precision_;
   int64_t budget_;
   std::string name_;
   std::unique_ptr<CublasHandle> handle_;
@@ -386,8 +387,9 @@ class CudaKMeansBackend final : public KMeansBackend {
 
 }  // namespace
 
-std::unique_ptr<KMeansBackend> make_cuda_kmeans_backend(const KMeansParams& params, int device) {
-  return std::make_unique<CudaKMeansBackend>(params, device);
+std::unique_ptr<KMeansBackend> make_cuda_kmeans_backend(const KMeansParams& params,
+                                                        const ExecutionContext& ctx, int device) {
+  return std::make_unique<CudaKMeansBackend>(params, ctx, device);
 }
 
 }  // namespace embcluster
