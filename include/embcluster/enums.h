@@ -44,8 +44,8 @@ Precision parse_precision(const std::string& text);
 DBSCANIndex parse_index(const std::string& text);
 
 std::string to_string(Metric m);
-std::string to_string(InitMethod m);  // "k-means++", "random", "file"
-std::string to_string(DeviceKind k);  // "auto", "cpu", "cuda"
+std::string to_string(InitMethod m);           // "k-means++", "random", "file"
+std::string to_string(DeviceKind k);           // "auto", "cpu", "cuda"
 std::string to_string(const DeviceChoice& d);  // "auto", "cpu", "cuda", "cuda:N"
 std::string to_string(Precision p);
 std::string to_string(DBSCANIndex i);

@@ -53,18 +53,24 @@ std::string to_string(Metric m) { return m == Metric::Cosine ? "cosine" : "eucli
 
 std::string to_string(InitMethod m) {
   switch (m) {
-    case InitMethod::KMeansPlusPlus: return "k-means++";
-    case InitMethod::Random: return "random";
-    case InitMethod::File: return "file";
+    case InitMethod::KMeansPlusPlus:
+      return "k-means++";
+    case InitMethod::Random:
+      return "random";
+    case InitMethod::File:
+      return "file";
   }
   EMBCLUSTER_UNREACHABLE("unknown InitMethod ", static_cast<int>(m));
 }
 
 std::string to_string(DeviceKind k) {
   switch (k) {
-    case DeviceKind::Auto: return "auto";
-    case DeviceKind::Cpu: return "cpu";
-    case DeviceKind::Cuda: return "cuda";
+    case DeviceKind::Auto:
+      return "auto";
+    case DeviceKind::Cpu:
+      return "cpu";
+    case DeviceKind::Cuda:
+      return "cuda";
   }
   EMBCLUSTER_UNREACHABLE("unknown DeviceKind ", static_cast<int>(k));
 }
@@ -76,19 +82,26 @@ std::string to_string(const DeviceChoice& d) {
 
 std::string to_string(Precision p) {
   switch (p) {
-    case Precision::Fp32: return "fp32";
-    case Precision::Tf32: return "tf32";
-    case Precision::Bf16: return "bf16";
+    case Precision::Fp32:
+      return "fp32";
+    case Precision::Tf32:
+      return "tf32";
+    case Precision::Bf16:
+      return "bf16";
   }
   EMBCLUSTER_UNREACHABLE("unknown Precision ", static_cast<int>(p));
 }
 
 std::string to_string(DBSCANIndex i) {
   switch (i) {
-    case DBSCANIndex::Exact: return "exact";
-    case DBSCANIndex::Flat: return "flat";
-    case DBSCANIndex::Ivf: return "ivf";
-    case DBSCANIndex::Hnsw: return "hnsw";
+    case DBSCANIndex::Exact:
+      return "exact";
+    case DBSCANIndex::Flat:
+      return "flat";
+    case DBSCANIndex::Ivf:
+      return "ivf";
+    case DBSCANIndex::Hnsw:
+      return "hnsw";
   }
   EMBCLUSTER_UNREACHABLE("unknown DBSCANIndex ", static_cast<int>(i));
 }

@@ -98,8 +98,9 @@ class Neighbours {
 }  // namespace
 
 void dbscan_faiss(Source& source, const DBSCANParams& p, const ExecutionContext& ctx,
-                  int threads, int64_t budget, DbscanState& st, DBSCANResult* res, const PhaseProgress& progress,
-                  std::vector<int64_t>* check_rows, std::vector<float>* check_x, RowPrep* prep) {
+                  int threads, int64_t budget, DbscanState& st, DBSCANResult* res,
+                  const PhaseProgress& progress, std::vector<int64_t>* check_rows,
+                  std::vector<float>* check_x, RowPrep* prep) {
   const int64_t n = source.rows(), d = source.cols();
   const Resolved r = resolve(p, n);
   const int64_t ib = index_bytes(p, r, n, d);

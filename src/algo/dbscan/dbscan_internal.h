@@ -28,8 +28,9 @@ using PhaseProgress = std::function<void(const std::string& phase, double fracti
 // FAISS neighbourhoods: fills st (core flags, union-find flattened, border attachments) and adds
 // timings and notes to res. Picks rows for the check (prepared, ascending) on the way.
 void dbscan_faiss(Source& source, const DBSCANParams& params, const ExecutionContext& ctx,
-                  int threads, int64_t budget, DbscanState& st, DBSCANResult* res, const PhaseProgress& progress,
-                  std::vector<int64_t>* check_rows, std::vector<float>* check_x, RowPrep* prep);
+                  int threads, int64_t budget, DbscanState& st, DBSCANResult* res,
+                  const PhaseProgress& progress, std::vector<int64_t>* check_rows,
+                  std::vector<float>* check_x, RowPrep* prep);
 
 // Exact neighbourhoods of the sampled rows (prepared, source rows ascending) against every row,
 // compared with the approximate result in res (labels and core flags).
