@@ -102,10 +102,11 @@ int main(int argc, char** argv) {
     p.n_clusters = k;
     p.max_iter = iters;
     p.tol = 0;
-    p.init = "random";  // as FAISS
-    p.device = "cuda";
-    p.precision = prec;
-    const auto r = kmeans(*src, p);
+    p.init = InitMethod::Random;  // as FAISS
+    p.precision = parse_precision(prec);
+    ExecutionContext ctx;
+    ctx.device = parse_device("cuda");
+    const auto r = kmeans(*src, p, ctx);
     const double lloyd = timing(r, "assign") + timing(r, "update");
     size_t same = 0;
     if (fp32_labels.empty()) fp32_labels = r.labels;

@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "core/rng.h"
-#include "cpu/blas_threads.h"
 #include "embcluster/kmeans.h"
 #include "embcluster/memory.h"
 #include "embcluster/source.h"
@@ -31,7 +30,7 @@ double now_s() {
 // Median sgemm rate over a few square products, OpenBLAS using every core. Measured before and
 // after the K-means run: on a shared machine the rate drifts, and the ratio uses their mean.
 double sgemm_peak_gflops(int threads) {
-  blas_set_threads(threads);
+  openblas_set_num_threads(threads);  // a benchmark process: BLAS's own threads, every core
   const int n = 4096;
   std::vector<float> a(size_t(n) * n), b(size_t(n) * n), c(size_t(n) * n);
   Rng rng(1);
@@ -82,12 +81,13 @@ int main(int argc, char** argv) {
   p.n_clusters = k;
   p.max_iter = iters;
   p.tol = 0;  // run every iteration
-  p.init = "random";
+  p.init = InitMethod::Random;
   p.n_init = 1;
-  p.threads = threads;
-  p.device = device;
-  if (!memory.empty()) p.memory_budget = parse_bytes(memory);
-  const auto r = kmeans(*src, p);
+  ExecutionContext ctx;
+  ctx.threads = threads;
+  ctx.device = parse_device(device);
+  if (!memory.empty()) ctx.memory_budget = parse_bytes(memory);
+  const auto r = kmeans(*src, p, ctx);
   const double peak_after = sgemm_peak_gflops(threads);
   const double peak = 0.5 * (peak_before + peak_after);
   double assign_s = 0;

@@ -44,7 +44,7 @@ inline embcluster::DBSCANParams params_for(const RefCase& c, const std::string& 
   embcluster::DBSCANParams p;
   p.eps = c.eps;
   p.min_samples = c.min_samples;
-  p.metric = metric;
+  p.metric = embcluster::parse_metric(metric);
   return p;
 }
 

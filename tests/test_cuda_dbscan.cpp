@@ -36,11 +36,11 @@ bool have_device() { return !cuda_devices().empty(); }
 #define REQUIRE_DEVICE() \
   if (!have_device()) GTEST_SKIP() << "no CUDA device"
 
-DBSCANResult run(const std::vector<float>& x, int64_t n, int64_t d, DBSCANParams p,
-                 const std::string& device) {
-  p.device = device;
+DBSCANResult run(const std::vector<float>& x, int64_t n, int64_t d, const DBSCANParams& p,
+                 const std::string& device, ExecutionContext ctx = {}) {
+  ctx.device = parse_device(device);
   auto src = memory_source(x.data(), n, d);
-  return dbscan(*src, p);
+  return dbscan(*src, p, ctx);
 }
 
 std::string note(const DBSCANResult& r, const std::string& key) {
@@ -204,8 +204,7 @@ TEST(CudaDBSCAN, DeviceChoiceIsConsistentWithTheBuild) {
   // The choice is announced first, before any pass.
   std::vector<DBSCANProgress> seen;
   auto src = memory_source(b.x.data(), b.n, b.d);
-  p.device = "auto";
-  dbscan(*src, p, [&](const DBSCANProgress& pr) { seen.push_back(pr); });
+  dbscan(*src, p, {}, [&](const DBSCANProgress& pr) { seen.push_back(pr); });
   ASSERT_FALSE(seen.empty());
   EXPECT_EQ(seen.front().phase, "device");
   EXPECT_EQ(seen.front().note, note(r, "device_note"));
@@ -213,7 +212,7 @@ TEST(CudaDBSCAN, DeviceChoiceIsConsistentWithTheBuild) {
   EXPECT_ERROR(run(b.x, b.n, b.d, p, "cuda:x"), "--device");
   EXPECT_ERROR(run(b.x, b.n, b.d, p, "cuda:99"), "--device");
   // The FAISS indexes run on the CPU whatever the device.
-  p.index = "flat";
+  p.index = DBSCANIndex::Flat;
   const auto flat = run(b.x, b.n, b.d, p, "auto");
   EXPECT_NE(flat.device.find("cpu"), std::string::npos);
   EXPECT_EQ(flat.labels, r.labels);
@@ -244,7 +243,7 @@ TEST(CudaDBSCAN, NoisyBlobsAndMinSamples) {
     EXPECT_EQ(testutil::verify_dbscan(dist, b.n, p.eps, p.min_samples, gpu.labels, gpu.core), "")
         << m;
   }
-  p.metric = "cosine";
+  p.metric = Metric::Cosine;
   p.eps = 0.08;
   p.min_samples = 8;
   expect_gpu_equals_cpu(b.x, b.n, b.d, p, "cosine");
@@ -261,43 +260,44 @@ TEST(CudaDBSCAN, AnOffsetInTheDataChangesNothing) {
 }
 
 TEST(CudaDBSCAN, TinyDeviceBudgetsStreamChunksWithTheSameResult) {
+  ExecutionContext ctx;
   REQUIRE_DEVICE();
   const auto b = noisy_blobs(20000, 32, 12, 4);
   DBSCANParams p;
   p.eps = 6.3;
   p.min_samples = 10;
-  const auto cpu = run(b.x, b.n, b.d, p, "cpu");
+  const auto cpu = run(b.x, b.n, b.d, p, "cpu", ctx);
   EXPECT_GT(cpu.n_clusters, 1);
   EXPECT_GT(cpu.n_noise, 0);
-  const auto resident = run(b.x, b.n, b.d, p, "cuda");
+  const auto resident = run(b.x, b.n, b.d, p, "cuda", ctx);
   EXPECT_EQ(note(resident, "gpu_streamed"), "0");
   EXPECT_EQ(resident.labels, cpu.labels);
   EXPECT_EQ(resident.core, cpu.core);
   // 2.6 MB of rows: budgets that hold a few chunks of them at a time.
   for (int64_t budget : {int64_t(1500) << 10, int64_t(2) << 20, int64_t(3) << 20}) {
-    p.device_memory_budget = budget;
-    const auto r = run(b.x, b.n, b.d, p, "cuda");
+    ctx.device_memory_budget = budget;
+    const auto r = run(b.x, b.n, b.d, p, "cuda", ctx);
     EXPECT_EQ(note(r, "gpu_streamed"), "1") << budget;
     EXPECT_GT(std::stoll(note(r, "gpu_chunks")), 1) << budget;
     EXPECT_EQ(r.labels, cpu.labels) << budget;
     EXPECT_EQ(r.core, cpu.core) << budget;
   }
   // Host blocks streamed too, and host blocks streamed with the device holding them all.
-  p.memory_budget = 400 << 10;
+  ctx.memory_budget = 400 << 10;
   for (int64_t budget : {int64_t(2) << 20, int64_t(0)}) {
-    p.device_memory_budget = budget;
-    const auto host_cpu = run(b.x, b.n, b.d, p, "cpu");
+    ctx.device_memory_budget = budget;
+    const auto host_cpu = run(b.x, b.n, b.d, p, "cpu", ctx);
     ASSERT_TRUE(host_cpu.streamed);
     EXPECT_EQ(host_cpu.labels, cpu.labels);
-    const auto r = run(b.x, b.n, b.d, p, "cuda");
+    const auto r = run(b.x, b.n, b.d, p, "cuda", ctx);
     EXPECT_TRUE(r.streamed);
     EXPECT_EQ(note(r, "gpu_streamed"), budget ? "1" : "0") << budget;
     EXPECT_EQ(r.labels, cpu.labels) << budget;
     EXPECT_EQ(r.core, cpu.core) << budget;
   }
   // A budget that cannot hold the per-row arrays is an error naming it.
-  p.device_memory_budget = 64 << 10;
-  EXPECT_ERROR(run(b.x, b.n, b.d, p, "cuda"), "device memory budget");
+  ctx.device_memory_budget = 64 << 10;
+  EXPECT_ERROR(run(b.x, b.n, b.d, p, "cuda", ctx), "device memory budget");
 }
 
 TEST(CudaDBSCAN, EdgeCases) {

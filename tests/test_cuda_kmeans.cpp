@@ -25,12 +25,18 @@ bool have_device() { return !cuda_devices().empty(); }
 #define REQUIRE_DEVICE() \
   if (!have_device()) GTEST_SKIP() << "no CUDA device"
 
-KMeansParams params(int64_t k, const std::string& device) {
+KMeansParams params(int64_t k) {
   KMeansParams p;
   p.n_clusters = k;
-  p.device = device;
   p.seed = 3;
   return p;
+}
+
+// A context on `device` ("auto", "cpu", "cuda", "cuda:N").
+ExecutionContext on(const std::string& device) {
+  ExecutionContext ctx;
+  ctx.device = parse_device(device);
+  return ctx;
 }
 
 }  // namespace
@@ -41,7 +47,7 @@ TEST(CudaKMeans, DeviceListIsConsistentWithTheBuild) {
   auto b = testutil::make_blobs(500, 4, 2, 1);
   auto src = memory_source(b.x.data(), b.n, b.d);
   std::vector<KMeansProgress> seen;
-  auto r = kmeans(*src, params(2, "auto"), [&](const KMeansProgress& p) { seen.push_back(p); });
+  auto r = kmeans(*src, params(2), on("auto"), [&](const KMeansProgress& p) { seen.push_back(p); });
   // The device is announced first, before any pass over the data.
   ASSERT_FALSE(seen.empty());
   EXPECT_EQ(seen.front().phase, "device");
@@ -54,7 +60,7 @@ TEST(CudaKMeans, DeviceListIsConsistentWithTheBuild) {
       noted |= k == "device_note" && v.find("using the CPU") != std::string::npos;
     EXPECT_TRUE(noted);
     try {
-      kmeans(*src, params(2, "cuda:0"));
+      kmeans(*src, params(2), on("cuda:0"));
       ADD_FAILURE() << "cuda:0 accepted without a device";
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find("--device"), std::string::npos) << e.what();
@@ -66,8 +72,8 @@ TEST(CudaKMeans, SameLabelsAndInertiaAsTheCpu) {
   REQUIRE_DEVICE();
   auto b = testutil::make_blobs(40000, 64, 50, 2);
   auto src = memory_source(b.x.data(), b.n, b.d);
-  auto cpu = kmeans(*src, params(50, "cpu"));
-  auto gpu = kmeans(*src, params(50, "cuda"));
+  auto cpu = kmeans(*src, params(50), on("cpu"));
+  auto gpu = kmeans(*src, params(50), on("cuda"));
   EXPECT_EQ(gpu.labels, cpu.labels);
   EXPECT_NEAR(gpu.inertia, cpu.inertia, 1e-5 * cpu.inertia);
   EXPECT_DOUBLE_EQ(testutil::adjusted_rand_index(gpu.labels, b.labels), 1.0);
@@ -78,11 +84,10 @@ TEST(CudaKMeans, OverlappingBlobsStayCloseToTheCpu) {
   REQUIRE_DEVICE();
   auto b = testutil::make_blobs(30000, 32, 40, 4, 3.0f, 5.0f);
   auto src = memory_source(b.x.data(), b.n, b.d);
-  auto p = params(40, "cpu");
+  auto p = params(40);
   p.max_iter = 20;
-  auto cpu = kmeans(*src, p);
-  p.device = "cuda";
-  auto gpu = kmeans(*src, p);
+  auto cpu = kmeans(*src, p, on("cpu"));
+  auto gpu = kmeans(*src, p, on("cuda"));
   EXPECT_NEAR(gpu.inertia, cpu.inertia, 1e-5 * cpu.inertia);
   EXPECT_GT(testutil::adjusted_rand_index(gpu.labels, cpu.labels), 0.99);
 }
@@ -91,12 +96,13 @@ TEST(CudaKMeans, StreamingEqualsResident) {
   REQUIRE_DEVICE();
   auto b = testutil::make_blobs(60000, 32, 20, 5, 2.0f, 6.0f);
   auto src = memory_source(b.x.data(), b.n, b.d);
-  auto p = params(20, "cuda");
+  auto p = params(20);
   p.max_iter = 15;
-  auto resident = kmeans(*src, p);
-  p.device_memory_budget = 4 << 20;  // far below the 7.7 MB of data
-  p.memory_budget = 1 << 20;         // host blocks streamed too
-  auto streamed = kmeans(*src, p);
+  ExecutionContext ctx = on("cuda");
+  auto resident = kmeans(*src, p, ctx);
+  ctx.device_memory_budget = 4 << 20;  // far below the 7.7 MB of data
+  ctx.memory_budget = 1 << 20;         // host blocks streamed too
+  auto streamed = kmeans(*src, p, ctx);
   EXPECT_EQ(resident.labels, streamed.labels);
   EXPECT_EQ(resident.centroids, streamed.centroids);
   EXPECT_EQ(resident.inertia, streamed.inertia);
@@ -105,9 +111,9 @@ TEST(CudaKMeans, StreamingEqualsResident) {
 TEST(CudaKMeans, KMeansPlusPlusPicksDistinctValidRows) {
   REQUIRE_DEVICE();
   auto b = testutil::make_blobs(8000, 16, 10, 6);
-  auto be = make_cuda_kmeans_backend(params(10, "cuda"), 0);
+  auto be = make_cuda_kmeans_backend(params(10), on("cuda"), 0);
   Rng rng(9);
-  auto rows = kmeans_plus_plus(b.x.data(), b.n, b.d, 10, rng, *be);
+  auto rows = kmeans_plus_plus(b.x.data(), b.n, b.d, 10, rng, *be, 2);
   std::set<int64_t> distinct(rows.begin(), rows.end());
   EXPECT_EQ(distinct.size(), 10u);
   for (auto r : rows) EXPECT_TRUE(r >= 0 && r < b.n);
@@ -118,9 +124,9 @@ TEST(CudaKMeans, ReducedPrecisionReportsAgreement) {
   auto b = testutil::make_blobs(20000, 64, 16, 7);
   auto src = memory_source(b.x.data(), b.n, b.d);
   for (const char* prec : {"tf32", "bf16"}) {
-    auto p = params(16, "cuda");
-    p.precision = prec;
-    auto r = kmeans(*src, p);
+    auto p = params(16);
+    p.precision = parse_precision(prec);
+    auto r = kmeans(*src, p, on("cuda"));
     bool reported = false;
     for (auto& [k, v] : r.notes) reported |= k == "labels_differing_from_fp32";
     EXPECT_TRUE(reported) << prec;
@@ -196,10 +202,11 @@ TEST(CudaKMeans, BackendEqualsTheCpuOnExactDataInEveryPrecisionAndLayout) {
   const PassResult want3 = run_pass(*cpu, x2, n, d2, centres2, k, block_rows);
   for (const char* prec : {"fp32", "tf32", "bf16"}) {
     for (int64_t budget : {int64_t(0), int64_t(1) << 20}) {  // resident, then streamed
-      auto p = params(k, "cuda");
-      p.precision = prec;
-      p.device_memory_budget = budget;
-      auto gpu = make_cuda_kmeans_backend(p, 0);
+      auto p = params(k);
+      p.precision = parse_precision(prec);
+      ExecutionContext ctx = on("cuda");
+      ctx.device_memory_budget = budget;
+      auto gpu = make_cuda_kmeans_backend(p, ctx, 0);
       const std::string what = std::string(prec) + (budget ? " streamed" : " resident");
       expect_same_pass(run_pass(*gpu, x, n, d, centres, k, block_rows), want1, what);
       expect_same_pass(run_pass(*gpu, x, n, d, moved, k, block_rows), want2, what + " again");
@@ -215,9 +222,9 @@ TEST(CudaKMeans, SampleDistancesEqualTheCpuOnExactData) {
   const auto y = small_integers(m * d, 6);
   auto cpu = make_cpu_kmeans_backend(2);
   for (const char* prec : {"fp32", "tf32"}) {  // k-means++ runs in fp32 whatever the precision
-    auto p = params(4, "cuda");
-    p.precision = prec;
-    auto gpu = make_cuda_kmeans_backend(p, 0);
+    auto p = params(4);
+    p.precision = parse_precision(prec);
+    auto gpu = make_cuda_kmeans_backend(p, on("cuda"), 0);
     std::vector<float> want(static_cast<size_t>(n * m)), got(want.size(), -1.0f);
     cpu->set_sample(x.data(), n, d);
     cpu->sample_sq_distances(y.data(), m, want.data());

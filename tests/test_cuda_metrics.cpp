@@ -41,12 +41,18 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
-MetricsParams params(const std::string& metric, const std::string& device) {
+MetricsParams params(const std::string& metric) {
   MetricsParams p;
-  p.metric = metric;
+  p.metric = parse_metric(metric);
   p.cosine_cluster_sums = false;  // the pairwise tiles, on either device
-  p.device = device;
   return p;
+}
+
+// A context on `device` ("auto", "cpu", "cuda", "cuda:N").
+ExecutionContext on(const std::string& device) {
+  ExecutionContext ctx;
+  ctx.device = parse_device(device);
+  return ctx;
 }
 
 // GPU samples against CPU samples: NaN on the same rows, the others within tol.
@@ -141,7 +147,7 @@ TEST(SilhouetteMath, CpuSilhouetteEqualsTheSharedArithmetic) {
   // The CPU path scores with silhouette_from_sums: brute sums give the same values.
   auto b = test_blobs(700, 5, 4, 3);
   auto src = memory_source(b.x.data(), b.n, b.d);
-  const auto s = silhouette(*src, b.labels, params("euclidean", "cpu"));
+  const auto s = silhouette(*src, b.labels, params("euclidean"), on("cpu"));
   std::vector<int64_t> sizes(5, 0);
   for (int32_t l : b.labels)
     if (l >= 0) ++sizes[l];
@@ -167,11 +173,11 @@ TEST(SilhouetteMath, CpuSilhouetteEqualsTheSharedArithmetic) {
 TEST(CudaMetrics, DeviceChoiceIsReported) {
   auto b = test_blobs(400, 4, 3, 5);
   auto src = memory_source(b.x.data(), b.n, b.d);
-  const auto cpu = silhouette(*src, b.labels, params("euclidean", "cpu"));
+  const auto cpu = silhouette(*src, b.labels, params("euclidean"), on("cpu"));
   EXPECT_EQ(cpu.device, "cpu");
   EXPECT_TRUE(cpu.device_note.empty());
   std::vector<MetricsProgress> seen;
-  const auto aut = silhouette(*src, b.labels, params("euclidean", "auto"),
+  const auto aut = silhouette(*src, b.labels, params("euclidean"), on("auto"),
                               [&](const MetricsProgress& pr) { seen.push_back(pr); });
   // The first report comes before any work, with the note.
   ASSERT_GE(seen.size(), 2u);
@@ -185,15 +191,15 @@ TEST(CudaMetrics, DeviceChoiceIsReported) {
     EXPECT_EQ(aut.device, "cpu");
     EXPECT_NE(aut.device_note.find("on the CPU"), std::string::npos) << aut.device_note;
     EXPECT_TRUE(same_bits(aut.samples, cpu.samples));
-    EXPECT_ERROR(silhouette(*src, b.labels, params("euclidean", "cuda")), "--device cuda");
+    EXPECT_ERROR(silhouette(*src, b.labels, params("euclidean"), on("cuda")), "--device cuda");
     EXPECT_ERROR(make_cuda_cluster_sums(0, TileMetric::euclidean, 3, 4, 0), "CUDA");
   }
-  EXPECT_ERROR(silhouette(*src, b.labels, params("euclidean", "gpu")), "--device 'gpu'");
+  EXPECT_ERROR(silhouette(*src, b.labels, params("euclidean"), on("gpu")), "--device 'gpu'");
   // An index past int is refused, not wrapped round to -1 (cpu) or -2 (auto).
-  EXPECT_ERROR(silhouette(*src, b.labels, params("euclidean", "cuda:4294967295")), "cuda:N");
-  EXPECT_ERROR(silhouette(*src, b.labels, params("euclidean", "cuda:4294967294")), "cuda:N");
+  EXPECT_ERROR(silhouette(*src, b.labels, params("euclidean"), on("cuda:4294967295")), "cuda:N");
+  EXPECT_ERROR(silhouette(*src, b.labels, params("euclidean"), on("cuda:4294967294")), "cuda:N");
   // The cosine cluster sums stay on the CPU whatever the device.
-  auto p = params("cosine", "auto");
+  auto p = params("cosine");
   p.cosine_cluster_sums = true;
   EXPECT_EQ(silhouette(*src, b.labels, p).device, "cpu");
 }
@@ -238,23 +244,25 @@ TEST(CudaMetrics, ExactEqualsCpuResidentAndStreamed) {
   auto b = test_blobs(3000, 16, 6, 21);
   auto src = memory_source(b.x.data(), b.n, b.d);
   for (const char* metric : {"euclidean", "cosine"}) {
-    const auto cpu = silhouette(*src, b.labels, params(metric, "cpu"));
+    const auto cpu = silhouette(*src, b.labels, params(metric), on("cpu"));
     // All the device memory (one tile pair), 16 MB (tiles of 512 rows: both sides of the
     // symmetric pass) and 256 KB (columns streamed through the pinned buffers).
     for (int64_t device_budget : {int64_t(0), int64_t(16) << 20, int64_t(256) << 10}) {
-      auto p = params(metric, "cuda");
-      p.device_memory_budget = device_budget;
-      const auto gpu = silhouette(*src, b.labels, p);
+      auto p = params(metric);
+      ExecutionContext ctx = on("cuda");
+      ctx.device_memory_budget = device_budget;
+      const auto gpu = silhouette(*src, b.labels, p, ctx);
       EXPECT_FALSE(gpu.streamed);
       expect_close(gpu, cpu, 1e-5,
                    std::string(metric) + " budget " + std::to_string(device_budget));
-      EXPECT_TRUE(same_bits(silhouette(*src, b.labels, p).samples, gpu.samples));  // every run
+      EXPECT_TRUE(same_bits(silhouette(*src, b.labels, p, ctx).samples, gpu.samples));  // every run
     }
     // A host budget too small for the data: blocks of rows against blocks of rows.
-    auto p = params(metric, "cuda");
-    p.memory_budget = 96 << 10;
-    p.device_memory_budget = 256 << 10;
-    const auto gpu = silhouette(*src, b.labels, p);
+    auto p = params(metric);
+    ExecutionContext ctx = on("cuda");
+    ctx.memory_budget = 96 << 10;
+    ctx.device_memory_budget = 256 << 10;
+    const auto gpu = silhouette(*src, b.labels, p, ctx);
     EXPECT_TRUE(gpu.streamed);
     EXPECT_GT(gpu.data_passes, 2);
     expect_close(gpu, cpu, 1e-5, std::string(metric) + " host-streamed");
@@ -266,16 +274,16 @@ TEST(CudaMetrics, SampledEqualsCpu) {
   auto b = test_blobs(4000, 12, 5, 8);
   auto src = memory_source(b.x.data(), b.n, b.d);
   for (const char* metric : {"euclidean", "cosine"}) {
-    auto p = params(metric, "cpu");
+    auto p = params(metric);
     p.sample_size = 500;
     p.seed = 4;
-    const auto cpu = silhouette(*src, b.labels, p);
-    p.device = "cuda";
+    const auto cpu = silhouette(*src, b.labels, p, on("cpu"));
+    ExecutionContext ctx = on("cuda");
     for (int64_t host_budget : {int64_t(0), int64_t(64) << 10}) {
       for (int64_t device_budget : {int64_t(0), int64_t(128) << 10}) {
-        p.memory_budget = host_budget;
-        p.device_memory_budget = device_budget;
-        const auto gpu = silhouette(*src, b.labels, p);
+        ctx.memory_budget = host_budget;
+        ctx.device_memory_budget = device_budget;
+        const auto gpu = silhouette(*src, b.labels, p, ctx);
         EXPECT_EQ(gpu.method, "sampled");
         EXPECT_EQ(gpu.streamed, host_budget > 0);
         expect_close(gpu, cpu, 1e-5, std::string(metric) + " sampled");

@@ -29,7 +29,7 @@ using namespace embcluster;
 TEST(CudaResources, DeviceListAndAutoChoice) {
   const auto devices = cuda_devices();
   std::string note;
-  const int chosen = choose_cuda_device("auto", "using the CPU", &note);
+  const int chosen = choose_cuda_device(parse_device("auto"), "using the CPU", &note);
   if (devices.empty()) {
     EXPECT_EQ(chosen, -1);
     EXPECT_FALSE(note.empty());
@@ -120,7 +120,7 @@ TEST(CudaResources, AFaultIsNotOutOfMemoryNorAFallBack) {
   } catch (const CudaError& e) {
     EXPECT_NE(std::string(e.what()).find("row_sq_norms"), std::string::npos) << e.what();
     // auto does not fall back to the CPU on it: the error propagates.
-    EXPECT_THROW(auto_fallback_note("auto", e, "using the CPU"), CudaError);
+    EXPECT_THROW(auto_fallback_note(parse_device("auto"), e, "using the CPU"), CudaError);
   }
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(tile, 4096);

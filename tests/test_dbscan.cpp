@@ -27,9 +27,10 @@ using testutil::verify_dbscan;
 
 namespace {
 
-DBSCANResult run(const std::vector<float>& x, int64_t n, int64_t d, DBSCANParams p) {
+DBSCANResult run(const std::vector<float>& x, int64_t n, int64_t d, DBSCANParams p,
+               const ExecutionContext& ctx = {}) {
   auto src = memory_source(x.data(), n, d);
-  return dbscan(*src, p);
+  return dbscan(*src, p, ctx);
 }
 
 // The same partition of the core rows, whatever the numbering.
@@ -120,14 +121,15 @@ TEST(DBSCAN, MatchesScikitLearnCosine) {
 }
 
 TEST(DBSCAN, AnOffsetInTheDataChangesNothing) {
+  ExecutionContext ctx;
   // Far from the origin the GEMM expansion (|x|^2 + |y|^2 - 2 x.y) loses the digits that decide
   // pairs near eps; those are recomputed by the direct sum, so the result stays scikit-learn's.
   RefCase c = load_case("blobs", "dbscan_blobs.npy");
   for (auto& v : c.x) v += 64.0f;
   auto p = params_for(c, "euclidean");
-  EXPECT_EQ(run(c.x, c.n, c.d, p).labels, c.labels);
-  p.memory_budget = 16 << 10;
-  EXPECT_EQ(run(c.x, c.n, c.d, p).labels, c.labels);
+  EXPECT_EQ(run(c.x, c.n, c.d, p, ctx).labels, c.labels);
+  ctx.memory_budget = 16 << 10;
+  EXPECT_EQ(run(c.x, c.n, c.d, p, ctx).labels, c.labels);
 }
 
 TEST(DBSCAN, BorderPointJoinsTheLowestNumberedCluster) {
@@ -149,11 +151,12 @@ TEST(DBSCAN, BorderPointJoinsTheLowestNumberedCluster) {
 }
 
 TEST(DBSCAN, TinyBudgetsStreamPairsOfBlocksWithTheSameResult) {
+  ExecutionContext ctx;
   const auto b = noisy_blobs(3000, 16, 6, 4);
   DBSCANParams p;
   p.eps = 4.6;
   p.min_samples = 10;
-  const auto whole = run(b.x, b.n, b.d, p);
+  const auto whole = run(b.x, b.n, b.d, p, ctx);
   EXPECT_FALSE(whole.streamed);
   EXPECT_GT(whole.n_clusters, 1);
   EXPECT_GT(whole.n_noise, 0);
@@ -162,8 +165,8 @@ TEST(DBSCAN, TinyBudgetsStreamPairsOfBlocksWithTheSameResult) {
   const auto dist = brute_distances(b.x, b.n, b.d, false);
   EXPECT_EQ(verify_dbscan(dist, b.n, p.eps, p.min_samples, whole.labels, whole.core), "");
   for (int64_t budget : {int64_t(12) << 10, int64_t(40) << 10, int64_t(150) << 10}) {
-    p.memory_budget = budget;
-    const auto part = run(b.x, b.n, b.d, p);
+    ctx.memory_budget = budget;
+    const auto part = run(b.x, b.n, b.d, p, ctx);
     EXPECT_TRUE(part.streamed) << budget;
     EXPECT_GT(part.blocks, 1) << budget;
     EXPECT_EQ(part.labels, whole.labels) << budget;
@@ -172,22 +175,24 @@ TEST(DBSCAN, TinyBudgetsStreamPairsOfBlocksWithTheSameResult) {
 }
 
 TEST(DBSCAN, ThreadCountsDoNotChangeTheResult) {
+  ExecutionContext ctx;
   const auto b = noisy_blobs(4000, 24, 8, 9);
   DBSCANParams p;
   p.eps = 5.4;
   p.min_samples = 6;
-  p.threads = 1;
-  const auto one = run(b.x, b.n, b.d, p);
+  ctx.threads = 1;
+  const auto one = run(b.x, b.n, b.d, p, ctx);
   EXPECT_GT(one.n_clusters, 1);
   for (int t : {2, 3, 5}) {
-    p.threads = t;
-    const auto r = run(b.x, b.n, b.d, p);
+    ctx.threads = t;
+    const auto r = run(b.x, b.n, b.d, p, ctx);
     EXPECT_EQ(r.labels, one.labels) << t;
     EXPECT_EQ(r.core, one.core) << t;
   }
 }
 
 TEST(DBSCAN, OverlappingBlobsWhereRowsOfMixedTilesAreLeftOut) {
+  ExecutionContext ctx;
   // Overlapping blobs: no pair of tiles is far apart, but many rows cannot reach the other tile
   // of a pair (by their distance to its centre, or to its core rows' extent) and are left out of
   // its distances. The result must still be a valid DBSCAN, equal whatever the budget.
@@ -195,15 +200,15 @@ TEST(DBSCAN, OverlappingBlobsWhereRowsOfMixedTilesAreLeftOut) {
   DBSCANParams p;
   p.eps = 9.0;
   p.min_samples = 12;
-  const auto r = run(b.x, b.n, b.d, p);
+  const auto r = run(b.x, b.n, b.d, p, ctx);
   EXPECT_GT(r.n_core, b.n / 10);
   EXPECT_GT(r.n_noise, 0);
   EXPECT_LT(r.n_core + r.n_noise, b.n);  // border rows
   EXPECT_GT(r.tiles, 8);
   const auto dist = brute_distances(b.x, b.n, b.d, false);
   EXPECT_EQ(verify_dbscan(dist, b.n, p.eps, p.min_samples, r.labels, r.core), "");
-  p.memory_budget = int64_t(30) << 10;
-  const auto part = run(b.x, b.n, b.d, p);
+  ctx.memory_budget = int64_t(30) << 10;
+  const auto part = run(b.x, b.n, b.d, p, ctx);
   EXPECT_TRUE(part.streamed);
   EXPECT_EQ(part.labels, r.labels);
   EXPECT_EQ(part.core, r.core);
@@ -258,7 +263,7 @@ TEST(DBSCAN, FaissFlatAndExhaustiveIvfEqualExact) {
   const RefCase c = load_case("blobs", "dbscan_blobs.npy");
   auto p = params_for(c, "euclidean");
   const auto exact = run(c.x, c.n, c.d, p);
-  p.index = "flat";
+  p.index = DBSCANIndex::Flat;
   const auto flat = run(c.x, c.n, c.d, p);
   EXPECT_EQ(flat.labels, exact.labels);
   EXPECT_EQ(flat.core, exact.core);
@@ -269,7 +274,7 @@ TEST(DBSCAN, FaissFlatAndExhaustiveIvfEqualExact) {
   EXPECT_EQ(flat.check.split_rows, 0);
   EXPECT_EQ(flat.check.clusters_merged, 0);
   // IVF searching every cell is exhaustive.
-  p.index = "ivf";
+  p.index = DBSCANIndex::Ivf;
   p.nlist = 8;
   p.nprobe = 8;
   const auto ivf = run(c.x, c.n, c.d, p);
@@ -277,7 +282,7 @@ TEST(DBSCAN, FaissFlatAndExhaustiveIvfEqualExact) {
   // Cosine through FAISS too.
   const RefCase cc = load_case("cosine", "dbscan_cosine.npy");
   auto pc = params_for(cc, "cosine");
-  pc.index = "flat";
+  pc.index = DBSCANIndex::Flat;
   EXPECT_EQ(run(cc.x, cc.n, cc.d, pc).labels, cc.labels);
 }
 
@@ -291,7 +296,7 @@ TEST(DBSCAN, ExhaustiveIvfWithLongListsEqualsExact) {
   const auto exact = run(b.x, b.n, b.d, p);
   EXPECT_GT(exact.n_clusters, 1);
   EXPECT_GT(exact.n_noise, 0);
-  p.index = "ivf";
+  p.index = DBSCANIndex::Ivf;
   p.nlist = 2;
   p.nprobe = 2;
   const auto ivf = run(b.x, b.n, b.d, p);
@@ -349,7 +354,7 @@ TEST(DBSCAN, ApproximateIndexesReportRecallAgainstExact) {
   const auto exact = run(b.x, b.n, b.d, p);
   auto exact_core = std::count(exact.core.begin(), exact.core.end(), 1);
   // IVF probing one cell of many misses neighbours: fewer core points, never more.
-  p.index = "ivf";
+  p.index = DBSCANIndex::Ivf;
   p.nlist = 64;
   p.nprobe = 1;
   const auto ivf = run(b.x, b.n, b.d, p);
@@ -366,7 +371,7 @@ TEST(DBSCAN, ApproximateIndexesReportRecallAgainstExact) {
   const auto ivf16 = run(b.x, b.n, b.d, p);
   EXPECT_GT(ivf16.check.core_recall, ivf.check.core_recall);
   // HNSW finds nearly everything on easy data.
-  p.index = "hnsw";
+  p.index = DBSCANIndex::Hnsw;
   const auto hnsw = run(b.x, b.n, b.d, p);
   ASSERT_TRUE(hnsw.checked);
   EXPECT_GE(hnsw.check.core_recall, 0.95);
@@ -374,10 +379,11 @@ TEST(DBSCAN, ApproximateIndexesReportRecallAgainstExact) {
 }
 
 TEST(DBSCAN, BadParametersNameTheParameter) {
+  ExecutionContext ctx;
   const std::vector<float> x = {0, 1, 2, 3, 4, 5};
   auto expect_error = [&](DBSCANParams p, const std::string& word) {
     try {
-      run(x, 6, 1, p);
+      run(x, 6, 1, p, ctx);
       ADD_FAILURE() << "no error for " << word;
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find(word), std::string::npos) << e.what();
@@ -395,22 +401,18 @@ TEST(DBSCAN, BadParametersNameTheParameter) {
   p = DBSCANParams{};
   p.min_samples = 0;
   expect_error(p, "min_samples");
+  EXPECT_ERROR(parse_metric("manhattan"), "metric='manhattan'");
+  EXPECT_ERROR(parse_index("kdtree"), "index='kdtree'");
   p = DBSCANParams{};
-  p.metric = "manhattan";
-  expect_error(p, "metric");
-  p = DBSCANParams{};
-  p.index = "kdtree";
-  expect_error(p, "index");
-  p = DBSCANParams{};
-  p.index = "ivf";
+  p.index = DBSCANIndex::Ivf;
   p.nlist = 7;
   expect_error(p, "nlist");
   p.nlist = 2;
   p.nprobe = 3;
   expect_error(p, "nprobe");
   p = DBSCANParams{};
-  p.index = "flat";
-  p.memory_budget = 8;  // the index cannot fit
+  p.index = DBSCANIndex::Flat;
+  ctx.memory_budget = 8;  // the index cannot fit
   expect_error(p, "memory");
   // NaN in the data: the row is named.
   std::vector<float> bad = x;
@@ -437,10 +439,11 @@ TEST(KDist, MatchesBruteForce) {
       KDistParams p;
       p.k = 6;
       p.sample = sample;
-      p.metric = metric;
-      p.memory_budget = sample ? (int64_t(200) << 10) : 0;  // streamed data too
+      p.metric = parse_metric(metric);
+      ExecutionContext ctx;
+      ctx.memory_budget = sample ? (int64_t(200) << 10) : 0;  // streamed data too
       auto src = memory_source(b.x.data(), b.n, b.d);
-      const auto r = kdist(*src, p);
+      const auto r = kdist(*src, p, ctx);
       const int64_t m = sample ? sample : b.n;
       ASSERT_EQ(static_cast<int64_t>(r.kdist.size()), m);
       std::vector<double> want;

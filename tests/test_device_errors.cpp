@@ -75,7 +75,7 @@ std::string fallback_of(const std::string& device, const std::string& what) {
   try {
     throw E(what);
   } catch (const Error& e) {
-    return auto_fallback_note(device, e, "using the CPU");
+    return auto_fallback_note(parse_device(device), e, "using the CPU");
   }
 }
 }  // namespace

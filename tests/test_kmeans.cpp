@@ -23,9 +23,14 @@ namespace {
 KMeansParams cpu_params(int64_t k) {
   KMeansParams p;
   p.n_clusters = k;
-  p.device = "cpu";
   p.seed = 7;
   return p;
+}
+
+ExecutionContext cpu_context() {
+  ExecutionContext ctx;
+  ctx.device = parse_device("cpu");
+  return ctx;
 }
 
 }  // namespace
@@ -34,7 +39,8 @@ TEST(KMeans, SeparatedBlobsAreRecoveredExactly) {
   auto b = make_blobs(6000, 24, 6, 1);
   auto src = memory_source(b.x.data(), b.n, b.d);
   auto p = cpu_params(6);
-  auto r = kmeans(*src, p);
+  ExecutionContext ctx = cpu_context();
+  auto r = kmeans(*src, p, ctx);
   EXPECT_DOUBLE_EQ(adjusted_rand_index(r.labels, b.labels), 1.0);
   EXPECT_TRUE(r.converged);
   int64_t total = 0;
@@ -45,7 +51,7 @@ TEST(KMeans, SeparatedBlobsAreRecoveredExactly) {
 
 TEST(KMeans, WineStandardisedMatchesScikitLearn) {
   const std::string dir = EMBCLUSTER_TEST_DATA;
-  auto src = prepare_source(open_source(dir + "/wine.csv"), "standard", int64_t(1) << 30);
+  auto src = prepare_source(open_source(dir + "/wine.csv"), "standard");
   ASSERT_EQ(src->rows(), 178);
   ASSERT_EQ(src->cols(), 13);
   const auto ref = nlohmann::json::parse(testutil::read_text(dir + "/wine_kmeans_ref.json"));
@@ -57,8 +63,10 @@ TEST(KMeans, WineStandardisedMatchesScikitLearn) {
     init.insert(init.end(), x.begin() + r * 13, x.begin() + (r + 1) * 13);
   testutil::write_h5_f32(tmp.file("init.h5"), "/c", init, 3, 13);
   auto p = cpu_params(3);
-  p.init = tmp.file("init.h5") + ":/c";
-  auto r = kmeans(*src, p);
+  ExecutionContext ctx = cpu_context();
+  p.init = InitMethod::File;
+  p.init_file = tmp.file("init.h5") + ":/c";
+  auto r = kmeans(*src, p, ctx);
   const double want = ref["inertia"];
   EXPECT_NEAR(r.inertia, want, 1e-5 * want);
   EXPECT_EQ(r.iterations, ref["n_iter"].get<int>());
@@ -74,13 +82,14 @@ TEST(KMeans, DeterministicAcrossThreadCounts) {
   auto b = make_blobs(20000, 16, 30, 3, 4.0f, 10.0f);  // overlapping blobs: many iterations
   auto src = memory_source(b.x.data(), b.n, b.d);
   auto p = cpu_params(30);
+  ExecutionContext ctx = cpu_context();
   p.max_iter = 25;
-  p.threads = 1;
-  auto one = kmeans(*src, p);
-  p.threads = 2;
-  auto two = kmeans(*src, p);
-  p.threads = 3;
-  auto three = kmeans(*src, p);
+  ctx.threads = 1;
+  auto one = kmeans(*src, p, ctx);
+  ctx.threads = 2;
+  auto two = kmeans(*src, p, ctx);
+  ctx.threads = 3;
+  auto three = kmeans(*src, p, ctx);
   EXPECT_EQ(one.labels, two.labels);
   EXPECT_EQ(one.centroids, two.centroids);
   EXPECT_EQ(one.inertia, two.inertia);
@@ -92,12 +101,13 @@ TEST(KMeans, StreamedEqualsInMemory) {
   auto b = make_blobs(50000, 8, 20, 4, 3.0f, 6.0f);
   auto src = memory_source(b.x.data(), b.n, b.d);
   auto p = cpu_params(20);
+  ExecutionContext ctx = cpu_context();
   p.max_iter = 30;
   p.init_sample = 20000;
-  auto resident = kmeans(*src, p);
+  auto resident = kmeans(*src, p, ctx);
   EXPECT_FALSE(resident.streamed);
-  p.memory_budget = 300 * 1024;  // far below the 1.6 MB of data: blocks of 4096 rows
-  auto streamed = kmeans(*src, p);
+  ctx.memory_budget = 300 * 1024;  // far below the 1.6 MB of data: blocks of 4096 rows
+  auto streamed = kmeans(*src, p, ctx);
   EXPECT_TRUE(streamed.streamed);
   EXPECT_EQ(resident.labels, streamed.labels);
   EXPECT_EQ(resident.centroids, streamed.centroids);
@@ -108,7 +118,7 @@ TEST(KMeans, StreamedEqualsInMemory) {
 TEST(KMeans, InertiaIsTheSumOfSquaredDistances) {
   auto b = make_blobs(3000, 5, 4, 9, 2.0f, 5.0f);
   auto src = memory_source(b.x.data(), b.n, b.d);
-  auto r = kmeans(*src, cpu_params(4));
+  auto r = kmeans(*src, cpu_params(4), cpu_context());
   double want = 0;
   for (int64_t i = 0; i < b.n; ++i) {
     const int c = r.labels[i];
@@ -138,8 +148,10 @@ TEST(KMeans, EmptyClustersTakeTheFarthestRows) {
                              b.x[2], b.x[3], b.x[4], b.x[5], b.x[6], b.x[7]};
   testutil::write_h5_f32(tmp.file("init.h5"), "/c", init, 3, 4);
   auto p = cpu_params(3);
-  p.init = tmp.file("init.h5") + ":/c";
-  auto r = kmeans(*src, p);
+  ExecutionContext ctx = cpu_context();
+  p.init = InitMethod::File;
+  p.init_file = tmp.file("init.h5") + ":/c";
+  auto r = kmeans(*src, p, ctx);
   EXPECT_GE(r.empty_cluster_relocations, 1);
   for (auto s : r.sizes) EXPECT_GT(s, 0);
   EXPECT_DOUBLE_EQ(adjusted_rand_index(r.labels, b.labels), 1.0);
@@ -149,9 +161,10 @@ TEST(KMeans, RandomInitAndSeveralRunsKeepTheBest) {
   auto b = make_blobs(4000, 6, 8, 12, 1.5f, 8.0f);
   auto src = memory_source(b.x.data(), b.n, b.d);
   auto p = cpu_params(8);
-  p.init = "random";
+  ExecutionContext ctx = cpu_context();
+  p.init = InitMethod::Random;
   p.n_init = 4;
-  auto r = kmeans(*src, p);
+  auto r = kmeans(*src, p, ctx);
   ASSERT_EQ(r.run_inertia.size(), 4u);
   for (double v : r.run_inertia) EXPECT_LE(r.inertia, v);
   EXPECT_EQ(r.inertia, r.run_inertia[r.best_run]);
@@ -161,7 +174,7 @@ TEST(KMeans, KMeansPlusPlusPicksDistinctValidRows) {
   auto b = make_blobs(5000, 10, 12, 13);
   auto be = make_cpu_kmeans_backend(2);
   Rng rng(5);
-  auto rows = kmeans_plus_plus(b.x.data(), b.n, b.d, 12, rng, *be);
+  auto rows = kmeans_plus_plus(b.x.data(), b.n, b.d, 12, rng, *be, 2);
   ASSERT_EQ(rows.size(), 12u);
   std::set<int64_t> distinct(rows.begin(), rows.end());
   EXPECT_EQ(distinct.size(), 12u);
@@ -227,7 +240,7 @@ TEST(KMeans, BadParametersAreNamed) {
   auto src = memory_source(b.x.data(), b.n, b.d);
   auto expect_error = [&](KMeansParams p, const std::string& needle) {
     try {
-      kmeans(*src, p);
+      kmeans(*src, p, cpu_context());
       ADD_FAILURE() << "no error for " << needle;
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
@@ -242,25 +255,24 @@ TEST(KMeans, BadParametersAreNamed) {
   p.tol = -1;
   expect_error(p, "tol");
   p = cpu_params(2);
-  p.device = "gpu7";
-  expect_error(p, "--device");
-  p = cpu_params(2);
-  p.init = "/nonexistent/centres.npy";
+  p.init = InitMethod::File;
+  expect_error(p, "init_file");
+  p.init_file = "/nonexistent/centres.npy";
   expect_error(p, "centres.npy");
   testutil::TempDir tmp;
   testutil::write_h5_f32(tmp.file("c.h5"), "/c", std::vector<float>(9, 0.f), 3, 3);
-  p.init = tmp.file("c.h5") + ":/c";
+  p.init_file = tmp.file("c.h5") + ":/c";
   expect_error(p, "expected n_clusters x d = 2 x 4");
 }
 
 TEST(KMeans, StandardScalingMatchesDefinition) {
   std::vector<float> x = {1, 10, 2, 10, 3, 10, 4, 10};  // second column constant
-  auto src = prepare_source(memory_source(x.data(), 4, 2), "standard", 1 << 20);
+  auto src = prepare_source(memory_source(x.data(), 4, 2), "standard");
   auto y = read_all(*src);
   const double sd = std::sqrt(1.25);
   EXPECT_NEAR(y[0], (1 - 2.5) / sd, 1e-6);
   EXPECT_NEAR(y[6], (4 - 2.5) / sd, 1e-6);
   EXPECT_EQ(y[1], 0.0f);
-  auto l2 = read_all(*prepare_source(memory_source(x.data(), 4, 2), "l2", 1 << 20));
+  auto l2 = read_all(*prepare_source(memory_source(x.data(), 4, 2), "l2"));
   EXPECT_NEAR(l2[0] * l2[0] + l2[1] * l2[1], 1.0, 1e-6);
 }

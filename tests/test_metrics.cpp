@@ -29,7 +29,7 @@ nlohmann::json reference() {
 
 MetricsParams params(const std::string& metric = "euclidean") {
   MetricsParams p;
-  p.metric = metric;
+  p.metric = parse_metric(metric);
   return p;
 }
 
@@ -175,17 +175,18 @@ TEST(Metrics, StreamedWithTinyBudgetsEqualsInMemory) {
   auto src = memory_source(b.x.data(), b.n, b.d);
   for (const char* metric : {"euclidean", "cosine"}) {
     auto p = params(metric);
+    ExecutionContext ctx;
     p.cosine_cluster_sums = false;
-    const auto resident = silhouette(*src, b.labels, p);
+    const auto resident = silhouette(*src, b.labels, p, ctx);
     EXPECT_FALSE(resident.streamed);
-    const auto m_resident = cluster_metrics(*src, b.labels, p);
+    const auto m_resident = cluster_metrics(*src, b.labels, p, ctx);
     // 64K and 200K stream (the data alone is 320 KiB); 1,000,000 bytes hold the data but not
     // every row's sums (with 2 threads): one-sided tiles in memory.
     for (int64_t budget : {64 << 10, 200 << 10, 1000000}) {
-      p.memory_budget = budget;
-      p.threads = 2;
-      const auto streamed = silhouette(*src, b.labels, p);
-      p.threads = 0;
+      ctx.memory_budget = budget;
+      ctx.threads = 2;
+      const auto streamed = silhouette(*src, b.labels, p, ctx);
+      ctx.threads = 0;
       EXPECT_EQ(streamed.streamed, budget < 1000000);
       if (streamed.streamed) EXPECT_GT(streamed.data_passes, 2);
       for (int64_t i = 0; i < b.n; ++i) {
@@ -196,16 +197,16 @@ TEST(Metrics, StreamedWithTinyBudgetsEqualsInMemory) {
         ASSERT_NEAR(streamed.samples[i], resident.samples[i], 1e-6) << metric << " row " << i;
       }
       EXPECT_NEAR(streamed.score, resident.score, 1e-9);
-      const auto m = cluster_metrics(*src, b.labels, p);
+      const auto m = cluster_metrics(*src, b.labels, p, ctx);
       EXPECT_EQ(m.inertia, m_resident.inertia);
       EXPECT_EQ(m.davies_bouldin, m_resident.davies_bouldin);
       EXPECT_EQ(m.calinski_harabasz, m_resident.calinski_harabasz);
       // The sample path streams its columns too: the same rows, the same figures.
       p.sample_size = 400;
-      p.memory_budget = 0;
-      const auto s_resident = silhouette(*src, b.labels, p);
-      p.memory_budget = budget;
-      const auto s_streamed = silhouette(*src, b.labels, p);
+      ctx.memory_budget = 0;
+      const auto s_resident = silhouette(*src, b.labels, p, ctx);
+      ctx.memory_budget = budget;
+      const auto s_streamed = silhouette(*src, b.labels, p, ctx);
       EXPECT_EQ(s_streamed.streamed, budget < 1000000);
       EXPECT_TRUE(same_bits(s_streamed.samples, s_resident.samples));
       p.sample_size = 0;
@@ -228,16 +229,17 @@ TEST(Metrics, PairTilesEqualOneSidedTiles) {
 }
 
 TEST(Metrics, DeterministicAcrossThreadCounts) {
+  ExecutionContext ctx;
   auto b = make_blobs(6000, 12, 9, 13, 3.0f, 4.0f);
   auto src = memory_source(b.x.data(), b.n, b.d);
   std::vector<SilhouetteResult> runs;
   std::vector<ClusterMetrics> metrics;
   for (int threads : {1, 2, 3}) {
     auto p = params();
-    p.threads = threads;
-    runs.push_back(silhouette(*src, b.labels, p));
+    ctx.threads = threads;
+    runs.push_back(silhouette(*src, b.labels, p, ctx));
     SilhouetteResult simple;
-    metrics.push_back(cluster_metrics(*src, b.labels, p, &simple));
+    metrics.push_back(cluster_metrics(*src, b.labels, p, ctx, &simple));
     runs.push_back(simple);
   }
   for (size_t r = 2; r < runs.size(); ++r) {
@@ -291,7 +293,7 @@ TEST(Metrics, SimplifiedSilhouetteUsesCentroids) {
   auto b = make_blobs(3000, 6, 4, 29, 3.0f, 4.0f);
   auto src = memory_source(b.x.data(), b.n, b.d);
   SilhouetteResult s;
-  const auto m = cluster_metrics(*src, b.labels, params(), &s);
+  const auto m = cluster_metrics(*src, b.labels, params(), {}, &s);
   EXPECT_EQ(s.method, "simplified");
   // Brute force: centroids in double, a and b from the distances to them.
   std::vector<double> c(4 * 6, 0.0);

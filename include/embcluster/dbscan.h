@@ -30,31 +30,34 @@
 #include <utility>
 #include <vector>
 
+#include "embcluster/context.h"
+#include "embcluster/enums.h"
 #include "embcluster/source.h"
 
 namespace embcluster {
 
 struct DBSCANParams {
-  // Neighbourhood radius (scikit-learn eps), > 0: euclidean distance, or for metric "cosine" the
+  // Neighbourhood radius (scikit-learn eps), > 0: euclidean distance, or for metric Cosine the
   // cosine distance 1 - cos(a, b).
   double eps = 0.5;
   // A row is a core point when at least min_samples rows lie within eps, the row itself included
   // (scikit-learn's meaning; 1 makes every row core). >= 1.
   int64_t min_samples = 5;
-  // "euclidean", or "cosine": rows are L2-normalised as they are read and
+  // Euclidean, or Cosine: rows are L2-normalised as they are read and
   // 1 - cos(a, b) = ||a - b||^2 / 2 is used. Zero rows stay zero: at cosine distance 1/2 from
   // every other row (scikit-learn says 1) and 0 from each other.
-  std::string metric = "euclidean";
+  Metric metric = Metric::Euclidean;
   // Where neighbourhoods come from:
-  //   "exact" GEMM distance tiles over pairs of row blocks; exact, streamed under memory_budget.
-  //   "flat"  FAISS IndexFlatL2 range search: exact as well; the index holds every row in memory.
-  //   "ivf"   FAISS IndexIVFFlat range search in nprobe of nlist cells: approximate (misses
-  //           neighbours in cells not searched), deterministic.
-  //   "hnsw"  FAISS IndexHNSWFlat k-NN search, results kept within eps: approximate. The graph
-  //           is built on all threads, so results may vary slightly from run to run.
-  // The FAISS indexes keep every row (and their own structures) in memory: they must fit in
-  // memory_budget.
-  std::string index = "exact";
+  //   Exact GEMM distance tiles over pairs of row blocks; exact, streamed under the memory budget.
+  //   Flat  FAISS IndexFlatL2 range search: exact as well; the index holds every row in memory.
+  //   Ivf   FAISS IndexIVFFlat range search in nprobe of nlist cells: approximate (misses
+  //         neighbours in cells not searched), deterministic.
+  //   Hnsw  FAISS IndexHNSWFlat k-NN search, results kept within eps: approximate. The graph
+  //         is built on all threads, so results may vary slightly from run to run.
+  // The FAISS indexes keep every row (and their own structures) in memory: they must fit in the
+  // context's memory budget. Only Exact runs on a CUDA device (ExecutionContext::device); the
+  // FAISS indexes always run on the CPU.
+  DBSCANIndex index = DBSCANIndex::Exact;
   // ivf: number of cells. 0 = auto: about sqrt(rows), at most rows / 39 (FAISS wants 39 training
   // rows per cell). Training uses a uniform sample of min(rows, 64 * nlist) rows.
   int64_t nlist = 0;
@@ -75,19 +78,12 @@ struct DBSCANParams {
   int64_t check_sample = 1000;
   // Seed of the check sample and of the ivf training sample and k-means.
   uint64_t seed = 0;
-  // OpenMP threads; 0 = all cores.
-  int threads = 0;
-  // Bytes for data blocks (and FAISS indexes). Data that fits is read once; larger data is
-  // streamed in pairs of blocks on every pass. 0 = default_memory_budget().
-  int64_t memory_budget = 0;
-  // Where the passes of the exact index run: "auto" | "cpu" | "cuda" | "cuda:N". auto uses the
-  // first CUDA device when one is present, else the CPU (with a "device_note" in the result's
-  // notes). The result is the same on either. The FAISS indexes always run on the CPU.
-  std::string device = "auto";
-  // Device-memory budget in bytes for the CUDA passes; 0 = 85% of the free device memory. Data
-  // that fits stays on the device for every pass; larger data is streamed in pairs of chunks.
-  int64_t device_memory_budget = 0;
 };
+// The context's memory budget holds the data blocks (and FAISS indexes): data that fits is read
+// once; larger data is streamed in pairs of blocks on every pass. With device auto the exact
+// passes run on a CUDA device when one is present, else on the CPU (with a "device_note" in the
+// result's notes); the result is the same on either. Data that fits the device budget stays on the
+// device for every pass; larger data is streamed in pairs of chunks.
 
 // How an approximate result compares with exact neighbourhoods on a uniform sample of rows.
 // The FAISS indexes only ever miss neighbours, so approximate core points are exact core points
@@ -128,7 +124,7 @@ struct DBSCANResult {
   std::vector<int64_t> cluster_sizes;  // rows per cluster, border points included
   int64_t rows = 0;
   int64_t dims = 0;
-  std::string index;   // as requested
+  DBSCANIndex index = DBSCANIndex::Exact;  // as requested
   std::string device;  // "cpu (2 threads)", "NVIDIA H100 80GB HBM3 (cuda:0)"
   bool streamed = false;
   int64_t block_rows = 0;
@@ -155,12 +151,12 @@ struct DBSCANProgress {
 using DBSCANCallback = std::function<void(const DBSCANProgress&)>;
 
 // Throws Error naming the parameter when params are invalid (eps <= 0 or not finite,
-// min_samples < 1, unknown metric, index or device, ...). source (optional) checks sizes against rows.
+// min_samples < 1, ...). source (optional) checks sizes against rows.
 void check_dbscan_params(const DBSCANParams& params, const Source* source = nullptr);
 
-// Clusters every row of source. Throws Error for bad parameters or unreadable data (NaN rows
-// included), before any result exists.
-DBSCANResult dbscan(Source& source, const DBSCANParams& params,
+// Clusters every row of source. Throws Error for bad parameters or context, unreadable data (NaN
+// rows included) or a cancelled context, before any result exists.
+DBSCANResult dbscan(Source& source, const DBSCANParams& params, const ExecutionContext& ctx = {},
                     const DBSCANCallback& progress = nullptr);
 
 struct KDistParams {
@@ -171,9 +167,7 @@ struct KDistParams {
   // Rows whose k-distance is computed (each against every row). 0 or >= rows: every row.
   int64_t sample = 10000;
   uint64_t seed = 0;
-  std::string metric = "euclidean";  // as DBSCANParams::metric; distances reported in its units
-  int threads = 0;
-  int64_t memory_budget = 0;
+  Metric metric = Metric::Euclidean;  // as DBSCANParams::metric; distances reported in its units
 };
 
 struct KDistResult {
@@ -190,7 +184,8 @@ struct KDistResult {
   std::vector<std::pair<std::string, double>> timings;
 };
 
-KDistResult kdist(Source& source, const KDistParams& params,
+// On the CPU with ctx's threads; the sample's rows and distances must fit ctx's memory budget.
+KDistResult kdist(Source& source, const KDistParams& params, const ExecutionContext& ctx = {},
                   const DBSCANCallback& progress = nullptr);
 
 }  // namespace embcluster

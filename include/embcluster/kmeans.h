@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "embcluster/context.h"
+#include "embcluster/enums.h"
 #include "embcluster/source.h"
 
 namespace embcluster {
@@ -12,11 +14,13 @@ namespace embcluster {
 struct KMeansParams {
   // Number of clusters (scikit-learn n_clusters). Must be in [1, rows].
   int64_t n_clusters = 8;
-  // "k-means++" (greedy, as scikit-learn), "random" (distinct rows), or a data spec
-  // ("centres.h5:/c", "c.npy", ...) holding n_clusters x d initial centres.
-  std::string init = "k-means++";
+  // KMeansPlusPlus (greedy, as scikit-learn), Random (distinct rows), or File: the data spec in
+  // init_file holds the n_clusters x d initial centres.
+  InitMethod init = InitMethod::KMeansPlusPlus;
+  // init File: "centres.h5:/c", "c.npy", ... (ignored otherwise).
+  std::string init_file;
   // Number of runs from different seeds; the run with the lowest inertia wins.
-  // 0 means auto: 1 for k-means++ or a file, 10 for random (as scikit-learn).
+  // 0 means auto: 1 for k-means++ or a file, 10 for random (as scikit-learn). A file runs once.
   int n_init = 0;
   // Maximum Lloyd iterations per run.
   int max_iter = 300;
@@ -25,22 +29,13 @@ struct KMeansParams {
   double tol = 1e-4;
   // Seed of every random choice; the result is identical for a seed whatever the threads or blocks.
   uint64_t seed = 0;
-  // OpenMP threads; 0 = all cores.
-  int threads = 0;
-  // Bytes of memory for data blocks: data that fits is loaded once, larger data is streamed
-  // every iteration. 0 = default_memory_budget().
-  int64_t memory_budget = 0;
   // Rows in the initialisation sample (k-means++ and random run on a uniform sample of this
   // many rows, read in one streamed pass). 0 = auto: min(rows, max(100000, 100 * n_clusters)),
-  // capped at 256 MiB of rows. It never depends on memory_budget, so streamed and in-memory runs
-  // start from the same centres.
+  // capped at 256 MiB of rows. It never depends on the memory budget, so streamed and in-memory
+  // runs start from the same centres.
   int64_t init_sample = 0;
-  // "auto" | "cpu" | "cuda" | "cuda:N". auto uses a GPU when one is present.
-  std::string device = "auto";
-  // GEMM precision on the GPU: "fp32" | "tf32" | "bf16" (the CPU always runs fp32).
-  std::string precision = "fp32";
-  // Device-memory budget in bytes for the GPU backend; 0 = most of the free device memory.
-  int64_t device_memory_budget = 0;
+  // GEMM precision on the GPU (the CPU always runs fp32).
+  Precision precision = Precision::Fp32;
 };
 
 // Progress of a run: phase "device" once the backend is chosen, "read" after every block of the
@@ -93,8 +88,10 @@ struct KMeansResult {
   std::vector<std::pair<std::string, std::string>> notes;
 };
 
-// Clusters every row of source. Throws Error for bad parameters (named) or unreadable data.
-KMeansResult kmeans(Source& source, const KMeansParams& params,
+// Clusters every row of source, with the threads, memory budgets and device of ctx (streamed when
+// the data exceed ctx's memory budget). Throws Error for bad parameters (named), unreadable data or
+// a cancelled context.
+KMeansResult kmeans(Source& source, const KMeansParams& params, const ExecutionContext& ctx = {},
                     const KMeansCallback& progress = nullptr);
 
 }  // namespace embcluster

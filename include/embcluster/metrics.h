@@ -9,15 +9,17 @@
 #include <utility>
 #include <vector>
 
+#include "embcluster/context.h"
+#include "embcluster/enums.h"
 #include "embcluster/source.h"
 
 namespace embcluster {
 
 struct MetricsParams {
-  // "euclidean" (as scikit-learn's default) or "cosine" (1 - cosine similarity; rows are
-  // L2-normalised as they are read, a zero row is at distance 1 from every row). With "cosine",
+  // Euclidean (as scikit-learn's default) or Cosine (1 - cosine similarity; rows are
+  // L2-normalised as they are read, a zero row is at distance 1 from every row). With Cosine,
   // Davies-Bouldin, Calinski-Harabasz and inertia are computed on the L2-normalised rows.
-  std::string metric = "euclidean";
+  Metric metric = Metric::Euclidean;
   // Silhouette: 0 = exact (every row scored against every row). N > 0 = N rows drawn uniformly
   // without replacement (seeded) among the scored rows, each scored exactly against ALL rows, and
   // the mean reported with a 95% confidence interval. N >= the scored rows means exact.
@@ -27,25 +29,19 @@ struct MetricsParams {
   // Label -1 is noise (DBSCAN). false (the default): noise rows are left out of every metric, as
   // if they were not in the data, and their silhouette is NaN. true: -1 is an ordinary cluster.
   bool include_noise = false;
-  // OpenMP threads; 0 = all cores. Results do not depend on it.
-  int threads = 0;
-  // Bytes of memory for data blocks; data that does not fit is streamed (the exact silhouette
-  // then reads the data once per block of scored rows). 0 = default_memory_budget().
-  int64_t memory_budget = 0;
   // Exact cosine silhouette through per-cluster sums of the unit rows:
   //   sum over j in c of (1 - x_i.x_j) = |c| - x_i . (sum over j in c of x_j),
   // O(rows * clusters * d) in double instead of O(rows^2 * d). It is exact in real arithmetic
   // (and closer to it than float tiles). false = pairwise GEMM tiles as for euclidean.
   bool cosine_cluster_sums = true;
-  // Where the exact and sampled silhouette run: "auto" (a CUDA GPU when one is present, else the
-  // CPU, with a one-line note in the result), "cpu", "cuda" or "cuda:N". The GPU computes the
-  // distance tiles (euclidean, and cosine with cosine_cluster_sums = false); the cosine cluster
-  // sums, the simplified silhouette, Davies-Bouldin and Calinski-Harabasz run on the CPU.
-  std::string device = "auto";
-  // Bytes of GPU memory for the silhouette; columns that do not fit are streamed from the host.
-  // 0 = 85% of the free device memory.
-  int64_t device_memory_budget = 0;
 };
+// The context: data that does not fit its memory budget is streamed (the exact silhouette then
+// reads the data once per block of scored rows). The exact and sampled silhouette run on its
+// device: auto (a CUDA GPU when one is present, else the CPU, with a one-line note in the
+// result), cpu or cuda[:N]. The GPU computes the distance tiles (euclidean, and cosine with
+// cosine_cluster_sums = false) within the device memory budget, columns that do not fit being
+// streamed from the host; the cosine cluster sums, the simplified silhouette, Davies-Bouldin and
+// Calinski-Harabasz run on the CPU. Results do not depend on the threads.
 
 // Progress of a long computation (the exact silhouette): once when it starts (rows_done 0, with
 // device_note), then after each slab of rows.
@@ -59,7 +55,7 @@ using MetricsCallback = std::function<void(const MetricsProgress&)>;
 
 struct SilhouetteResult {
   std::string method;  // "exact", "sampled" or "simplified"
-  std::string metric;
+  Metric metric = Metric::Euclidean;
   double score = 0;    // mean silhouette of the scored rows
   // One value per row of the data; NaN for rows that were not scored (noise left out, rows
   // outside the sample). A row alone in its cluster scores 0, as in scikit-learn.
@@ -99,16 +95,19 @@ struct ClusterMetrics {
 
 // Exact or sampled silhouette (params.sample_size). Throws Error for bad labels or parameters:
 // length unlike the data's, fewer than 2 or more than rows - 1 clusters (scikit-learn's rule,
-// counted over the rows that are scored), unknown metric; non-finite data (the row is named).
+// counted over the rows that are scored); non-finite data (the row is named).
 SilhouetteResult silhouette(Source& data, const std::vector<int32_t>& labels,
-                            const MetricsParams& params, const MetricsCallback& progress = nullptr);
+                            const MetricsParams& params, const ExecutionContext& ctx = {},
+                            const MetricsCallback& progress = nullptr);
 
 // Davies-Bouldin, Calinski-Harabasz, inertia and sizes in two passes over the data (centroids,
 // then distances). When simplified is not null, also the simplified (centroid) silhouette in the
 // same passes: a = distance to the row's own centroid, b = distance to the nearest other
 // centroid, s = (b - a) / max(a, b); O(rows * clusters * d). params.sample_size is ignored.
+// On the CPU (ctx's device is not used).
 ClusterMetrics cluster_metrics(Source& data, const std::vector<int32_t>& labels,
-                               const MetricsParams& params, SilhouetteResult* simplified = nullptr);
+                               const MetricsParams& params, const ExecutionContext& ctx = {},
+                               SilhouetteResult* simplified = nullptr);
 
 // Reads cluster labels from a one-column source spec ("x.h5:/labels", "labels.npy", "l.csv", a
 // 1-D dataset is accepted; "x.h5" alone means its /labels, or its only dataset). Throws Error when the row count differs from expected_rows, when a

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "embcluster/context.h"
 #include "embcluster/source.h"
 
 namespace embcluster {
@@ -13,8 +14,8 @@ namespace embcluster {
 // mode: "none" (returns inner), "standard" (zero mean, unit variance per feature, as scikit-learn
 // StandardScaler: population variance, a constant feature is left centred), "l2" (every row
 // scaled to unit length; zero rows stay zero). "standard" reads the data once for the statistics,
-// in blocks of at most budget_bytes.
+// in blocks within ctx's memory budget, on ctx's threads.
 std::unique_ptr<Source> prepare_source(std::unique_ptr<Source> inner, const std::string& mode,
-                                       int64_t budget_bytes, int threads = 0);
+                                       const ExecutionContext& ctx = {});
 
 }  // namespace embcluster

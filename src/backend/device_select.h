@@ -4,6 +4,7 @@
 #include <string>
 
 #include "backend/kmeans_backend.h"
+#include "embcluster/context.h"
 #include "embcluster/error.h"
 #include "embcluster/kmeans.h"
 
@@ -14,24 +15,23 @@ struct BackendChoice {
   std::string note;  // one line for the user when auto fell back to the CPU, else empty
 };
 
-BackendChoice make_kmeans_backend(const KMeansParams& params, int threads);
-
-// Parses "auto" | "cpu" | "cuda" | "cuda:N". Returns -2 for auto, -1 for cpu, N for cuda.
-int parse_device(const std::string& device);
+// The backend on ctx.device; threads: the CPU backend's threads (ctx's, resolved).
+BackendChoice make_kmeans_backend(const KMeansParams& params, const ExecutionContext& ctx,
+                                  int threads);
 
 // The CUDA device that `device` names: N for cuda[:N]; for auto, when a device is present, the
 // one with the most free memory (device 0 when that is unknown); -1 for the CPU (cpu, or auto
 // without a device: *note then says "no CUDA device: <on_cpu>" or "built without CUDA: <on_cpu>").
 // A cuda device that does not exist, or any cuda device in a build without CUDA, throws Error
 // naming --device.
-int choose_cuda_device(const std::string& device, const std::string& on_cpu, std::string* note);
+int choose_cuda_device(const DeviceChoice& device, const std::string& on_cpu, std::string* note);
 
 // For a catch block around the work on the device choose_cuda_device chose: rethrows the error
 // when `device` named a CUDA device, and for auto unless it is DeviceUnavailable or
-// DeviceOutOfMemory (cuda/device_error.h: a fault on the device is never hidden by a fall-back);
-// for those two, returns the note of the fall-back to the CPU, "CUDA device unusable (<error>):
-// <on_cpu>".
-std::string auto_fallback_note(const std::string& device, const Error& e,
+// DeviceOutOfMemory (cuda/device_error.h: a fault on the device or a cancelled run is never
+// hidden by a fall-back); for those two, returns the note of the fall-back to the CPU, "CUDA
+// device unusable (<error>): <on_cpu>".
+std::string auto_fallback_note(const DeviceChoice& device, const Error& e,
                                const std::string& on_cpu);
 
 }  // namespace embcluster

@@ -18,16 +18,21 @@ namespace {
 struct DBSCANOptions {
   std::string data;
   DBSCANParams params;
+  // Parsed into params and the context when the command runs.
+  std::string metric = "euclidean", index = "exact", device = "auto";
   DataOptions data_opts;
   OutputOptions out;
   DeviceMemoryOption device_memory;
 };
 
-nlohmann::json to_json(const DBSCANResult& r, const DBSCANParams& p) {
+nlohmann::json to_json(const DBSCANResult& r, const DBSCANParams& p, const ExecutionContext& ctx) {
   nlohmann::json j;
-  j["parameters"] = {{"eps", p.eps},       {"min_samples", p.min_samples},
-                     {"metric", p.metric}, {"index", p.index},
-                     {"seed", p.seed},     {"device", p.device}};
+  j["parameters"] = {{"eps", p.eps},
+                     {"min_samples", p.min_samples},
+                     {"metric", to_string(p.metric)},
+                     {"index", to_string(p.index)},
+                     {"seed", p.seed},
+                     {"device", to_string(ctx.device)}};
   for (const auto& [k, v] : r.notes) {
     if (k == "device_note")
       j["device_note"] = v;
@@ -45,7 +50,7 @@ nlohmann::json to_json(const DBSCANResult& r, const DBSCANParams& p) {
   j["border_rule"] =
       "a border point joins the lowest-numbered cluster among its core neighbours' "
       "(as scikit-learn); clusters are numbered by their lowest core row";
-  if (p.index == "exact") {
+  if (p.index == DBSCANIndex::Exact) {
     j["streamed"] = r.streamed;
     j["block_rows"] = r.block_rows;
     j["blocks"] = r.blocks;
@@ -83,8 +88,8 @@ void print_summary(const DBSCANResult& r, const DBSCANOptions& o) {
     if (name == "total") total = s;
   std::printf("dbscan: %lld rows x %lld dims, eps %g, min_samples %lld, %s, index %s on %s%s\n",
               static_cast<long long>(r.rows), static_cast<long long>(r.dims), o.params.eps,
-              static_cast<long long>(o.params.min_samples), o.params.metric.c_str(),
-              r.index.c_str(), r.device.c_str(), r.streamed ? " (streamed)" : "");
+              static_cast<long long>(o.params.min_samples), to_string(o.params.metric).c_str(),
+              to_string(r.index).c_str(), r.device.c_str(), r.streamed ? " (streamed)" : "");
   std::printf("  clusters %lld, core %lld, border %lld, noise %lld, time %s\n",
               static_cast<long long>(r.n_clusters), static_cast<long long>(r.n_core),
               static_cast<long long>(r.rows - r.n_core - r.n_noise),
@@ -109,10 +114,11 @@ void print_summary(const DBSCANResult& r, const DBSCANOptions& o) {
 
 int run_dbscan(DBSCANOptions& o) {
   auto& p = o.params;
-  p.threads = globals().threads;
-  p.memory_budget = globals().budget();
-  p.device_memory_budget = o.device_memory.bytes();
-  check_dbscan_params(p);  // bad parameters stop here, before any file is touched
+  p.metric = parse_metric(o.metric);
+  p.index = parse_index(o.index);
+  // Bad parameters stop here, before any file is touched.
+  const ExecutionContext ctx = command_context(o.device, &o.device_memory);
+  check_dbscan_params(p);
   auto source = open_data(o.data, o.data_opts);
   check_dbscan_params(p, source.get());
 
@@ -129,7 +135,7 @@ int run_dbscan(DBSCANOptions& o) {
   std::string phase;
   double phase_start = 0;
   std::string announced;
-  DBSCANResult r = dbscan(*source, p, [&](const DBSCANProgress& pr) {
+  DBSCANResult r = dbscan(*source, p, ctx, [&](const DBSCANProgress& pr) {
     if (pr.phase == "device") {
       if (!pr.note.empty()) ProgressLine::note(announced = pr.note);
       return;
@@ -151,7 +157,7 @@ int run_dbscan(DBSCANOptions& o) {
 
   if (out) {
     auto report = report_header("dbscan", *source);
-    report.update(to_json(r, p));
+    report.update(to_json(r, p, ctx));
     write_staged(*out, o.out, "labels", ElemType::i32, r.labels.data(), r.rows, 0);
     std::vector<int64_t> core_rows;  // as scikit-learn's core_sample_indices_
     for (int64_t i = 0; i < r.rows; ++i)
@@ -183,10 +189,10 @@ Runner add_dbscan(CLI::App& app) {
                   "Rows within eps, the row itself included, "
                   "that make a core point")
       ->required();
-  cmd->add_option("--metric", p.metric, "euclidean or cosine")
+  cmd->add_option("--metric", o->metric, "euclidean or cosine")
       ->check(CLI::IsMember({"euclidean", "cosine"}))
       ->capture_default_str();
-  cmd->add_option("--index", p.index,
+  cmd->add_option("--index", o->index,
                   "exact (GEMM tiles), flat (FAISS, exact), ivf or hnsw "
                   "(FAISS, approximate)")
       ->check(CLI::IsMember({"exact", "flat", "ivf", "hnsw"}))
@@ -206,7 +212,7 @@ Runner add_dbscan(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", p.seed, "Seed of the samples (ivf training, check)")
       ->capture_default_str();
-  cmd->add_option("--device", p.device,
+  cmd->add_option("--device", o->device,
                   "exact index: auto (a GPU when present), cpu, cuda or cuda:N; the same "
                   "result on each (FAISS indexes run on the CPU)")
       ->capture_default_str();

@@ -21,7 +21,7 @@ nlohmann::json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::js
 nlohmann::json silhouette_json(const SilhouetteResult& s) {
   nlohmann::json j;
   j["method"] = s.method;
-  j["metric"] = s.metric;
+  j["metric"] = to_string(s.metric);
   j["score"] = finite_or_null(s.score);
   j["rows_scored"] = s.rows_scored;
   if (s.method == "sampled") {
@@ -62,20 +62,16 @@ nlohmann::json cluster_metrics_json(const ClusterMetrics& m) {
 
 nlohmann::json clustering_metrics_json(Source& data, const std::vector<int32_t>& labels,
                                        uint64_t seed, int64_t sample, const std::string& why,
-                                       const std::string& device, int64_t device_memory_budget,
+                                       const ExecutionContext& ctx,
                                        const MetricsCallback& progress) {
   MetricsParams p;
-  p.threads = globals().threads;
-  p.memory_budget = globals().budget();
   p.seed = seed;
-  p.device = device;
-  p.device_memory_budget = device_memory_budget;
   nlohmann::json j;
   try {
-    j = cluster_metrics_json(cluster_metrics(data, labels, p));
+    j = cluster_metrics_json(cluster_metrics(data, labels, p, ctx));
     if (sample <= 0) return j;
     if (data.rows() > kReportExactRows) p.sample_size = std::min(sample, data.rows());
-    j["silhouette"] = silhouette_json(silhouette(data, labels, p, progress));
+    j["silhouette"] = silhouette_json(silhouette(data, labels, p, ctx, progress));
     if (p.sample_size > 0)
       j["silhouette"]["sampled_because"] = "more than " + std::to_string(kReportExactRows) +
                                            " rows: " + std::to_string(p.sample_size) +
@@ -134,6 +130,8 @@ namespace {
 struct EvaluateOptions {
   std::string data, labels;
   MetricsParams params;
+  std::string metric = "euclidean";  // parsed into params when the command runs
+  std::string device = "auto";
   bool simplified = false;
   DeviceMemoryOption device_memory;
   DataOptions data_opts;
@@ -144,7 +142,7 @@ void print_scores(const SilhouetteResult& s, const ClusterMetrics& m, const Sour
                   const EvaluateOptions& o) {
   std::printf("evaluate: %lld rows x %lld dims, %zu clusters, %s\n",
               static_cast<long long>(src.rows()), static_cast<long long>(src.cols()),
-              m.cluster_labels.size(), s.metric.c_str());
+              m.cluster_labels.size(), to_string(s.metric).c_str());
   if (m.noise_rows > 0)
     std::printf("  noise: %lld rows labelled -1 %s\n", static_cast<long long>(m.noise_rows),
                 m.noise_included ? "counted as a cluster" : "left out of every metric");
@@ -175,9 +173,8 @@ void print_scores(const SilhouetteResult& s, const ClusterMetrics& m, const Sour
 
 int run_evaluate(EvaluateOptions& o) {
   auto& p = o.params;
-  p.threads = globals().threads;
-  p.memory_budget = globals().budget();
-  p.device_memory_budget = o.device_memory.bytes();
+  p.metric = parse_metric(o.metric);
+  const ExecutionContext ctx = command_context(o.device, &o.device_memory);
   auto source = open_data(o.data, o.data_opts);
   const std::vector<int32_t> labels = read_labels(o.labels, source->rows());
 
@@ -190,11 +187,11 @@ int run_evaluate(EvaluateOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   SilhouetteResult s;
   std::string announced;  // the device note, once shown
-  const ClusterMetrics m = cluster_metrics(*source, labels, p, o.simplified ? &s : nullptr);
+  const ClusterMetrics m = cluster_metrics(*source, labels, p, ctx, o.simplified ? &s : nullptr);
   if (!o.simplified) {
     ProgressLine line;
     const MetricsCallback show = silhouette_progress(line);
-    s = silhouette(*source, labels, p, [&](const MetricsProgress& pr) {
+    s = silhouette(*source, labels, p, ctx, [&](const MetricsProgress& pr) {
       if (!pr.device_note.empty()) ProgressLine::note(announced = pr.device_note);
       show(pr);
     });
@@ -204,15 +201,15 @@ int run_evaluate(EvaluateOptions& o) {
   if (out) {
     auto report = report_header("evaluate", *source);
     report["labels"] = o.labels;
-    report["parameters"] = {{"metric", p.metric},
+    report["parameters"] = {{"metric", to_string(p.metric)},
                             {"sample_size", p.sample_size},
                             {"seed", p.seed},
                             {"include_noise", p.include_noise},
                             {"simplified", o.simplified},
                             {"scale", o.data_opts.scale},
-                            {"device", p.device}};
+                            {"device", to_string(ctx.device)}};
     report.update(cluster_metrics_json(m));
-    if (p.metric == "cosine")
+    if (p.metric == Metric::Cosine)
       report["cosine_note"] =
           "Davies-Bouldin, Calinski-Harabasz and inertia are measured "
           "(euclidean) on the L2-normalised rows";
@@ -237,7 +234,7 @@ Runner add_evaluate(CLI::App& app) {
       ->required();
   cmd->add_option("--labels", o->labels, "Labels, one per row: file.h5:/labels, l.npy, l.csv")
       ->required();
-  cmd->add_option("--metric", p.metric, "euclidean or cosine")
+  cmd->add_option("--metric", o->metric, "euclidean or cosine")
       ->check(CLI::IsMember({"euclidean", "cosine"}))
       ->capture_default_str();
   cmd->add_option("--sample", p.sample_size,
@@ -250,7 +247,7 @@ Runner add_evaluate(CLI::App& app) {
                 "Simplified silhouette: distances to the centroids, O(n k d)");
   cmd->add_flag("--include-noise", p.include_noise,
                 "Count label -1 as a cluster (default: noise rows are left out)");
-  cmd->add_option("--device", p.device,
+  cmd->add_option("--device", o->device,
                   "Silhouette on auto, cpu, cuda or cuda:N (auto: a GPU "
                   "when present)")
       ->capture_default_str();

@@ -19,14 +19,15 @@ const char* const kNames[] = {"min", "10%", "50%", "90%", "99%", "max"};
 struct KDistOptions {
   std::string data;
   KDistParams params;
+  std::string metric = "euclidean";  // parsed into params when the command runs
   DataOptions data_opts;
   OutputOptions out;
 };
 
 int run_kdist(KDistOptions& o) {
   auto& p = o.params;
-  p.threads = globals().threads;
-  p.memory_budget = globals().budget();
+  p.metric = parse_metric(o.metric);
+  const ExecutionContext ctx = command_context();
   require(p.k >= 1, "k=", p.k, " must be at least 1");
   require(p.sample >= 0, "sample=", p.sample, " must be >= 0 (0 = every row)");
   auto source = open_data(o.data, o.data_opts);
@@ -42,7 +43,7 @@ int run_kdist(KDistOptions& o) {
 
   ProgressLine line;
   const auto t0 = std::chrono::steady_clock::now();
-  KDistResult r = kdist(*source, p, [&](const DBSCANProgress& pr) {
+  KDistResult r = kdist(*source, p, ctx, [&](const DBSCANProgress& pr) {
     char buf[160];
     std::snprintf(buf, sizeof buf, "kdist: %5.1f%% of the rows  elapsed %s", 100.0 * pr.fraction,
                   human_seconds(pr.elapsed_s).c_str());
@@ -53,7 +54,8 @@ int run_kdist(KDistOptions& o) {
   const int64_t m = static_cast<int64_t>(r.kdist.size());
   if (out) {
     auto report = report_header("kdist", *source);
-    report["parameters"] = {{"k", p.k}, {"sample", m}, {"seed", p.seed}, {"metric", p.metric}};
+    report["parameters"] = {{"k", p.k}, {"sample", m}, {"seed", p.seed},
+                            {"metric", to_string(p.metric)}};
     report["k_counts_the_row_itself"] = true;
     nlohmann::json q;
     for (size_t i = 0; i < r.quantiles.size(); ++i) q[kNames[i]] = r.quantiles[i].second;
@@ -74,7 +76,7 @@ int run_kdist(KDistOptions& o) {
       "kdist: distance to the %lld-th nearest row (the row itself counts as the first, as "
       "DBSCAN's min_samples), %lld of %lld rows, %s\n",
       static_cast<long long>(p.k), static_cast<long long>(m), static_cast<long long>(r.rows_total),
-      p.metric.c_str());
+      to_string(p.metric).c_str());
   std::printf("  quantiles:");
   for (size_t i = 0; i < r.quantiles.size(); ++i)
     std::printf("  %s %.6g", kNames[i], r.quantiles[i].second);
@@ -82,7 +84,7 @@ int run_kdist(KDistOptions& o) {
               m > 1 ? 100.0 * r.knee / (m - 1) : 100.0, r.suggested_eps);
   std::printf("  then: embcluster dbscan %s --eps %.6g --min-samples %lld%s\n", o.data.c_str(),
               r.suggested_eps, static_cast<long long>(p.k),
-              p.metric == "cosine" ? " --metric cosine" : "");
+              p.metric == Metric::Cosine ? " --metric cosine" : "");
   if (out)
     std::printf("  wrote %s/{%s, report.json}\n", o.out.dir.c_str(),
                 array_file(o.out, "kdist").c_str());
@@ -104,7 +106,7 @@ Runner add_kdist(CLI::App& app) {
   cmd->add_option("--sample", p.sample, "Rows whose k-distance is computed (0 = every row)")
       ->capture_default_str();
   cmd->add_option("--seed", p.seed, "Seed of the sample")->capture_default_str();
-  cmd->add_option("--metric", p.metric, "euclidean or cosine")
+  cmd->add_option("--metric", o->metric, "euclidean or cosine")
       ->check(CLI::IsMember({"euclidean", "cosine"}))
       ->capture_default_str();
   add_data_options(cmd, o->data_opts);

@@ -20,6 +20,8 @@ namespace {
 struct KMeansOptions {
   std::string data;
   KMeansParams params;
+  // Parsed into params and the context when the command runs.
+  std::string init = "k-means++", device = "auto", precision = "fp32";
   DataOptions data_opts;
   OutputOptions out;
   DeviceMemoryOption device_memory;
@@ -37,16 +39,16 @@ std::pair<int64_t, std::string> report_sample(const KMeansOptions& o, const KMea
           "default min(10000, max(1000, k x iterations)); --metrics-sample to change"};
 }
 
-nlohmann::json to_json(const KMeansResult& r, const KMeansParams& p) {
+nlohmann::json to_json(const KMeansResult& r, const KMeansParams& p, const ExecutionContext& ctx) {
   nlohmann::json j;
   j["parameters"] = {{"n_clusters", p.n_clusters},
-                     {"init", p.init},
+                     {"init", p.init == InitMethod::File ? p.init_file : to_string(p.init)},
                      {"n_init", r.run_inertia.size()},
                      {"max_iter", p.max_iter},
                      {"tol", p.tol},
                      {"seed", p.seed},
-                     {"device", p.device},
-                     {"precision", p.precision},
+                     {"device", to_string(ctx.device)},
+                     {"precision", to_string(p.precision)},
                      {"init_sample", r.init_sample_rows}};
   j["device"] = r.device;
   j["iterations"] = r.iterations;
@@ -105,9 +107,10 @@ void print_summary(const KMeansResult& r, const KMeansOptions& o, const nlohmann
 
 int run_kmeans(KMeansOptions& o) {
   auto& p = o.params;
-  p.threads = globals().threads;
-  p.memory_budget = globals().budget();
-  p.device_memory_budget = o.device_memory.bytes();
+  p.init = parse_init(o.init);
+  if (p.init == InitMethod::File) p.init_file = o.init;
+  p.precision = parse_precision(o.precision);
+  const ExecutionContext ctx = command_context(o.device, &o.device_memory);
   auto source = open_data(o.data, o.data_opts);
 
   std::unique_ptr<OutputDir> out;
@@ -121,7 +124,7 @@ int run_kmeans(KMeansOptions& o) {
 
   ProgressLine line;
   const auto t0 = std::chrono::steady_clock::now();
-  KMeansResult r = kmeans(*source, p, [&](const KMeansProgress& pr) {
+  KMeansResult r = kmeans(*source, p, ctx, [&](const KMeansProgress& pr) {
     char buf[256];
     const std::string run =
         pr.n_init > 1 ? " run " + std::to_string(pr.run + 1) + "/" + std::to_string(pr.n_init) : "";
@@ -139,7 +142,7 @@ int run_kmeans(KMeansOptions& o) {
       return;
     }
     if (pr.phase == "init") {
-      std::snprintf(buf, sizeof buf, "kmeans%s: initialising (%s)", run.c_str(), p.init.c_str());
+      std::snprintf(buf, sizeof buf, "kmeans%s: initialising (%s)", run.c_str(), o.init.c_str());
       line.update(buf, true);
       return;
     }
@@ -157,13 +160,13 @@ int run_kmeans(KMeansOptions& o) {
   if (out && !o.no_metrics) {
     const auto [sample, why] = report_sample(o, r);
     ProgressLine mline;
-    metrics = clustering_metrics_json(*source, r.labels, p.seed, sample, why, p.device,
-                                      p.device_memory_budget, silhouette_progress(mline));
+    metrics = clustering_metrics_json(*source, r.labels, p.seed, sample, why, ctx,
+                                      silhouette_progress(mline));
     mline.finish();
   }
   if (out) {
     auto report = report_header("kmeans", *source);
-    report.update(to_json(r, p));
+    report.update(to_json(r, p, ctx));
     if (!o.no_metrics) report["metrics"] = metrics;
     write_staged(*out, o.out, "labels", ElemType::i32, r.labels.data(), r.rows, 0);
     write_staged(*out, o.out, "centroids", ElemType::f32, r.centroids.data(), p.n_clusters, r.dims);
@@ -186,7 +189,7 @@ Runner add_kmeans(CLI::App& app) {
   cmd->add_option("data", o->data, "Input: file.h5:/dataset, x.npy, x.fvecs, x.bvecs or x.csv")
       ->required();
   cmd->add_option("-k,--n-clusters", p.n_clusters, "Number of clusters")->required();
-  cmd->add_option("--init", p.init, "k-means++, random, or a file of initial centres")
+  cmd->add_option("--init", o->init, "k-means++, random, or a file of initial centres")
       ->capture_default_str();
   cmd->add_option("--n-init", p.n_init,
                   "Runs from different seeds; the best inertia wins "
@@ -200,8 +203,8 @@ Runner add_kmeans(CLI::App& app) {
   cmd->add_option("--init-sample", p.init_sample,
                   "Rows sampled for the initialisation "
                   "(default: max(100000, 100 k))");
-  cmd->add_option("--device", p.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
-  cmd->add_option("--precision", p.precision, "GPU GEMM precision: fp32, tf32 or bf16")
+  cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--precision", o->precision, "GPU GEMM precision: fp32, tf32 or bf16")
       ->check(CLI::IsMember({"fp32", "tf32", "bf16"}))
       ->capture_default_str();
   add_device_memory_option(cmd, o->device_memory);

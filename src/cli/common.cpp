@@ -42,11 +42,24 @@ void add_device_memory_option(CLI::App* cmd, DeviceMemoryOption& opt) {
                   "GPU memory budget, e.g. 4G (default: 85% of the free memory)");
 }
 
+ExecutionContext command_context(const std::string& device,
+                                 const DeviceMemoryOption* device_memory) {
+  ExecutionContext ctx;
+  ctx.threads = globals().threads;
+  ctx.memory_budget = globals().budget();
+  if (device_memory) ctx.device_memory_budget = device_memory->bytes();
+  ctx.device = parse_device(device);
+  return ctx;
+}
+
 std::unique_ptr<Source> open_data(const std::string& spec, const DataOptions& o) {
   SourceOptions so;
   so.columns = o.columns;
   so.impute = o.impute;
-  return prepare_source(open_source(spec, so), o.scale, globals().budget(), globals().threads);
+  ExecutionContext ctx;
+  ctx.threads = globals().threads;
+  ctx.memory_budget = globals().budget();
+  return prepare_source(open_source(spec, so), o.scale, ctx);
 }
 
 void add_output_options(CLI::App* cmd, OutputOptions& o) {

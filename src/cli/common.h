@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "embcluster/context.h"
 #include "embcluster/output.h"
 #include "embcluster/source.h"
 
@@ -36,6 +37,12 @@ struct DeviceMemoryOption {
   int64_t bytes() const;  // 0 (85% of the free device memory) when not given
 };
 void add_device_memory_option(CLI::App* cmd, DeviceMemoryOption& opt);
+
+// The execution context of a command: --threads and --memory, the command's --device text
+// ("auto", "cpu", "cuda", "cuda:N") and --device-memory (none: 0). Throws Error for a bad
+// --memory, --device or --device-memory.
+ExecutionContext command_context(const std::string& device = "auto",
+                                 const DeviceMemoryOption* device_memory = nullptr);
 
 // Where results go.
 struct OutputOptions {

@@ -50,6 +50,9 @@ int main(int argc, char** argv) {
   } catch (const embcluster::Error& e) {
     std::fprintf(stderr, "embcluster: error: %s\n", e.what());
     return 1;
+  } catch (const embcluster::InternalError& e) {  // a broken invariant: a bug to report
+    std::fprintf(stderr, "embcluster: internal error: %s\n", e.what());
+    return 3;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "embcluster: error: out of memory (lower --memory or the problem size)\n");
     return 1;

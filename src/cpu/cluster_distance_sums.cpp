@@ -12,7 +12,6 @@
 #include <limits>
 #include <numeric>
 
-#include "cpu/blas_threads.h"
 #include "cpu/distance_tile.h"
 #include "kernels/distance.cuh"
 #include "kernels/silhouette_math.cuh"
@@ -144,7 +143,6 @@ void reduce_rows(const float* tile, int64_t rows, int64_t m, const ClusterTiles&
 
 void cluster_distance_sums(const ClusterTiles& q, int64_t qt0, int64_t qt1, const ClusterTiles& cols,
                            TileMetric metric, int64_t k, double* sums, int threads) {
-  blas_single_threaded();
   const int64_t base = q.tile_start[qt0];
   // Work units: GEMM row tiles cut inside each query tile, so they are the same for any slab.
   std::vector<std::pair<int64_t, int64_t>> units;
@@ -168,7 +166,6 @@ void cluster_distance_sums(const ClusterTiles& q, int64_t qt0, int64_t qt1, cons
 
 void all_pairs_cluster_sums(const ClusterTiles& all, TileMetric metric, int64_t k, double* sums,
                             int threads, const std::function<void(int64_t)>& tile_done) {
-  blas_single_threaded();
   const bool euclid = metric == TileMetric::euclidean;
   const int64_t nt = all.tiles();
   for (int64_t ti = 0; ti < nt; ++ti) {
@@ -213,7 +210,6 @@ void all_pairs_cluster_sums(const ClusterTiles& all, TileMetric metric, int64_t 
 
 void dot_rows_double(const float* x, int64_t n, int64_t d, const double* s, int64_t k,
                      double* out, int threads) {
-  blas_single_threaded();
   constexpr int64_t kRows = 256;
   const int64_t tiles = (n + kRows - 1) / kRows;
 #pragma omp parallel num_threads(threads)
@@ -232,7 +228,6 @@ void dot_rows_double(const float* x, int64_t n, int64_t d, const double* s, int6
 
 void own_and_nearest_other(const float* x, int64_t n, int64_t d, const float* centroids, int64_t k,
                            const int32_t* own, TileMetric metric, float* a, float* b, int threads) {
-  blas_single_threaded();
   const bool cosine = metric == TileMetric::cosine;
   std::vector<float> cn(static_cast<size_t>(k), 1.0f);
   if (!cosine) row_sq_norms(centroids, k, d, cn.data());

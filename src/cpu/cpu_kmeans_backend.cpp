@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "backend/kmeans_backend.h"
-#include "cpu/blas_threads.h"
 #include "cpu/distance_tile.h"
 #include "kernels/distance.cuh"
 
@@ -75,9 +74,9 @@ inline void first_min(const float* dots, const float* cn, int64_t m, float* best
 
 class CpuKMeansBackend final : public KMeansBackend {
  public:
-  explicit CpuKMeansBackend(int threads) : threads_(threads > 0 ? threads : omp_get_max_threads()) {
-    blas_single_threaded();  // parallelism comes from OpenMP over tiles
-  }
+  // Parallelism comes from OpenMP over tiles: kmeans() keeps BLAS single-threaded (ThreadGuard).
+  explicit CpuKMeansBackend(int threads)
+      : threads_(threads > 0 ? threads : omp_get_max_threads()) {}
 
   std::string device_name() const override {
     return "cpu (" + std::to_string(threads_) + " threads)";

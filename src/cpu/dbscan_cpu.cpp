@@ -6,7 +6,6 @@
 #include <cstring>
 #include <vector>
 
-#include "cpu/blas_threads.h"
 #include "cpu/distance_tile.h"
 #include "kernels/dbscan_math.cuh"
 #include "kernels/distance.cuh"
@@ -466,7 +465,6 @@ void settle_band(float* d2, const float* x, const float* xn, int64_t ma, const f
 }
 
 void begin_dbscan_pass(DbscanPass pass, DbscanPassContext& ctx) {
-  blas_single_threaded();
   DbscanState& st = *ctx.st;
   const DbscanTiles& rows = *ctx.rows;
   st.reset_tile_flags();
@@ -530,7 +528,6 @@ bool dbscan_blocks_need_pass(DbscanPass pass, int64_t a, int64_t b, DbscanPassCo
 void query_distances(const float* q, const float* qn, int64_t nq, const float* x, const float* xn,
                      int64_t m, int64_t d, int threads,
                      const std::function<void(int64_t, int64_t, const float*, int64_t)>& fn) {
-  blas_single_threaded();
   constexpr int64_t kQ = kDbscanTileRows, kX = 1024;
   const int64_t tiles = (nq + kQ - 1) / kQ;
 #pragma omp parallel num_threads(threads)

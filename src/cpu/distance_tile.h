@@ -1,7 +1,7 @@
 #pragma once
 // The CPU's distance tile: squared euclidean distances between two row blocks through one BLAS
 // sgemm (||x||^2 + ||y||^2 - 2 x.y, clamped at 0). Single-threaded: callers parallelise over
-// tiles with OpenMP (blas_single_threaded()).
+// tiles with OpenMP (the entry points hold ThreadGuard(threads, 1), single-threaded BLAS).
 #include <cstdint>
 
 namespace embcluster {

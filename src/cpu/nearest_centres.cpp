@@ -4,7 +4,6 @@
 #include <limits>
 #include <vector>
 
-#include "cpu/blas_threads.h"
 #include "cpu/distance_tile.h"
 
 namespace embcluster {
@@ -17,7 +16,6 @@ constexpr int64_t kCentres = 2048;  // centres per sgemm tile
 
 void nearest_centres(const float* x, int64_t m, const float* c, int64_t k, int64_t d, int64_t p,
                      int threads, int64_t* out) {
-  blas_single_threaded();
   std::vector<float> cn(static_cast<size_t>(k));
   row_sq_norms(c, k, d, cn.data());
   const int64_t tiles = (m + kRows - 1) / kRows, kc = std::min(k, kCentres);

@@ -229,7 +229,8 @@ void CudaDbscanPasses::Impl::upload_fixed() {
       m(static_cast<size_t>(T));
   for (int64_t t = 0; t < T; ++t) {
     const TileInfo& ti = rows.tile(t);
-    require(ti.rows() >= 1 && ti.rows() <= kTile, "tile ", t, " has ", ti.rows(), " rows");
+    EMBCLUSTER_ASSERT(ti.rows() >= 1 && ti.rows() <= kTile, "tile ", t, " has ", ti.rows(),
+                      " rows");
     begin[t] = static_cast<int32_t>(ti.begin);
     count[t] = static_cast<int32_t>(ti.rows());
     std::memcpy(c.data() + t * d, rows.centre(t), sizeof(double) * d);
@@ -444,7 +445,8 @@ DBSCANPassStats CudaDbscanPasses::run(DbscanPass pass, const PhaseProgress& prog
     m.upload_core();
     kern::launch_dbscan_reset(m.parent.get(), m.border.get(), n, s);
   } else {
-    require(m.core_uploaded, "DBSCAN on CUDA: the border pass runs after the union pass");
+    EMBCLUSTER_ASSERT(m.core_uploaded,
+                      "DBSCAN on CUDA: the border pass runs after the union pass");
   }
 
   // Progress in tile pairs classified (a band's pairs are reported once they are queued).

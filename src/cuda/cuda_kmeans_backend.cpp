@@ -54,11 +54,11 @@ class CudaKMeansBackend final : public KMeansBackend {
  public:
   // Work runs on the pool's streams 0 and 1 (the lanes; stream 0 also carries the centroids, the
   // sums and the k-means++ distances), never on the null stream.
-  CudaKMeansBackend(const KMeansParams& p, int device)
+  CudaKMeansBackend(const KMeansParams& p, const ExecutionContext& ctx, int device)
       : res_(gpu_resources(device)),
         device_(device),
         precision_(p.precision),
-        ws_(device, res_.budget(p.device_memory_budget)) {
+        ws_(device, res_.budget(ctx.device_memory_budget)) {
     ws_.adopt(centres_, norms_, centres_bf16_, sums_, sq_, counts_, sample_, sample_norms_, pp_y_,
               pp_norms_, pp_dist_);
     main_ = res_.stream(0);
@@ -75,7 +75,7 @@ class CudaKMeansBackend final : public KMeansBackend {
       kc_ = std::min(k_, kMaxCentreChunk);
       centres_.resize(static_cast<size_t>(k * d));
       norms_.resize(static_cast<size_t>(k));
-      if (precision_ == "bf16") centres_bf16_.resize(static_cast<size_t>(k * d));
+      if (precision_ == Precision::Bf16) centres_bf16_.resize(static_cast<size_t>(k * d));
       sums_.resize(static_cast<size_t>(k * d));
       counts_.resize(static_cast<size_t>(k));
       sq_.resize(static_cast<size_t>(k));
@@ -83,7 +83,7 @@ class CudaKMeansBackend final : public KMeansBackend {
     }
     upload(centres_.get(), c, sizeof(float) * k * d, main_);
     kern::launch_row_sq_norms(centres_.get(), k, d, norms_.get(), main_);
-    if (precision_ == "bf16")
+    if (precision_ == Precision::Bf16)
       kern::launch_to_bf16(centres_.get(), k * d, centres_bf16_.get(), main_);
     sync_stream(main_);  // before either lane reads them
   }
@@ -92,7 +92,7 @@ class CudaKMeansBackend final : public KMeansBackend {
     DeviceScope scope(device_);
     // The k-means++ sample is done with (each initialisation sets its own): free its memory.
     for (auto* b : {&sample_, &sample_norms_, &pp_y_, &pp_norms_, &pp_dist_}) b->release();
-    check_agreement_ = precision_ != "fp32";
+    check_agreement_ = precision_ != Precision::Fp32;
     if (!sums) return;
     EMB_CUDA(cudaMemsetAsync(sums_.get(), 0, sums_.bytes(), main_));
     EMB_CUDA(cudaMemsetAsync(counts_.get(), 0, counts_.bytes(), main_));
@@ -182,8 +182,8 @@ class CudaKMeansBackend final : public KMeansBackend {
     out.emplace_back("device_memory_used", format_bytes(ws_.used()));
     out.emplace_back("device_resident_blocks", std::to_string(cache_.size()));
     out.emplace_back("gpu_chunk_rows", std::to_string(chunk_rows_));
-    out.emplace_back("precision", precision_);
-    if (precision_ != "fp32")
+    out.emplace_back("precision", to_string(precision_));
+    if (precision_ != Precision::Fp32)
       out.emplace_back("labels_differing_from_fp32", std::to_string(agree_diff_) + " of " +
                                                          std::to_string(agree_rows_) +
                                                          " sampled rows (last pass)");
@@ -219,7 +219,7 @@ class CudaKMeansBackend final : public KMeansBackend {
     l.g.resize(r * kc_);
     l.best_v.resize(r);
     l.dist.resize(r);
-    if (precision_ == "bf16") l.xb.resize(r * d_);
+    if (precision_ == Precision::Bf16) l.xb.resize(r * d_);
     for (auto* buf : {&l.labels, &l.labels_tmp, &l.rows_tmp, &l.sorted_rows}) buf->resize(r);
     l.seg_count.resize(static_cast<size_t>(k_));
     l.seg_start.resize(static_cast<size_t>(k_));
@@ -258,9 +258,9 @@ class CudaKMeansBackend final : public KMeansBackend {
     const float alpha = 1.0f, beta = 0.0f;
     cublasHandle_t h = lane.blas;  // bound to lane.stream; other users of the device share it
     EMB_CUBLAS(cublasSetMathMode(
-        h, reduced && precision_ == "tf32" ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+        h, reduced && precision_ == Precision::Tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
     // Row-major G (rows x m) = X C^T is column-major G^T = C X^T.
-    if (reduced && precision_ == "bf16") {
+    if (reduced && precision_ == Precision::Bf16) {
       EMB_CUBLAS(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, int(m), int(rows), int(d_), &alpha,
                               centres_bf16_.get() + j0 * d_, CUDA_R_16BF, int(d_), xb, CUDA_R_16BF,
                               int(d_), &beta, lane.g.get(), CUDA_R_32F, int(m), CUBLAS_COMPUTE_32F,
@@ -275,7 +275,7 @@ class CudaKMeansBackend final : public KMeansBackend {
   // Nearest centres of `rows` rows at x into lane.labels (precision as configured, or fp32).
   void nearest(Lane& lane, const float* x, int64_t rows, bool reduced) {
     cudaStream_t s = lane.stream;
-    if (reduced && precision_ == "bf16") kern::launch_to_bf16(x, rows * d_, lane.xb.get(), s);
+    if (reduced && precision_ == Precision::Bf16) kern::launch_to_bf16(x, rows * d_, lane.xb.get(), s);
     kern::launch_argmin_init(lane.best_v.get(), lane.labels.get(), rows, s);
     for (int64_t j0 = 0; j0 < k_; j0 += kc_) {
       const int64_t m = std::min(kc_, k_ - j0);
@@ -291,7 +291,7 @@ class CudaKMeansBackend final : public KMeansBackend {
 
   void compute(Lane& lane, const float* x, int64_t rows, bool accumulate) {
     cudaStream_t s = lane.stream;
-    nearest(lane, x, rows, precision_ != "fp32");
+    nearest(lane, x, rows, precision_ != Precision::Fp32);
     lane.timer.start("argmin", s);
     kern::launch_exact_dist(x, rows, d_, centres_.get(), lane.labels.get(), lane.dist.get(), s);
     lane.timer.stop(s);
@@ -343,7 +343,7 @@ class CudaKMeansBackend final : public KMeansBackend {
 
   GpuResources& res_;
   int device_;
-  std::string precision_;
+  Precision precision_;
   Workspace ws_;  // before the buffers: they are freed through it
   cudaStream_t main_ = nullptr;
   int64_t k_ = 0, d_ = 0, kc_ = 0, chunk_rows_ = 0;
@@ -363,8 +363,9 @@ class CudaKMeansBackend final : public KMeansBackend {
 
 }  // namespace
 
-std::unique_ptr<KMeansBackend> make_cuda_kmeans_backend(const KMeansParams& params, int device) {
-  return std::make_unique<CudaKMeansBackend>(params, device);
+std::unique_ptr<KMeansBackend> make_cuda_kmeans_backend(const KMeansParams& params,
+                                                        const ExecutionContext& ctx, int device) {
+  return std::make_unique<CudaKMeansBackend>(params, ctx, device);
 }
 
 }  // namespace embcluster

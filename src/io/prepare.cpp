@@ -49,15 +49,16 @@ class PreparedSource final : public Source {
 }  // namespace
 
 std::unique_ptr<Source> prepare_source(std::unique_ptr<Source> inner, const std::string& mode,
-                                       int64_t budget_bytes, int threads) {
+                                       const ExecutionContext& ctx) {
   if (mode == "none" || mode.empty()) return inner;
   require(mode == "standard" || mode == "l2", "--scale '", mode,
           "' must be none, standard or l2");
   std::vector<float> shift, scale;
   if (mode == "standard") {
-    const int t = threads > 0 ? threads : omp_get_max_threads();
+    check_context(ctx);
+    const int t = context_threads(ctx);
     FeatureStats stats(inner->cols());
-    RowBlocks blocks(*inner, budget_bytes, kAssignGrain, int64_t(1) << 16);
+    RowBlocks blocks(*inner, context_memory_budget(ctx), kAssignGrain, int64_t(1) << 16);
     // Statistics only: a streamed pass even when the data would fit, nothing is kept.
     blocks.for_each([&](const Block& b) { stats.add(b, kAssignGrain, t); });
     const auto var = stats.variance();

@@ -12,6 +12,7 @@
 
 #include "backend/device_select.h"
 #include "algo/dbscan/dbscan_internal.h"
+#include "core/thread_guard.h"
 #include "cpu/dbscan_cpu.h"
 #include "cuda/cuda_dbscan.h"
 #include "embcluster/error.h"
@@ -19,17 +20,13 @@
 
 namespace embcluster {
 
-float dbscan_eps2(double eps, const std::string& metric) {
-  return static_cast<float>(metric == "cosine" ? 2.0 * eps : eps * eps);
+float dbscan_eps2(double eps, Metric metric) {
+  return static_cast<float>(metric == Metric::Cosine ? 2.0 * eps : eps * eps);
 }
 
 void check_dbscan_params(const DBSCANParams& p, const Source* s) {
   require(std::isfinite(p.eps) && p.eps > 0, "eps=", p.eps, " must be a positive number");
   require(p.min_samples >= 1, "min_samples=", p.min_samples, " must be at least 1");
-  require(p.metric == "euclidean" || p.metric == "cosine", "metric='", p.metric,
-          "' must be euclidean or cosine");
-  require(p.index == "exact" || p.index == "flat" || p.index == "ivf" || p.index == "hnsw",
-          "index='", p.index, "' must be exact, flat, ivf or hnsw");
   require(p.nlist >= 0, "nlist=", p.nlist, " must be >= 1 (0 = auto)");
   require(p.nprobe >= 0, "nprobe=", p.nprobe, " must be >= 1 (0 = auto)");
   require(p.hnsw_m >= 2, "hnsw_m=", p.hnsw_m, " must be at least 2");
@@ -37,19 +34,15 @@ void check_dbscan_params(const DBSCANParams& p, const Source* s) {
   require(p.ef_search >= 0, "ef_search=", p.ef_search, " must be >= 1 (0 = auto)");
   require(p.hnsw_k >= 0, "hnsw_k=", p.hnsw_k, " must be >= 1 (0 = auto)");
   require(p.check_sample >= 0, "check_sample=", p.check_sample, " must be >= 0");
-  require(p.threads >= 0, "threads=", p.threads, " must be >= 0 (0 = all cores)");
-  require(p.memory_budget >= 0, "memory budget must be positive");
-  require(p.device_memory_budget >= 0, "device memory budget must be positive");
-  parse_device(p.device);  // throws Error naming --device
   if (!s) return;
   require(s->rows() > 0, s->name(), ": no rows");
   require(s->cols() > 0, s->name(), ": rows have 0 columns");
   require(s->rows() <= std::numeric_limits<int32_t>::max(), s->name(), ": ", s->rows(),
           " rows; DBSCAN labels are int32, at most 2^31 - 1 rows");
-  if (p.index == "ivf")
+  if (p.index == DBSCANIndex::Ivf)
     require(p.nlist <= s->rows(), "nlist=", p.nlist, " must be at most the number of rows (",
             s->rows(), ")");
-  if (p.index == "ivf" && p.nlist > 0)
+  if (p.index == DBSCANIndex::Ivf && p.nlist > 0)
     require(p.nprobe <= p.nlist, "nprobe=", p.nprobe, " must be at most nlist (", p.nlist, ")");
 }
 
@@ -98,7 +91,7 @@ const char* pass_name(DbscanPass p) {
 // order, the next one on a second thread while the current pair is processed, and skips pairs of
 // blocks that cannot change the result.
 DBSCANPassStats run_pass(DbscanPass pass, DbscanTiles& rows, DbscanState& st, int threads,
-                         const PhaseProgress& progress) {
+                         const ExecutionContext& ec, const PhaseProgress& progress) {
   DBSCANPassStats stats;
   stats.pass = pass_name(pass);
   const int64_t T = rows.tile_total();
@@ -140,6 +133,7 @@ DBSCANPassStats run_pass(DbscanPass pass, DbscanTiles& rows, DbscanState& st, in
     prefetch(0);
     for (size_t k = 0; k < js.size(); ++k) {
       const auto b = js[k] == i ? a : next.get();
+      throw_if_cancelled(ec);
       prefetch(k + 1);
       run_dbscan_pass(pass, *a, *b, ctx);
       ++stats.block_pairs_read;
@@ -152,19 +146,22 @@ DBSCANPassStats run_pass(DbscanPass pass, DbscanTiles& rows, DbscanState& st, in
 
 // The CUDA device that runs the passes of the exact index, or -1 for the CPU; *note says why
 // auto chose the CPU (or that a FAISS index runs on the CPU whatever the device).
-int dbscan_device(const DBSCANParams& p, std::string* note) {
-  if (p.index != "exact") {
-    if (parse_device(p.device) >= 0) *note = "index " + p.index + " runs on the CPU";
+int dbscan_device(const DBSCANParams& p, const ExecutionContext& ctx, std::string* note) {
+  if (p.index != DBSCANIndex::Exact) {
+    if (ctx.device.kind == DeviceKind::Cuda)
+      *note = "index " + to_string(p.index) + " runs on the CPU";
     return -1;
   }
-  return choose_cuda_device(p.device, "using the CPU", note);
+  return choose_cuda_device(ctx.device, "using the CPU", note);
 }
 
 // The three passes and the labels, on the CPU (cuda == nullptr) or the CUDA device.
 void exact_passes(DbscanTiles& rows, DbscanState& st, CudaDbscanPasses* cuda, const DBSCANParams& p,
-                  int threads, DBSCANResult* res, const PhaseProgress& progress) {
+                  const ExecutionContext& ctx, int threads, DBSCANResult* res,
+                  const PhaseProgress& progress) {
   auto pass = [&](DbscanPass ps) {
-    return cuda ? cuda->run(ps, progress) : run_pass(ps, rows, st, threads, progress);
+    throw_if_cancelled(ctx);
+    return cuda ? cuda->run(ps, progress) : run_pass(ps, rows, st, threads, ctx, progress);
   };
   const int64_t n = rows.rows();
   double t0 = dbscan_now_s();
@@ -188,10 +185,10 @@ void exact_passes(DbscanTiles& rows, DbscanState& st, CudaDbscanPasses* cuda, co
   res->timings.emplace_back("labels", dbscan_now_s() - t0);
 }
 
-void exact_dbscan(Source& source, const DBSCANParams& p, int threads, int64_t budget, int device,
-                  DBSCANResult* res, const PhaseProgress& progress) {
+void exact_dbscan(Source& source, const DBSCANParams& p, const ExecutionContext& ctx, int threads,
+                  int64_t budget, int device, DBSCANResult* res, const PhaseProgress& progress) {
   double t0 = dbscan_now_s();
-  DbscanTiles rows(source, p.metric == "cosine", budget, threads, [&](double f) {
+  DbscanTiles rows(source, p.metric == Metric::Cosine, budget, threads, [&](double f) {
     if (progress) progress("prepare", f);
   });
   res->streamed = !rows.resident();
@@ -208,29 +205,32 @@ void exact_dbscan(Source& source, const DBSCANParams& p, int threads, int64_t bu
     // reports the error.
     const auto before = res->timings.size();
     try {
-      CudaDbscanPasses cuda(rows, st, device, p.device_memory_budget, threads);
+      CudaDbscanPasses cuda(rows, st, device, ctx.device_memory_budget, threads);
       res->device = cuda.device_name();
-      exact_passes(rows, st, &cuda, p, threads, res, progress);
+      exact_passes(rows, st, &cuda, p, ctx, threads, res, progress);
       for (auto& note : cuda.notes()) res->notes.push_back(note);
       return;
     } catch (const Error& e) {
-      res->notes.emplace_back("device_note", auto_fallback_note(p.device, e, "using the CPU"));
+      res->notes.emplace_back("device_note", auto_fallback_note(ctx.device, e, "using the CPU"));
       res->device = "cpu (" + std::to_string(threads) + " threads)";
       res->passes.clear();
       res->timings.resize(before);
       st = DbscanState(n, rows.tile_total(), p.min_samples, eps2);
     }
   }
-  exact_passes(rows, st, nullptr, p, threads, res, progress);
+  exact_passes(rows, st, nullptr, p, ctx, threads, res, progress);
 }
 
 }  // namespace
 
-DBSCANResult dbscan(Source& source, const DBSCANParams& params, const DBSCANCallback& progress) {
+DBSCANResult dbscan(Source& source, const DBSCANParams& params, const ExecutionContext& ctx,
+                    const DBSCANCallback& progress) {
   check_dbscan_params(params, &source);
+  check_context(ctx);
   const double t_start = dbscan_now_s();
-  const int threads = params.threads > 0 ? params.threads : omp_get_max_threads();
-  const int64_t budget = params.memory_budget > 0 ? params.memory_budget : default_memory_budget();
+  const int threads = context_threads(ctx);
+  const ThreadGuard thread_guard(threads, 1);
+  const int64_t budget = context_memory_budget(ctx);
   PhaseProgress phase_progress;
   if (progress) {
     phase_progress = [&](const std::string& phase, double f) {
@@ -244,18 +244,19 @@ DBSCANResult dbscan(Source& source, const DBSCANParams& params, const DBSCANCall
   res.index = params.index;
   res.device = "cpu (" + std::to_string(threads) + " threads)";
   std::string device_note;
-  const int device = dbscan_device(params, &device_note);
+  const int device = dbscan_device(params, ctx, &device_note);
   if (!device_note.empty()) res.notes.emplace_back("device_note", device_note);
   if (progress) progress(DBSCANProgress{"device", 1.0, dbscan_now_s() - t_start, device_note});
-  if (params.index == "exact") {
-    exact_dbscan(source, params, threads, budget, device, &res, phase_progress);
+  throw_if_cancelled(ctx);
+  if (params.index == DBSCANIndex::Exact) {
+    exact_dbscan(source, params, ctx, threads, budget, device, &res, phase_progress);
   } else {
     DbscanState st(source.rows(), 0, params.min_samples, dbscan_eps2(params.eps, params.metric));
     std::vector<int64_t> check_rows;
     std::vector<float> check_x;
     RowPrep prep;
-    dbscan_faiss(source, params, threads, budget, st, &res, phase_progress, &check_rows, &check_x,
-                 &prep);
+    dbscan_faiss(source, params, ctx, threads, budget, st, &res, phase_progress, &check_rows,
+                 &check_x, &prep);
     double t0 = dbscan_now_s();
     dbscan_labels(st, &res);
     res.timings.emplace_back("labels", dbscan_now_s() - t0);

@@ -19,7 +19,7 @@
 #include "algo/dbscan/ivf_range_search.h"
 #include "algo/kmeans/kmeans_init.h"
 #include "core/rng.h"
-#include "cpu/blas_threads.h"
+#include "core/thread_guard.h"
 #include "cpu/nearest_centres.h"
 #include "embcluster/error.h"
 #include "embcluster/memory.h"
@@ -29,24 +29,6 @@ namespace embcluster {
 namespace {
 
 using idx_t = faiss::Index::idx_t;
-
-// FAISS parallelises with OpenMP's default team: set for the duration of the FAISS work and
-// restored after. BLAS stays single-threaded (its spinning threads would compete with OpenMP's)
-// except where FAISS calls it from one thread on big blocks: k-means training and flat searches.
-class FaissThreads {
- public:
-  explicit FaissThreads(int threads) : saved_(omp_get_max_threads()) {
-    omp_set_num_threads(threads);
-    blas_single_threaded();
-  }
-  ~FaissThreads() {
-    omp_set_num_threads(saved_);
-    blas_single_threaded();
-  }
-
- private:
-  int saved_;
-};
 
 struct Resolved {
   int64_t nlist = 0, nprobe = 0, hnsw_k = 0;
@@ -67,8 +49,8 @@ Resolved resolve(const DBSCANParams& p, int64_t n) {
 
 int64_t index_bytes(const DBSCANParams& p, const Resolved& r, int64_t n, int64_t d) {
   const int64_t rows = n * d * 4;
-  if (p.index == "flat") return rows;
-  if (p.index == "ivf")
+  if (p.index == DBSCANIndex::Flat) return rows;
+  if (p.index == DBSCANIndex::Ivf)
     return rows + n * 8 + r.nlist * d * 4 + IvfRangeSearch::extra_bytes(n, r.nprobe);
   return rows + n * ((2 * int64_t(p.hnsw_m) + 2) * 4 + 16);  // level 0 links and upper levels
 }
@@ -115,24 +97,27 @@ class Neighbours {
 
 }  // namespace
 
-void dbscan_faiss(Source& source, const DBSCANParams& p, int threads, int64_t budget,
-                  DbscanState& st, DBSCANResult* res, const PhaseProgress& progress,
-                  std::vector<int64_t>* check_rows, std::vector<float>* check_x, RowPrep* prep) {
+void dbscan_faiss(Source& source, const DBSCANParams& p, const ExecutionContext& ctx,
+                  int threads, int64_t budget, DbscanState& st, DBSCANResult* res,
+                  const PhaseProgress& progress, std::vector<int64_t>* check_rows,
+                  std::vector<float>* check_x, RowPrep* prep) {
   const int64_t n = source.rows(), d = source.cols();
   const Resolved r = resolve(p, n);
   const int64_t ib = index_bytes(p, r, n, d);
-  require(ib <= budget, "index=", p.index, " keeps every row in memory (about ", format_bytes(ib),
-          "), more than the memory budget (", format_bytes(budget),
+  require(ib <= budget, "index=", to_string(p.index), " keeps every row in memory (about ",
+          format_bytes(ib), "), more than the memory budget (", format_bytes(budget),
           "): raise --memory or use index=exact, which streams");
   const int64_t rest = std::max<int64_t>(budget - ib, int64_t(16) << 20);
-  FaissThreads thread_guard(threads);
-  const bool cosine = p.metric == "cosine";
+  // FAISS parallelises with OpenMP's default team, which the entry point's ThreadGuard set to
+  // `threads`. BLAS stays single-threaded (its spinning threads would compete with OpenMP's)
+  // except where FAISS calls it from one thread on big blocks: k-means training and flat searches.
+  const bool cosine = p.metric == Metric::Cosine;
 
   // One read: the IVF training sample and the check sample.
   double t0 = dbscan_now_s();
   Rng train_rng(p.seed, 0x1f5), check_rng(p.seed, 0xc4ec);
   std::vector<int64_t> train;
-  if (p.index == "ivf") train = sample_rows(n, std::min(n, 64 * r.nlist), train_rng);
+  if (p.index == DBSCANIndex::Ivf) train = sample_rows(n, std::min(n, 64 * r.nlist), train_rng);
   *check_rows = sample_rows(n, std::min(n, p.check_sample), check_rng);
   std::vector<int64_t> picks(train);
   picks.insert(picks.end(), check_rows->begin(), check_rows->end());
@@ -154,18 +139,19 @@ void dbscan_faiss(Source& source, const DBSCANParams& p, int threads, int64_t bu
   try {
     t0 = dbscan_now_s();
     std::unique_ptr<faiss::Index> index;
-    if (p.index == "flat") {
+    if (p.index == DBSCANIndex::Flat) {
       index = std::make_unique<faiss::IndexFlatL2>(d);
-    } else if (p.index == "ivf") {
+    } else if (p.index == DBSCANIndex::Ivf) {
       auto ivf = std::make_unique<faiss::IndexIVFFlat>(new faiss::IndexFlatL2(d), d, r.nlist);
       ivf->own_fields = true;
       ivf->cp.seed = static_cast<int>(p.seed & 0x7fffffff);
       ivf->verbose = false;
       std::vector<float> tx;
       gather(train, &tx);
-      blas_set_threads(threads);
-      ivf->train(static_cast<idx_t>(train.size()), tx.data());
-      blas_single_threaded();
+      {
+        const ThreadGuard blas_threads(0, threads);
+        ivf->train(static_cast<idx_t>(train.size()), tx.data());
+      }
       ivf->nprobe = static_cast<size_t>(r.nprobe);
       index = std::move(ivf);
     } else {
@@ -216,8 +202,8 @@ void dbscan_faiss(Source& source, const DBSCANParams& p, int threads, int64_t bu
       std::vector<int64_t>().swap(probes);
       res->timings.emplace_back("index_probe", dbscan_now_s() - t0);
     }
-    Neighbours nb(*index, p.index == "hnsw", st.eps2);
-    if (p.index == "flat") blas_set_threads(threads);
+    Neighbours nb(*index, p.index == DBSCANIndex::Hnsw, st.eps2);
+    const ThreadGuard flat_blas_threads(0, p.index == DBSCANIndex::Flat ? threads : 0);
     const int64_t result_budget = std::max<int64_t>(int64_t(64) << 20, rest / 4);
     // Calls fn(first row, rows, x) for prepared batches of the rows that want(row) selects,
     // sized so that range results stay within result_budget.
@@ -262,6 +248,7 @@ void dbscan_faiss(Source& source, const DBSCANParams& p, int threads, int64_t bu
     };
 
     t0 = dbscan_now_s();
+    throw_if_cancelled(ctx);
     if (p.min_samples > 1) {
       for (int64_t i = 0; i < n; ++i) st.count[i].store(1, std::memory_order_relaxed);  // itself
       for_pairs(
@@ -276,6 +263,7 @@ void dbscan_faiss(Source& source, const DBSCANParams& p, int threads, int64_t bu
     res->timings.emplace_back("count", dbscan_now_s() - t0);
 
     t0 = dbscan_now_s();
+    throw_if_cancelled(ctx);
     for_pairs(
         "union", r.hnsw_k, [&](int64_t row) { return st.core[row] != 0; },
         [&](int64_t q, int64_t id) {
@@ -285,6 +273,7 @@ void dbscan_faiss(Source& source, const DBSCANParams& p, int threads, int64_t bu
     res->timings.emplace_back("union", dbscan_now_s() - t0);
 
     t0 = dbscan_now_s();
+    throw_if_cancelled(ctx);
     for_pairs(
         "border", p.min_samples, [&](int64_t row) { return st.core[row] == 0; },
         [&](int64_t q, int64_t id) {
@@ -292,15 +281,15 @@ void dbscan_faiss(Source& source, const DBSCANParams& p, int threads, int64_t bu
         });
     res->timings.emplace_back("border", dbscan_now_s() - t0);
   } catch (const faiss::FaissException& e) {
-    throw_error("index=", p.index, ": FAISS failed: ", e.what());
+    throw_error("index=", to_string(p.index), ": FAISS failed: ", e.what());
   }
 
   res->streamed = false;
   res->block_rows = 0;
-  if (p.index == "ivf") {
+  if (p.index == DBSCANIndex::Ivf) {
     res->notes.emplace_back("nlist", std::to_string(r.nlist));
     res->notes.emplace_back("nprobe", std::to_string(r.nprobe));
-  } else if (p.index == "hnsw") {
+  } else if (p.index == DBSCANIndex::Hnsw) {
     res->notes.emplace_back("hnsw_m", std::to_string(p.hnsw_m));
     res->notes.emplace_back("ef_construction", std::to_string(p.ef_construction));
     res->notes.emplace_back("ef_search", std::to_string(r.ef_search));

@@ -25,7 +25,7 @@ IvfRangeSearch::IvfRangeSearch(const faiss::IndexIVFFlat& index, const int64_t* 
     ids_[l] = reinterpret_cast<const int64_t*>(lists.get_ids(static_cast<size_t>(l)));
     for (int64_t j = 0; j < sizes_[l]; ++j) {
       const int64_t id = ids_[l][j];
-      require(id >= 0 && id < n, "IVF index: row id ", id, " out of range");
+      EMBCLUSTER_ASSERT(id >= 0 && id < n, "IVF index: row id ", id, " out of range");
       where_[id] = static_cast<int32_t>(l);
       offset_[id] = j;
     }

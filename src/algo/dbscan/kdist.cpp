@@ -9,6 +9,7 @@
 #include "algo/dbscan/dbscan_internal.h"
 #include "algo/kmeans/kmeans_init.h"
 #include "core/rng.h"
+#include "core/thread_guard.h"
 #include "cpu/dbscan_cpu.h"
 #include "embcluster/dbscan.h"
 #include "embcluster/error.h"
@@ -18,19 +19,18 @@
 
 namespace embcluster {
 
-KDistResult kdist(Source& source, const KDistParams& p, const DBSCANCallback& progress) {
+KDistResult kdist(Source& source, const KDistParams& p, const ExecutionContext& ctx,
+                  const DBSCANCallback& progress) {
   const int64_t n = source.rows(), d = source.cols();
   require(n > 0, source.name(), ": no rows");
   require(d > 0, source.name(), ": rows have 0 columns");
   require(p.k >= 1 && p.k <= n, "k=", p.k, " must be between 1 and the number of rows (", n, ")");
   require(p.sample >= 0, "sample=", p.sample, " must be >= 0 (0 = every row)");
-  require(p.metric == "euclidean" || p.metric == "cosine", "metric='", p.metric,
-          "' must be euclidean or cosine");
-  require(p.threads >= 0, "threads=", p.threads, " must be >= 0 (0 = all cores)");
-  require(p.memory_budget >= 0, "memory budget must be positive");
+  check_context(ctx);
   const double t_start = dbscan_now_s();
-  const int threads = p.threads > 0 ? p.threads : omp_get_max_threads();
-  const int64_t budget = p.memory_budget > 0 ? p.memory_budget : default_memory_budget();
+  const int threads = context_threads(ctx);
+  const ThreadGuard thread_guard(threads, 1);
+  const int64_t budget = context_memory_budget(ctx);
   const int64_t m = p.sample == 0 || p.sample >= n ? n : p.sample;
   const int64_t k = p.k;
   require(m * (d * 4 + k * 4) <= budget, "sample=", m, " rows need ",
@@ -57,7 +57,7 @@ KDistResult kdist(Source& source, const KDistParams& p, const DBSCANCallback& pr
   std::vector<float> q;
   const int64_t rest = std::max<int64_t>(budget - m * (d * 4 + k * 4), int64_t(16) << 20);
   RowPrep prep;
-  prep.normalise = p.metric == "cosine";
+  prep.normalise = p.metric == Metric::Cosine;
   read_rows(source, prep, rows, rest, threads, &q);
   std::vector<float> qn(static_cast<size_t>(m));
   for (int64_t i = 0; i < m; ++i) qn[i] = kern::sq_norm(q.data() + i * d, d);
@@ -74,6 +74,7 @@ KDistResult kdist(Source& source, const KDistParams& p, const DBSCANCallback& pr
   std::vector<float> buf, norms;
   const float scale = static_cast<float>(rounding_scale(d));
   blocks.for_each([&](const Block& b) {
+    throw_if_cancelled(ctx);
     buf.assign(b.data, b.data + b.rows * d);
     prep.apply(buf.data(), b.rows, d, threads);
     norms.resize(static_cast<size_t>(b.rows));
@@ -103,7 +104,7 @@ KDistResult kdist(Source& source, const KDistParams& p, const DBSCANCallback& pr
   });
   res.timings.emplace_back("distances", dbscan_now_s() - t0);
 
-  const bool cosine = p.metric == "cosine";
+  const bool cosine = p.metric == Metric::Cosine;
   std::vector<std::pair<float, int64_t>> curve(static_cast<size_t>(m));
   for (int64_t i = 0; i < m; ++i) {
     const float v = heaps[i * k];  // the largest of the k smallest (sizes[i] == k as k <= n)

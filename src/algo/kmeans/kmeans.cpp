@@ -15,6 +15,7 @@
 #include "core/feature_stats.h"
 #include "algo/kmeans/kmeans_init.h"
 #include "core/rng.h"
+#include "core/thread_guard.h"
 #include "embcluster/error.h"
 #include "embcluster/memory.h"
 #include "io/row_blocks.h"
@@ -37,11 +38,9 @@ void validate(const Source& s, const KMeansParams& p) {
   require(p.max_iter >= 1, "max_iter=", p.max_iter, " must be at least 1");
   require(p.tol >= 0 && std::isfinite(p.tol), "tol=", p.tol, " must be >= 0");
   require(p.n_init >= 0, "n_init=", p.n_init, " must be >= 1 (0 = auto)");
-  require(p.threads >= 0, "threads=", p.threads, " must be >= 0 (0 = all cores)");
-  require(p.memory_budget >= 0, "memory budget must be positive");
   require(p.init_sample >= 0, "init_sample=", p.init_sample, " must be >= 0 (0 = auto)");
-  require(p.precision == "fp32" || p.precision == "tf32" || p.precision == "bf16", "precision='",
-          p.precision, "' must be fp32, tf32 or bf16");
+  require(p.init != InitMethod::File || !p.init_file.empty(),
+          "init=file needs init_file, a data spec of n_clusters x d centres");
 }
 
 // The rows farthest from their centres (largest distance first, lower row first on ties).
@@ -80,10 +79,11 @@ struct Run {
 
 class Driver {
  public:
-  Driver(Source& src, const KMeansParams& p, KMeansBackend& be, RowBlocks& blocks,
-         const KMeansCallback& cb)
+  Driver(Source& src, const KMeansParams& p, const ExecutionContext& ctx, KMeansBackend& be,
+         RowBlocks& blocks, const KMeansCallback& cb)
       : src_(src),
         p_(p),
+        ctx_(ctx),
         be_(be),
         blocks_(blocks),
         cb_(cb),
@@ -101,6 +101,7 @@ class Driver {
     ClusterSums sums;
     const double t_run = now_s();
     for (int it = 0; it < p_.max_iter; ++it) {
+      throw_if_cancelled(ctx_);
       const double t0 = now_s();
       pass(centres, labels, dist, sums);
       const double t1 = now_s();
@@ -195,6 +196,7 @@ class Driver {
 
   Source& src_;
   const KMeansParams& p_;
+  const ExecutionContext& ctx_;
   KMeansBackend& be_;
   RowBlocks& blocks_;
   const KMeansCallback& cb_;
@@ -208,25 +210,26 @@ std::vector<float> centres_from_file(const std::string& spec, int64_t k, int64_t
   return read_all(*src);
 }
 
-bool is_data_spec(const std::string& init) { return init != "k-means++" && init != "random"; }
-
 }  // namespace
 
-KMeansResult kmeans(Source& source, const KMeansParams& params, const KMeansCallback& progress) {
+KMeansResult kmeans(Source& source, const KMeansParams& params, const ExecutionContext& ctx,
+                    const KMeansCallback& progress) {
   validate(source, params);
+  check_context(ctx);
   const double t_start = now_s();
   const int64_t n = source.rows(), d = source.cols(), k = params.n_clusters;
-  const int threads = params.threads > 0 ? params.threads : omp_get_max_threads();
-  const int64_t budget = params.memory_budget > 0 ? params.memory_budget : default_memory_budget();
-  const bool from_file = is_data_spec(params.init);
-  const int n_init =
-      params.n_init > 0 ? (from_file ? 1 : params.n_init) : (params.init == "random" ? 10 : 1);
+  const int threads = context_threads(ctx);
+  const ThreadGuard thread_guard(threads, 1);
+  const int64_t budget = context_memory_budget(ctx);
+  const bool from_file = params.init == InitMethod::File;
+  const int n_init = params.n_init > 0 ? (from_file ? 1 : params.n_init)
+                                       : (params.init == InitMethod::Random ? 10 : 1);
   // Reject a bad init file before any pass over the data.
   std::vector<float> file_centres;
-  if (from_file) file_centres = centres_from_file(params.init, k, d);
+  if (from_file) file_centres = centres_from_file(params.init_file, k, d);
 
   KMeansResult res;
-  BackendChoice choice = make_kmeans_backend(params, threads);
+  BackendChoice choice = make_kmeans_backend(params, ctx, threads);
   KMeansBackend& backend = *choice.backend;
   if (!choice.note.empty()) res.notes.emplace_back("device_note", choice.note);
   if (progress) {
@@ -262,6 +265,7 @@ KMeansResult kmeans(Source& source, const KMeansParams& params, const KMeansCall
   {
     size_t next = 0;
     blocks.for_each([&](const Block& b) {
+      throw_if_cancelled(ctx);
       stats.add(b, kAssignGrain, threads);
       for (; next < picks.size() && picks[next] < b.start + b.rows; ++next)
         std::memcpy(sample.data() + next * d, b.data + (picks[next] - b.start) * d,
@@ -283,10 +287,11 @@ KMeansResult kmeans(Source& source, const KMeansParams& params, const KMeansCall
   const double mean_var = stats.mean_variance();
   res.tol_abs = params.tol * mean_var;
 
-  Driver driver(source, params, backend, blocks, progress);
+  Driver driver(source, params, ctx, backend, blocks, progress);
   double init_s = 0;
   Run best;
   for (int r = 0; r < n_init; ++r) {
+    throw_if_cancelled(ctx);
     const double t0 = now_s();
     if (progress && !from_file) {
       KMeansProgress pr;
@@ -302,9 +307,9 @@ KMeansResult kmeans(Source& source, const KMeansParams& params, const KMeansCall
       centres = file_centres;
     } else {
       Rng rng(params.seed, static_cast<uint64_t>(r) + 1);
-      const auto rows = params.init == "random"
+      const auto rows = params.init == InitMethod::Random
                             ? random_rows(m, k, rng)
-                            : kmeans_plus_plus(sample.data(), m, d, k, rng, backend);
+                            : kmeans_plus_plus(sample.data(), m, d, k, rng, backend, threads);
       centres.resize(static_cast<size_t>(k * d));
       for (int64_t c = 0; c < k; ++c)
         std::memcpy(centres.data() + c * d, sample.data() + rows[c] * d, sizeof(float) * d);

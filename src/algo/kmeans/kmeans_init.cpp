@@ -37,7 +37,7 @@ std::vector<int64_t> random_rows(int64_t m, int64_t k, Rng& rng) {
 }
 
 std::vector<int64_t> kmeans_plus_plus(const float* x, int64_t m, int64_t d, int64_t k, Rng& rng,
-                                      KMeansBackend& backend) {
+                                      KMeansBackend& backend, int threads) {
   const int64_t trials = 2 + static_cast<int64_t>(std::log(static_cast<double>(k)));
   // Potentials are summed per fixed chunk of rows, then the chunks in order: the same sums (and
   // centres) whatever the number of threads.
@@ -66,7 +66,7 @@ std::vector<int64_t> kmeans_plus_plus(const float* x, int64_t m, int64_t d, int6
       std::copy(x + cand_idx[t] * d, x + (cand_idx[t] + 1) * d, cand.data() + t * d);
     }
     backend.sample_sq_distances(cand.data(), trials, dist.data());
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t ch = 0; ch < chunks; ++ch) {
       double* p = part.data() + ch * trials;
       std::fill(p, p + trials, 0.0);
@@ -82,7 +82,7 @@ std::vector<int64_t> kmeans_plus_plus(const float* x, int64_t m, int64_t d, int6
       for (int64_t ch = 0; ch < chunks; ++ch) pot += part[ch * trials + t];
       if (t == 0 || pot < best_pot) best = t, best_pot = pot;
     }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t i = 0; i < m; ++i) closest[i] = std::min(closest[i], dist[i * trials + best]);
     chosen.push_back(cand_idx[best]);
   }

@@ -14,9 +14,10 @@ std::vector<int64_t> sample_rows(int64_t n, int64_t m, Rng& rng);
 
 // Greedy k-means++ on x (m x d): each new centre is the best of 2 + ln(k) candidates drawn with
 // probability proportional to the squared distance to the nearest chosen centre. Returns the
-// chosen row indices of x.
+// chosen row indices of x. The potentials are summed on `threads` OpenMP threads (the result does
+// not depend on them).
 std::vector<int64_t> kmeans_plus_plus(const float* x, int64_t m, int64_t d, int64_t k, Rng& rng,
-                                      KMeansBackend& backend);
+                                      KMeansBackend& backend, int threads);
 
 // k distinct rows of [0, m) in random order.
 std::vector<int64_t> random_rows(int64_t m, int64_t k, Rng& rng);

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "algo/metrics/metric_labels.h"
+#include "core/thread_guard.h"
 #include "cpu/cluster_distance_sums.h"
 #include "embcluster/error.h"
 #include "embcluster/memory.h"
@@ -31,20 +32,18 @@ bool all_near_zero(const std::vector<double>& v) {
 }  // namespace
 
 ClusterMetrics cluster_metrics(Source& data, const std::vector<int32_t>& labels,
-                               const MetricsParams& p, SilhouetteResult* simplified) {
+                               const MetricsParams& p, const ExecutionContext& ctx,
+                               SilhouetteResult* simplified) {
   const double t_start = now_s();
-  require(p.metric == "euclidean" || p.metric == "cosine", "metric='", p.metric,
-          "' must be euclidean or cosine");
-  require(p.threads >= 0, "threads=", p.threads, " must be >= 0 (0 = all cores)");
-  require(p.memory_budget >= 0, "memory budget must be positive");
+  check_context(ctx);
   require(data.cols() > 0, data.name(), ": rows have 0 columns");
   const DenseLabels L = dense_labels(labels, data.rows(), data.name(), p.include_noise);
   const int64_t n = data.rows(), d = data.cols(), k = L.k;
-  const int threads = p.threads > 0 ? p.threads : omp_get_max_threads();
-  const bool cosine = p.metric == "cosine";
+  const int threads = context_threads(ctx);
+  const ThreadGuard thread_guard(threads, 1);
+  const bool cosine = p.metric == Metric::Cosine;
   // Blocks of at most 16384 rows: the unit-row copy for cosine stays small.
-  RowBlocks blocks(data, p.memory_budget > 0 ? p.memory_budget : default_memory_budget(), 4096,
-                   16384);
+  RowBlocks blocks(data, context_memory_budget(ctx), 4096, 16384);
 
   // The rows as measured: unit rows for cosine, as read otherwise.
   std::vector<float> unit;
@@ -59,6 +58,7 @@ ClusterMetrics cluster_metrics(Source& data, const std::vector<int32_t>& labels,
   // Pass 1: per-cluster sums, each thread owning a range of features, rows added in order.
   std::vector<double> sums(static_cast<size_t>(k * d), 0.0);
   blocks.for_each([&](const Block& b) {
+    throw_if_cancelled(ctx);
     const float* x = rows_of(b);
 #pragma omp parallel num_threads(threads)
     {
@@ -96,6 +96,7 @@ ClusterMetrics cluster_metrics(Source& data, const std::vector<int32_t>& labels,
   std::vector<double> sq;
   std::vector<float> a, bb;
   blocks.for_each([&](const Block& b) {
+    throw_if_cancelled(ctx);
     const float* x = rows_of(b);
     sq.assign(static_cast<size_t>(b.rows), 0.0);
 #pragma omp parallel for num_threads(threads) schedule(static)

@@ -15,6 +15,7 @@
 #include "algo/kmeans/kmeans_init.h"
 #include "algo/metrics/metric_labels.h"
 #include "core/rng.h"
+#include "core/thread_guard.h"
 #include "algo/metrics/silhouette_device.h"
 #include "cpu/cluster_distance_sums.h"
 #include "embcluster/error.h"
@@ -42,15 +43,15 @@ float silhouette_of(const double* sums, int32_t own, const std::vector<int64_t>&
 class Silhouette {
  public:
   Silhouette(Source& src, const DenseLabels& labels, const MetricsParams& p,
-             const MetricsCallback& cb)
+             const ExecutionContext& ctx, const MetricsCallback& cb)
       : src_(src),
         L_(labels),
         n_(src.rows()),
         d_(src.cols()),
         k_(labels.k),
-        metric_(p.metric == "cosine" ? TileMetric::cosine : TileMetric::euclidean),
-        threads_(p.threads > 0 ? p.threads : omp_get_max_threads()),
-        budget_(p.memory_budget > 0 ? p.memory_budget : default_memory_budget()),
+        metric_(p.metric == Metric::Cosine ? TileMetric::cosine : TileMetric::euclidean),
+        threads_(context_threads(ctx)),
+        budget_(context_memory_budget(ctx)),
         cb_(cb),
         t0_(now_s()) {}
 
@@ -301,13 +302,12 @@ class Silhouette {
 }  // namespace
 
 SilhouetteResult silhouette(Source& data, const std::vector<int32_t>& labels,
-                            const MetricsParams& p, const MetricsCallback& progress) {
+                            const MetricsParams& p, const ExecutionContext& ctx,
+                            const MetricsCallback& progress) {
   const double t0 = now_s();
-  require(p.metric == "euclidean" || p.metric == "cosine", "metric='", p.metric,
-          "' must be euclidean or cosine");
   require(p.sample_size >= 0, "sample_size=", p.sample_size, " must be >= 0 (0 = exact)");
-  require(p.threads >= 0, "threads=", p.threads, " must be >= 0 (0 = all cores)");
-  require(p.memory_budget >= 0, "memory budget must be positive");
+  check_context(ctx);
+  const ThreadGuard thread_guard(context_threads(ctx), 1);
   require(data.cols() > 0, data.name(), ": rows have 0 columns");
   const DenseLabels L = dense_labels(labels, data.rows(), data.name(), p.include_noise);
 
@@ -328,10 +328,10 @@ SilhouetteResult silhouette(Source& data, const std::vector<int32_t>& labels,
   // The device: a GPU for the tiles when asked for (or, with auto, when present); the cosine
   // cluster sums are O(rows * clusters * d) and stay on the CPU.
   SilhouetteResult r;
-  const bool cluster_sums = p.metric == "cosine" && p.cosine_cluster_sums;
-  int device = choose_cuda_device(p.device, "silhouette on the CPU", &r.device_note);
+  const bool cluster_sums = p.metric == Metric::Cosine && p.cosine_cluster_sums;
+  int device = choose_cuda_device(ctx.device, "silhouette on the CPU", &r.device_note);
   if (device >= 0 && cluster_sums) {
-    if (p.device != "auto")
+    if (ctx.device.kind != DeviceKind::Auto)
       r.device_note = "cosine silhouette from per-cluster sums of the unit rows: on the CPU";
     device = -1;
   }
@@ -341,20 +341,21 @@ SilhouetteResult silhouette(Source& data, const std::vector<int32_t>& labels,
     start.device_note = r.device_note;
     progress(start);
   }
+  throw_if_cancelled(ctx);
   if (device >= 0) {
     try {
-      DeviceSilhouette g = silhouette_on_device(data, L, p, device, sample, progress);
+      DeviceSilhouette g = silhouette_on_device(data, L, p, ctx, device, sample, progress);
       r.samples = std::move(g.samples);
       r.streamed = g.streamed;
       r.data_passes = g.passes;
       r.device = g.device;
     } catch (const Error& e) {
-      r.device_note = auto_fallback_note(p.device, e, "silhouette on the CPU");
+      r.device_note = auto_fallback_note(ctx.device, e, "silhouette on the CPU");
       device = -1;
     }
   }
   if (device < 0) {
-    Silhouette engine(data, L, p, progress);
+    Silhouette engine(data, L, p, ctx, progress);
     engine.run(sample, cluster_sums);
     r.samples = std::move(engine.samples);
     r.streamed = engine.streamed;

@@ -44,20 +44,20 @@ struct GroupedRows {
 
 class DeviceRun {
  public:
-  DeviceRun(Source& src, const DenseLabels& labels, const MetricsParams& p, int device,
-            const MetricsCallback& progress)
+  DeviceRun(Source& src, const DenseLabels& labels, const MetricsParams& p,
+            const ExecutionContext& ctx, int device, const MetricsCallback& progress)
       : src_(src),
         L_(labels),
         n_(src.rows()),
         d_(src.cols()),
         k_(labels.k),
-        cosine_(p.metric == "cosine"),
-        threads_(p.threads > 0 ? p.threads : omp_get_max_threads()),
-        budget_(p.memory_budget > 0 ? p.memory_budget : default_memory_budget()),
+        cosine_(p.metric == Metric::Cosine),
+        threads_(context_threads(ctx)),
+        budget_(context_memory_budget(ctx)),
         progress_(progress),
         t0_(now_s()) {
     sums_ = make_cuda_cluster_sums(device, cosine_ ? TileMetric::cosine : TileMetric::euclidean, k_,
-                                   d_, p.device_memory_budget);
+                                   d_, ctx.device_memory_budget);
     out_.device = sums_->device_name();
     out_.samples.assign(static_cast<size_t>(n_), std::numeric_limits<float>::quiet_NaN());
   }
@@ -232,10 +232,10 @@ class DeviceRun {
 }  // namespace
 
 DeviceSilhouette silhouette_on_device(Source& src, const DenseLabels& labels,
-                                      const MetricsParams& p, int device,
-                                      const std::vector<int64_t>& sample,
+                                      const MetricsParams& p, const ExecutionContext& ctx,
+                                      int device, const std::vector<int64_t>& sample,
                                       const MetricsCallback& progress) {
-  DeviceRun run(src, labels, p, device, progress);
+  DeviceRun run(src, labels, p, ctx, device, progress);
   return run.run(sample);
 }
 

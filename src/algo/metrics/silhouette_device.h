@@ -20,9 +20,10 @@ struct DeviceSilhouette {
 };
 
 // Scores every row that counts (sample empty) or the sample rows (ascending source rows) on CUDA
-// device `device`, with the memory budgets of p. Throws Error when the device fails.
+// device `device`, with the threads and memory budgets of ctx. Throws Error when the device fails.
 DeviceSilhouette silhouette_on_device(Source& src, const DenseLabels& labels,
-                                      const MetricsParams& p, int device,
+                                      const MetricsParams& p, const ExecutionContext& ctx,
+                                      int device,
                                       const std::vector<int64_t>& sample,
                                       const MetricsCallback& progress);
 
