@@ -19,32 +19,29 @@
 
 namespace embcluster {
 
+// The passes as the driver sees them; the CUDA module implements them.
 class CudaDbscanPasses {
  public:
-  // Prepares CUDA device `device` for the passes over rows into st. device_budget: bytes of
-  // device memory (0 = 85% of the free memory; at most 90 %). Throws DeviceUnavailable when the
-  // device cannot be used, DeviceOutOfMemory when the budget cannot hold the per-row arrays and
-  // one pair of tiles (cuda/device_error.h).
-  CudaDbscanPasses(DbscanTiles& rows, DbscanState& st, int device, int64_t device_budget,
-                   int threads);
-  ~CudaDbscanPasses();
-  CudaDbscanPasses(const CudaDbscanPasses&) = delete;
-  CudaDbscanPasses& operator=(const CudaDbscanPasses&) = delete;
+  virtual ~CudaDbscanPasses() = default;
 
   // Runs one pass over every pair of tiles. count fills st.count; union reads st.core and joins
   // st.uf (each core row with its root); border fills st.border. Passes run in that order (union
   // after the core flags are set; border after union).
-  DBSCANPassStats run(DbscanPass pass, const PhaseProgress& progress);
+  virtual DBSCANPassStats run(DbscanPass pass, const PhaseProgress& progress) = 0;
 
   // "NVIDIA H100 80GB HBM3 (cuda:0)".
-  std::string device_name() const;
+  virtual std::string device_name() const = 0;
   // Figures of the run, as (name, integer) notes: device memory budget, chunk rows, chunks,
   // whether the rows were streamed.
-  std::vector<std::pair<std::string, std::string>> notes() const;
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  virtual std::vector<std::pair<std::string, std::string>> notes() const = 0;
 };
+
+// Prepares CUDA device `device` for the passes over rows into st. device_budget: bytes of device
+// memory (0 = 85% of the free memory; at most 90 %). Throws DeviceUnavailable when the device
+// cannot be used, DeviceOutOfMemory when the budget cannot hold the per-row arrays and one pair of
+// tiles (cuda/device_error.h).
+std::unique_ptr<CudaDbscanPasses> make_cuda_dbscan_passes(DbscanTiles& rows, DbscanState& st,
+                                                          int device, int64_t device_budget,
+                                                          int threads);
 
 }  // namespace embcluster

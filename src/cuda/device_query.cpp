@@ -58,8 +58,6 @@ class Nvml {
 
 }  // namespace
 
-bool cuda_built() { return true; }
-
 std::vector<DeviceInfo> cuda_devices() {
   std::vector<DeviceInfo> out;
   int count = 0;

@@ -27,6 +27,9 @@ float dbscan_eps2(double eps, Metric metric) {
 void check_dbscan_params(const DBSCANParams& p, const Source* s) {
   require(std::isfinite(p.eps) && p.eps > 0, "eps=", p.eps, " must be a positive number");
   require(p.min_samples >= 1, "min_samples=", p.min_samples, " must be at least 1");
+  require(kHaveFaiss || p.index == DBSCANIndex::Exact,
+          "this build has no FAISS: --index exact only (index='", to_string(p.index),
+          "'; install FAISS and reconfigure)");
   require(p.nlist >= 0, "nlist=", p.nlist, " must be >= 1 (0 = auto)");
   require(p.nprobe >= 0, "nprobe=", p.nprobe, " must be >= 1 (0 = auto)");
   require(p.hnsw_m >= 2, "hnsw_m=", p.hnsw_m, " must be at least 2");
@@ -205,10 +208,10 @@ void exact_dbscan(Source& source, const DBSCANParams& p, const ExecutionContext&
     // reports the error.
     const auto before = res->timings.size();
     try {
-      CudaDbscanPasses cuda(rows, st, device, ctx.device_memory_budget, threads);
-      res->device = cuda.device_name();
-      exact_passes(rows, st, &cuda, p, ctx, threads, res, progress);
-      for (auto& note : cuda.notes()) res->notes.push_back(note);
+      auto cuda = make_cuda_dbscan_passes(rows, st, device, ctx.device_memory_budget, threads);
+      res->device = cuda->device_name();
+      exact_passes(rows, st, cuda.get(), p, ctx, threads, res, progress);
+      for (auto& note : cuda->notes()) res->notes.push_back(note);
       return;
     } catch (const Error& e) {
       res->notes.emplace_back("device_note", auto_fallback_note(ctx.device, e, "using the CPU"));
@@ -250,7 +253,7 @@ DBSCANResult dbscan(Source& source, const DBSCANParams& params, const ExecutionC
   throw_if_cancelled(ctx);
   if (params.index == DBSCANIndex::Exact) {
     exact_dbscan(source, params, ctx, threads, budget, device, &res, phase_progress);
-  } else {
+  } else if constexpr (kHaveFaiss) {
     DbscanState st(source.rows(), 0, params.min_samples, dbscan_eps2(params.eps, params.metric));
     std::vector<int64_t> check_rows;
     std::vector<float> check_x;

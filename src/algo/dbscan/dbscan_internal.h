@@ -25,6 +25,14 @@ float dbscan_eps2(double eps, Metric metric);
 // Reports progress of a phase as a fraction.
 using PhaseProgress = std::function<void(const std::string& phase, double fraction)>;
 
+// Whether this build has FAISS (the flat, ivf and hnsw indexes); without it dbscan_faiss is not
+// defined and only the exact index runs.
+#ifdef EMBCLUSTER_HAVE_FAISS
+constexpr bool kHaveFaiss = true;
+#else
+constexpr bool kHaveFaiss = false;
+#endif
+
 // FAISS neighbourhoods: fills st (core flags, union-find flattened, border attachments) and adds
 // timings and notes to res. Picks rows for the check (prepared, ascending) on the way.
 void dbscan_faiss(Source& source, const DBSCANParams& params, const ExecutionContext& ctx,
