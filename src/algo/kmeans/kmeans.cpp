@@ -314,6 +314,9 @@ KMeansResult kmeans(Source& source, const KMeansParams& params, const ExecutionC
       for (int64_t c = 0; c < k; ++c)
         std::memcpy(centres.data() + c * d, sample.data() + rows[c] * d, sizeof(float) * d);
     }
+    // The sample (up to 256 MiB) is not needed by the last run's Lloyd passes: the memory goes
+    // back before they allocate labels and distances for every row.
+    if (r + 1 == n_init) std::vector<float>().swap(sample);
     init_s += now_s() - t0;
     Run run = driver.lloyd(std::move(centres), res.tol_abs, mean_var, r, n_init);
     res.run_inertia.push_back(run.inertia);
