@@ -25,7 +25,7 @@ install(FILES ${PROJECT_BINARY_DIR}/embclusterConfig.cmake
               ${PROJECT_BINARY_DIR}/embclusterConfigVersion.cmake
         DESTINATION ${EMBCLUSTER_CMAKE_DIR} COMPONENT development)
 
-# Packages: cpack -G TGZ, cpack -G DEB (one package with every component).
+# Packages: cpack -G TGZ (bin/, lib/, include/ under one folder), cpack -G DEB (under /usr).
 set(CPACK_PACKAGE_NAME embcluster)
 set(CPACK_PACKAGE_VENDOR embcluster)
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
@@ -40,5 +40,4 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 # runtime and cuBLAS, which come from NVIDIA's packages, and is only opened where a GPU is).
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
     "libc6, libstdc++6, libgomp1, libopenblas0 | libopenblas0-pthread, libhdf5-103-1 | libhdf5-103")
-set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 include(CPack)

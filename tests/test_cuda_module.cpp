@@ -75,6 +75,8 @@ TEST(CudaModule, OverrideNamesTheOnlyPlaceLooked) {
   const char* before = std::getenv("EMBCLUSTER_CUDA_MODULE");
   setenv("EMBCLUSTER_CUDA_MODULE", "/nonexistent/libembcluster_cuda.so", 1);
   EXPECT_EQ(find_cuda_module(), "");
-  if (before) setenv("EMBCLUSTER_CUDA_MODULE", before, 1);
-  else unsetenv("EMBCLUSTER_CUDA_MODULE");
+  if (before)
+    setenv("EMBCLUSTER_CUDA_MODULE", before, 1);
+  else
+    unsetenv("EMBCLUSTER_CUDA_MODULE");
 }

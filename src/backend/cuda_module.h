@@ -27,8 +27,8 @@ struct CudaModuleTable {
   std::unique_ptr<KMeansBackend> (*make_kmeans_backend)(const KMeansParams& params,
                                                         const ExecutionContext& ctx,
                                                         int device) = nullptr;
-  std::unique_ptr<DeviceClusterSums> (*make_cluster_sums)(int device, TileMetric metric,
-                                                          int64_t k, int64_t d,
+  std::unique_ptr<DeviceClusterSums> (*make_cluster_sums)(int device, TileMetric metric, int64_t k,
+                                                          int64_t d,
                                                           int64_t device_budget) = nullptr;
   std::unique_ptr<CudaDbscanPasses> (*make_dbscan_passes)(DbscanTiles& rows, DbscanState& st,
                                                           int device, int64_t device_budget,

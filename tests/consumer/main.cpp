@@ -9,8 +9,8 @@
 #include <vector>
 
 int main() {
-  const std::vector<float> rows = {0.0f, 0.0f,  0.1f,  0.0f,  0.0f,  0.1f,  0.1f,  0.1f,
-                                   10.f, 10.f,  10.1f, 10.f,  10.f,  10.1f, 10.1f, 10.1f};
+  const std::vector<float> rows = {0.0f, 0.0f, 0.1f,  0.0f, 0.0f, 0.1f,  0.1f,  0.1f,
+                                   10.f, 10.f, 10.1f, 10.f, 10.f, 10.1f, 10.1f, 10.1f};
   try {
     auto source = embcluster::memory_source(rows.data(), 8, 2);
     embcluster::KMeansParams params;
