@@ -39,7 +39,8 @@ TEST(CudaModule, StatusMatchesTheBuild) {
     EXPECT_TRUE(s.path.empty());
     EXPECT_TRUE(cuda_devices().empty());
     EXPECT_EQ(cuda_self_test(0), "this build has no CUDA backend");
-    EXPECT_ERROR(make_cuda_kmeans_backend(KMeansParams{}, ExecutionContext{}, 0), "this build has no CUDA backend");
+    EXPECT_ERROR(make_cuda_kmeans_backend(KMeansParams{}, ExecutionContext{}, 0),
+                 "this build has no CUDA backend");
     return;
   }
   EXPECT_NE(s.path.find("libembcluster_cuda.so"), std::string::npos) << s.path;
@@ -47,7 +48,8 @@ TEST(CudaModule, StatusMatchesTheBuild) {
     EXPECT_TRUE(cuda_built());
     EXPECT_TRUE(cuda_devices().empty());
     EXPECT_FALSE(s.detail.empty());
-    EXPECT_ERROR(make_cuda_kmeans_backend(KMeansParams{}, ExecutionContext{}, 0), "--device: no CUDA device");
+    EXPECT_ERROR(make_cuda_kmeans_backend(KMeansParams{}, ExecutionContext{}, 0),
+                 "--device: no CUDA device");
   } else {
     EXPECT_EQ(s.state, CudaModuleState::loaded) << s.detail;
     EXPECT_TRUE(cuda_built());
@@ -66,7 +68,9 @@ TEST(CudaModule, TableIsThisBuildsAndItsErrorsAreErrors) {
   if (!devices.empty()) return;
   // Without a device the module's own calls fail, and the library catches what they throw.
   EXPECT_FALSE(t->self_test(0).empty());
-  EXPECT_NE(testutil::error_of([&] { t->make_kmeans_backend(KMeansParams{}, ExecutionContext{}, 0); }), "(no error)");
+  EXPECT_NE(
+      testutil::error_of([&] { t->make_kmeans_backend(KMeansParams{}, ExecutionContext{}, 0); }),
+      "(no error)");
   EXPECT_NE(testutil::error_of([&] { t->make_cluster_sums(0, TileMetric::euclidean, 3, 4, 0); }),
             "(no error)");
 }
