@@ -1,7 +1,7 @@
 // Exact DBSCAN's passes on a CUDA device: per-row arrays on the device, rows resident or streamed
 // in chunks of whole tiles, tile pairs classified on the device and computed in batches (cuBLAS
 // batched SGEMM, then the pass kernel).
-#include "cuda/cuda_dbscan.h"
+#include "cuda/cuda_dbscan_device.h"
 
 #include <omp.h>
 
@@ -49,19 +49,6 @@ const char* pass_name(DbscanPass p) {
 }
 
 }  // namespace
-
-class CudaDevicePasses final : public CudaDbscanPasses {
- public:
-  CudaDevicePasses(DbscanTiles& rows, DbscanState& st, int device, int64_t budget, int threads);
-  ~CudaDevicePasses() override;
-  DBSCANPassStats run(DbscanPass pass, const PhaseProgress& progress) override;
-  std::string device_name() const override;
-  std::vector<std::pair<std::string, std::string>> notes() const override;
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
 
 struct CudaDevicePasses::Impl {
   Impl(DbscanTiles& r, DbscanState& s, int dev, int th, int64_t device_budget)
@@ -499,11 +486,6 @@ DBSCANPassStats CudaDevicePasses::run(DbscanPass pass, const PhaseProgress& prog
   }
   stats.near = 0;  // pairs entirely within eps are computed like the others on the device
   return stats;
-}
-
-std::unique_ptr<CudaDbscanPasses> make_cuda_dbscan_passes(DbscanTiles& rows, DbscanState& st,
-                                                          int device, int64_t budget, int threads) {
-  return std::make_unique<CudaDevicePasses>(rows, st, device, budget, threads);
 }
 
 }  // namespace embcluster
