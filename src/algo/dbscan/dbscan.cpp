@@ -173,17 +173,13 @@ void exact_dbscan(Source& source, const DBSCANParams& p, int threads, int64_t bu
 void faiss_dbscan(Source& source, const DBSCANParams& p, int threads, int64_t budget,
                   DBSCANResult* res, const PhaseProgress& progress) {
   DbscanState st(source.rows(), 0, p.min_samples, dbscan_eps2(p.eps, p.metric));
-  std::vector<int64_t> check_rows;
-  std::vector<float> check_x;
-  RowPrep prep;
-  {
-    FaissDbscanPasses passes(source, p, threads, budget, st, progress, &res->timings);
-    run_passes(passes, st, p, res, progress);
-    passes.take_check(&check_rows, &check_x, &prep);
-  }
-  if (check_rows.empty()) return;
+  DbscanCheckSample check;
+  run_passes(
+      *make_faiss_dbscan_passes(source, p, threads, budget, st, progress, &res->timings, &check),
+      st, p, res, progress);
+  if (check.rows.empty()) return;
   const double t0 = dbscan_now_s();
-  res->check = dbscan_check(source, prep, check_rows, check_x, *res, st.eps2, p.min_samples,
+  res->check = dbscan_check(source, check.prep, check.rows, check.x, *res, st.eps2, p.min_samples,
                             threads, budget, progress);
   res->check.seconds = dbscan_now_s() - t0;
   res->checked = true;

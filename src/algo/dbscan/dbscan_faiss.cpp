@@ -132,10 +132,9 @@ int64_t checked_index_bytes(const DBSCANParams& p, const Resolved& r, int64_t n,
   return ib;
 }
 
-}  // namespace
-
-struct FaissDbscanPasses::Impl {
-  Impl(Source& s, const DBSCANParams& params, int th, int64_t budget, DbscanState& state)
+// A FAISS index over every row of the source and the pairs within eps it yields.
+struct FaissIndex {
+  FaissIndex(Source& s, const DBSCANParams& params, int th, int64_t budget, DbscanState& state)
       : source(s),
         p(params),
         threads(th),
@@ -149,7 +148,10 @@ struct FaissDbscanPasses::Impl {
     prep.normalise = p.metric == "cosine";
   }
 
-  void read_samples(std::vector<int64_t>* train, std::vector<float>* train_x);
+  void open(const PhaseProgress& progress, std::vector<std::pair<std::string, double>>* timings,
+            DbscanCheckSample* check);
+  void read_samples(DbscanCheckSample* check, std::vector<int64_t>* train,
+                    std::vector<float>* train_x);
   void build_index(const std::vector<int64_t>& train, const std::vector<float>& train_x);
   void fill_index(const PhaseProgress& progress);
   template <class Fn>
@@ -169,8 +171,6 @@ struct FaissDbscanPasses::Impl {
   int64_t ib, rest;
   FaissThreads thread_guard;
   RowPrep prep;
-  std::vector<int64_t> check_rows;
-  std::vector<float> check_x;
   std::unique_ptr<faiss::Index> index;
   faiss::IndexIVFFlat* ivf = nullptr;
   std::unique_ptr<IvfRangeSearch> ivf_search;
@@ -180,14 +180,31 @@ struct FaissDbscanPasses::Impl {
   std::vector<int64_t> probes;  // ivf: each row's nprobe nearest lists, until the search has them
 };
 
+// The passes over the pairs of a FaissIndex, by the rules of kernels/dbscan_rules.cuh.
+class FaissDbscanPasses final : public DbscanPasses {
+ public:
+  FaissDbscanPasses(Source& source, const DBSCANParams& params, int threads, int64_t budget,
+                    DbscanState& st, const PhaseProgress& progress,
+                    std::vector<std::pair<std::string, double>>* timings, DbscanCheckSample* check);
+  DBSCANPassStats run(DbscanPass pass, const PhaseProgress& progress) override;
+  std::string device_name() const override {
+    return "cpu (" + std::to_string(faiss_.threads) + " threads)";
+  }
+  std::vector<std::pair<std::string, std::string>> notes() const override;
+
+ private:
+  FaissIndex faiss_;
+};
+
 // One read: the IVF training sample and the check sample, prepared.
-void FaissDbscanPasses::Impl::read_samples(std::vector<int64_t>* train,
-                                           std::vector<float>* train_x) {
+void FaissIndex::read_samples(DbscanCheckSample* check, std::vector<int64_t>* train,
+                              std::vector<float>* train_x) {
   Rng train_rng(p.seed, 0x1f5), check_rng(p.seed, 0xc4ec);
   if (p.index == "ivf") *train = sample_rows(n, std::min(n, 64 * r.nlist), train_rng);
-  check_rows = sample_rows(n, std::min(n, p.check_sample), check_rng);
+  check->rows = sample_rows(n, std::min(n, p.check_sample), check_rng);
+  check->prep = prep;
   std::vector<int64_t> picks(*train);
-  picks.insert(picks.end(), check_rows.begin(), check_rows.end());
+  picks.insert(picks.end(), check->rows.begin(), check->rows.end());
   std::sort(picks.begin(), picks.end());
   picks.erase(std::unique(picks.begin(), picks.end()), picks.end());
   std::vector<float> picked;
@@ -199,12 +216,11 @@ void FaissDbscanPasses::Impl::read_samples(std::vector<int64_t>* train,
       std::copy(picked.begin() + at * d, picked.begin() + (at + 1) * d, out->begin() + i * d);
     }
   };
-  gather(check_rows, &check_x);
+  gather(check->rows, &check->x);
   gather(*train, train_x);
 }
 
-void FaissDbscanPasses::Impl::build_index(const std::vector<int64_t>& train,
-                                          const std::vector<float>& train_x) {
+void FaissIndex::build_index(const std::vector<int64_t>& train, const std::vector<float>& train_x) {
   if (p.index == "flat") {
     index = std::make_unique<faiss::IndexFlatL2>(d);
   } else if (p.index == "ivf") {
@@ -228,7 +244,7 @@ void FaissDbscanPasses::Impl::build_index(const std::vector<int64_t>& train,
 
 // Calls fn(block, x) for every block of the source, x its rows prepared.
 template <class Fn>
-void FaissDbscanPasses::Impl::for_prepared(Fn&& fn) {
+void FaissIndex::for_prepared(Fn&& fn) {
   blocks->for_each([&](const Block& b) {
     buf.assign(b.data, b.data + b.rows * d);
     prep.apply(buf.data(), b.rows, d, threads);
@@ -238,7 +254,7 @@ void FaissDbscanPasses::Impl::for_prepared(Fn&& fn) {
 
 // Adds every row. IVF: each row's nprobe nearest cells in sgemm tiles (FAISS's assignment ranks one
 // centroid at a time); the nearest is where the row is added.
-void FaissDbscanPasses::Impl::fill_index(const PhaseProgress& progress) {
+void FaissIndex::fill_index(const PhaseProgress& progress) {
   if (ivf) probes.resize(static_cast<size_t>(n * r.nprobe));
   const float* centroids =
       ivf ? dynamic_cast<const faiss::IndexFlat&>(*ivf->quantizer).get_xb() : nullptr;
@@ -264,8 +280,8 @@ void FaissDbscanPasses::Impl::fill_index(const PhaseProgress& progress) {
 // Calls fn(ids, x) for prepared batches of the rows that want(row) selects, sized so that range
 // results stay within a part of the memory budget.
 template <class Want, class Fn>
-void FaissDbscanPasses::Impl::for_batches(const char* phase, Want&& want, Fn&& fn,
-                                          const PhaseProgress& progress) {
+void FaissIndex::for_batches(const char* phase, Want&& want, Fn&& fn,
+                             const PhaseProgress& progress) {
   const int64_t result_budget = std::max<int64_t>(int64_t(64) << 20, rest / 4);
   int64_t batch = 1024;
   std::vector<float> sel;
@@ -291,8 +307,8 @@ void FaissDbscanPasses::Impl::for_batches(const char* phase, Want&& want, Fn&& f
 // Calls pair(q, id) for every row id within eps of a row q that want(q) selects (q itself among
 // them), possibly from several threads at once; k: neighbours asked of hnsw.
 template <class Want, class Pair>
-void FaissDbscanPasses::Impl::for_pairs(const char* phase, int64_t k, Want&& want, Pair&& pair,
-                                        const PhaseProgress& progress) {
+void FaissIndex::for_pairs(const char* phase, int64_t k, Want&& want, Pair&& pair,
+                           const PhaseProgress& progress) {
   if (ivf_search) {
     ivf_search->for_pairs(want, pair, [&](double f) {
       if (progress) progress(phase, f);
@@ -309,63 +325,67 @@ void FaissDbscanPasses::Impl::for_pairs(const char* phase, int64_t k, Want&& wan
       progress);
 }
 
-FaissDbscanPasses::FaissDbscanPasses(Source& source, const DBSCANParams& params, int threads,
-                                     int64_t budget, DbscanState& st, const PhaseProgress& progress,
-                                     std::vector<std::pair<std::string, double>>* timings)
-    : impl_(std::make_unique<Impl>(source, params, threads, budget, st)) {
-  Impl& m = *impl_;
+// Reads the samples, builds the index and adds every row (see make_faiss_dbscan_passes).
+void FaissIndex::open(const PhaseProgress& progress,
+                      std::vector<std::pair<std::string, double>>* timings,
+                      DbscanCheckSample* check) {
   double t0 = dbscan_now_s();
   std::vector<int64_t> train;
   std::vector<float> train_x;
-  m.read_samples(&train, &train_x);
+  read_samples(check, &train, &train_x);
   timings->emplace_back("prepare", dbscan_now_s() - t0);
-  faiss_call(params.index, [&] {
+  faiss_call(p.index, [&] {
     t0 = dbscan_now_s();
-    m.build_index(train, train_x);
+    build_index(train, train_x);
     timings->emplace_back("index_train", dbscan_now_s() - t0);
     t0 = dbscan_now_s();
-    m.blocks = std::make_unique<RowBlocks>(source, m.rest, 4096, int64_t(1) << 16);
-    m.fill_index(progress);
+    blocks = std::make_unique<RowBlocks>(source, rest, 4096, int64_t(1) << 16);
+    fill_index(progress);
     timings->emplace_back("index_add", dbscan_now_s() - t0);
     // FAISS scans an IVF list one vector at a time (without SIMD in a generic build): IVF
     // neighbours come list by list from sgemm tiles instead (ivf_range_search.h).
-    if (m.ivf) {
+    if (ivf) {
       t0 = dbscan_now_s();
-      m.ivf_search = std::make_unique<IvfRangeSearch>(*m.ivf, m.probes.data(), st.eps2, threads);
-      std::vector<int64_t>().swap(m.probes);
+      ivf_search = std::make_unique<IvfRangeSearch>(*ivf, probes.data(), st.eps2, threads);
+      std::vector<int64_t>().swap(probes);
       timings->emplace_back("index_probe", dbscan_now_s() - t0);
     }
-    m.nb = std::make_unique<Neighbours>(*m.index, params.index == "hnsw", st.eps2);
-    if (params.index == "flat") blas_set_threads(threads);
+    nb = std::make_unique<Neighbours>(*index, p.index == "hnsw", st.eps2);
+    if (p.index == "flat") blas_set_threads(threads);
   });
 }
 
-FaissDbscanPasses::~FaissDbscanPasses() = default;
+FaissDbscanPasses::FaissDbscanPasses(Source& source, const DBSCANParams& params, int threads,
+                                     int64_t budget, DbscanState& st, const PhaseProgress& progress,
+                                     std::vector<std::pair<std::string, double>>* timings,
+                                     DbscanCheckSample* check)
+    : faiss_(source, params, threads, budget, st) {
+  faiss_.open(progress, timings, check);
+}
 
 DBSCANPassStats FaissDbscanPasses::run(DbscanPass pass, const PhaseProgress& progress) {
-  Impl& m = *impl_;
-  DbscanState& st = m.st;
+  DbscanState& st = faiss_.st;
   const char* phase = dbscan_pass_name(pass);
   constexpr auto kRelaxed = std::memory_order_relaxed;
-  faiss_call(m.p.index, [&] {
+  faiss_call(faiss_.p.index, [&] {
     if (pass == DbscanPass::count) {
-      for (int64_t i = 0; i < m.n; ++i) st.count[i].store(1, kRelaxed);  // the row itself
-      m.for_pairs(
-          phase, m.p.min_samples, [](int64_t) { return true; },
+      for (int64_t i = 0; i < faiss_.n; ++i) st.count[i].store(1, kRelaxed);  // the row itself
+      faiss_.for_pairs(
+          phase, faiss_.p.min_samples, [](int64_t) { return true; },
           [&](int64_t q, int64_t id) {
             if (kern::dbscan_counts(q, id)) st.count[q].fetch_add(1, kRelaxed);
           },
           progress);
     } else if (pass == DbscanPass::union_core) {
-      m.for_pairs(
-          phase, m.r.hnsw_k, [&](int64_t row) { return st.core[row] != 0; },
+      faiss_.for_pairs(
+          phase, faiss_.r.hnsw_k, [&](int64_t row) { return st.core[row] != 0; },
           [&](int64_t q, int64_t id) {
             if (kern::dbscan_joins(true, st.core[id])) st.uf.unite(q, id);
           },
           progress);
     } else {
-      m.for_pairs(
-          phase, m.p.min_samples, [&](int64_t row) { return st.core[row] == 0; },
+      faiss_.for_pairs(
+          phase, faiss_.p.min_samples, [&](int64_t row) { return st.core[row] == 0; },
           [&](int64_t q, int64_t id) {
             if (kern::dbscan_attaches(false, st.core[id])) atomic_min(st.border[q], st.uf.root(id));
           },
@@ -375,31 +395,29 @@ DBSCANPassStats FaissDbscanPasses::run(DbscanPass pass, const PhaseProgress& pro
   return {};
 }
 
-std::string FaissDbscanPasses::device_name() const {
-  return "cpu (" + std::to_string(impl_->threads) + " threads)";
-}
-
 std::vector<std::pair<std::string, std::string>> FaissDbscanPasses::notes() const {
-  const Impl& m = *impl_;
   std::vector<std::pair<std::string, std::string>> out;
-  if (m.p.index == "ivf") {
-    out.emplace_back("nlist", std::to_string(m.r.nlist));
-    out.emplace_back("nprobe", std::to_string(m.r.nprobe));
-  } else if (m.p.index == "hnsw") {
-    out.emplace_back("hnsw_m", std::to_string(m.p.hnsw_m));
-    out.emplace_back("ef_construction", std::to_string(m.p.ef_construction));
-    out.emplace_back("ef_search", std::to_string(m.r.ef_search));
-    out.emplace_back("hnsw_k", std::to_string(m.r.hnsw_k));
+  if (faiss_.p.index == "ivf") {
+    out.emplace_back("nlist", std::to_string(faiss_.r.nlist));
+    out.emplace_back("nprobe", std::to_string(faiss_.r.nprobe));
+  } else if (faiss_.p.index == "hnsw") {
+    out.emplace_back("hnsw_m", std::to_string(faiss_.p.hnsw_m));
+    out.emplace_back("ef_construction", std::to_string(faiss_.p.ef_construction));
+    out.emplace_back("ef_search", std::to_string(faiss_.r.ef_search));
+    out.emplace_back("hnsw_k", std::to_string(faiss_.r.hnsw_k));
   }
-  out.emplace_back("index_bytes", std::to_string(m.ib));
+  out.emplace_back("index_bytes", std::to_string(faiss_.ib));
   return out;
 }
 
-void FaissDbscanPasses::take_check(std::vector<int64_t>* rows, std::vector<float>* x,
-                                   RowPrep* prep) {
-  *rows = std::move(impl_->check_rows);
-  *x = std::move(impl_->check_x);
-  *prep = impl_->prep;
+}  // namespace
+
+std::unique_ptr<DbscanPasses> make_faiss_dbscan_passes(
+    Source& source, const DBSCANParams& params, int threads, int64_t budget, DbscanState& st,
+    const PhaseProgress& progress, std::vector<std::pair<std::string, double>>* timings,
+    DbscanCheckSample* check) {
+  return std::make_unique<FaissDbscanPasses>(source, params, threads, budget, st, progress, timings,
+                                             check);
 }
 
 }  // namespace embcluster

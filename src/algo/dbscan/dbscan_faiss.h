@@ -17,33 +17,23 @@
 
 namespace embcluster {
 
-class FaissDbscanPasses final : public DbscanPasses {
- public:
-  // Reads the sample for the check (and the IVF training sample) in one pass over the source,
-  // builds the index (params.index) and adds every row, for passes into st (rows of the source, no
-  // tiles). Appends the timings prepare, index_train, index_add (and index_probe for ivf). Throws
-  // Error when the index does not fit the memory budget or FAISS fails.
-  FaissDbscanPasses(Source& source, const DBSCANParams& params, int threads, int64_t budget,
-                    DbscanState& st, const PhaseProgress& progress,
-                    std::vector<std::pair<std::string, double>>* timings);
-  ~FaissDbscanPasses() override;
-  FaissDbscanPasses(const FaissDbscanPasses&) = delete;
-  FaissDbscanPasses& operator=(const FaissDbscanPasses&) = delete;
-
-  // No tile statistics: the stats come back with an empty pass name.
-  DBSCANPassStats run(DbscanPass pass, const PhaseProgress& progress) override;
-  // FAISS runs on the CPU: "cpu (N threads)".
-  std::string device_name() const override;
-  // The index's resolved parameters (nlist and nprobe, or hnsw's) and index_bytes.
-  std::vector<std::pair<std::string, std::string>> notes() const override;
-
-  // The sample for the check, moved out: source rows ascending, their prepared rows (rows x d) and
-  // the preparation.
-  void take_check(std::vector<int64_t>* rows, std::vector<float>* x, RowPrep* prep);
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+// The rows of the sampled check: source rows ascending, their prepared rows (rows x d) and the
+// preparation.
+struct DbscanCheckSample {
+  std::vector<int64_t> rows;
+  std::vector<float> x;
+  RowPrep prep;
 };
+
+// Reads the check sample into *check (and the IVF training sample) in one pass over the source,
+// builds the index (params.index) and adds every row, for passes into st (rows of the source, no
+// tiles). Appends the timings prepare, index_train, index_add (and index_probe for ivf). The
+// passes run on the CPU ("cpu (N threads)"), without tile statistics (empty pass names); their
+// notes are the index's resolved parameters (nlist and nprobe, or hnsw's) and index_bytes.
+// Throws Error when the index does not fit the memory budget or FAISS fails.
+std::unique_ptr<DbscanPasses> make_faiss_dbscan_passes(
+    Source& source, const DBSCANParams& params, int threads, int64_t budget, DbscanState& st,
+    const PhaseProgress& progress, std::vector<std::pair<std::string, double>>* timings,
+    DbscanCheckSample* check);
 
 }  // namespace embcluster
