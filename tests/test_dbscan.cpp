@@ -9,12 +9,17 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string>
 
+#include "algo/dbscan/dbscan_internal.h"
+#include "backend/dbscan_passes.h"
+#include "cpu/dbscan_cpu.h"
 #include "cpu/nearest_centres.h"
 #include "dbscan_cases.h"
 #include "dbscan_verifier.h"
 #include "embcluster/dbscan.h"
 #include "embcluster/error.h"
+#include "kernels/dbscan_rules.cuh"
 #include "testutil.h"
 
 using namespace embcluster;
@@ -30,6 +35,20 @@ namespace {
 DBSCANResult run(const std::vector<float>& x, int64_t n, int64_t d, DBSCANParams p) {
   auto src = memory_source(x.data(), n, d);
   return dbscan(*src, p);
+}
+
+DBSCANParams eps_params(double eps, int64_t min_samples) {
+  DBSCANParams p;
+  p.eps = eps;
+  p.min_samples = min_samples;
+  return p;
+}
+
+// The very same clustering: labels and core flags.
+void expect_same_clustering(const DBSCANResult& r, const DBSCANResult& want,
+                            const std::string& what = "") {
+  EXPECT_EQ(r.labels, want.labels) << what;
+  EXPECT_EQ(r.core, want.core) << what;
 }
 
 // The same partition of the core rows, whatever the numbering.
@@ -136,9 +155,7 @@ TEST(DBSCAN, BorderPointJoinsTheLowestNumberedCluster) {
   // point's lowest-numbered core neighbour (row 1): scikit-learn gives the border point to
   // cluster 0, the first cluster that reaches it.
   const std::vector<float> x = {1.3f, -0.9f, 0.9f, 1.7f, 2.1f, -1.3f, -1.7f, -2.1f, 0.0f};
-  DBSCANParams p;
-  p.eps = 1.0;
-  p.min_samples = 4;
+  auto p = eps_params(1.0, 4);
   const auto r = run(x, 9, 1, p);
   EXPECT_EQ(r.n_clusters, 2);
   EXPECT_EQ(r.labels[0], 0);
@@ -150,9 +167,7 @@ TEST(DBSCAN, BorderPointJoinsTheLowestNumberedCluster) {
 
 TEST(DBSCAN, TinyBudgetsStreamPairsOfBlocksWithTheSameResult) {
   const auto b = noisy_blobs(3000, 16, 6, 4);
-  DBSCANParams p;
-  p.eps = 4.6;
-  p.min_samples = 10;
+  auto p = eps_params(4.6, 10);
   const auto whole = run(b.x, b.n, b.d, p);
   EXPECT_FALSE(whole.streamed);
   EXPECT_GT(whole.n_clusters, 1);
@@ -166,24 +181,20 @@ TEST(DBSCAN, TinyBudgetsStreamPairsOfBlocksWithTheSameResult) {
     const auto part = run(b.x, b.n, b.d, p);
     EXPECT_TRUE(part.streamed) << budget;
     EXPECT_GT(part.blocks, 1) << budget;
-    EXPECT_EQ(part.labels, whole.labels) << budget;
-    EXPECT_EQ(part.core, whole.core) << budget;
+    expect_same_clustering(part, whole, "budget " + std::to_string(budget));
   }
 }
 
 TEST(DBSCAN, ThreadCountsDoNotChangeTheResult) {
   const auto b = noisy_blobs(4000, 24, 8, 9);
-  DBSCANParams p;
-  p.eps = 5.4;
-  p.min_samples = 6;
+  auto p = eps_params(5.4, 6);
   p.threads = 1;
   const auto one = run(b.x, b.n, b.d, p);
   EXPECT_GT(one.n_clusters, 1);
   for (int t : {2, 3, 5}) {
     p.threads = t;
     const auto r = run(b.x, b.n, b.d, p);
-    EXPECT_EQ(r.labels, one.labels) << t;
-    EXPECT_EQ(r.core, one.core) << t;
+    expect_same_clustering(r, one, std::to_string(t) + " threads");
   }
 }
 
@@ -192,9 +203,7 @@ TEST(DBSCAN, OverlappingBlobsWhereRowsOfMixedTilesAreLeftOut) {
   // of a pair (by their distance to its centre, or to its core rows' extent) and are left out of
   // its distances. The result must still be a valid DBSCAN, equal whatever the budget.
   const auto b = testutil::make_blobs(2500, 12, 6, 21, 3.0f, 8.0f);
-  DBSCANParams p;
-  p.eps = 9.0;
-  p.min_samples = 12;
+  auto p = eps_params(9.0, 12);
   const auto r = run(b.x, b.n, b.d, p);
   EXPECT_GT(r.n_core, b.n / 10);
   EXPECT_GT(r.n_noise, 0);
@@ -205,15 +214,12 @@ TEST(DBSCAN, OverlappingBlobsWhereRowsOfMixedTilesAreLeftOut) {
   p.memory_budget = int64_t(30) << 10;
   const auto part = run(b.x, b.n, b.d, p);
   EXPECT_TRUE(part.streamed);
-  EXPECT_EQ(part.labels, r.labels);
-  EXPECT_EQ(part.core, r.core);
+  expect_same_clustering(part, r);
 }
 
 TEST(DBSCAN, TileBoundsSkipFarPairsAndPassesReportWork) {
   const auto b = testutil::make_blobs(20000, 32, 20, 2, 1.0f, 40.0f);
-  DBSCANParams p;
-  p.eps = 7.0;
-  p.min_samples = 5;
+  auto p = eps_params(7.0, 5);
   const auto r = run(b.x, b.n, b.d, p);
   EXPECT_EQ(r.n_clusters, 20);
   EXPECT_GT(testutil::adjusted_rand_index(r.labels, b.labels), 0.99);  // a few tails are noise
@@ -227,9 +233,7 @@ TEST(DBSCAN, TileBoundsSkipFarPairsAndPassesReportWork) {
 TEST(DBSCAN, EdgeCases) {
   // min_samples = 1: every row is core; isolated rows are clusters of one.
   const std::vector<float> x = {0.0f, 0.1f, 5.0f, 10.0f, 10.05f, 20.0f};
-  DBSCANParams p;
-  p.eps = 0.5;
-  p.min_samples = 1;
+  auto p = eps_params(0.5, 1);
   auto r = run(x, 6, 1, p);
   EXPECT_EQ(r.labels, (std::vector<int32_t>{0, 0, 1, 2, 2, 3}));
   EXPECT_EQ(r.n_core, 6);
@@ -260,8 +264,7 @@ TEST(DBSCAN, FaissFlatAndExhaustiveIvfEqualExact) {
   const auto exact = run(c.x, c.n, c.d, p);
   p.index = "flat";
   const auto flat = run(c.x, c.n, c.d, p);
-  EXPECT_EQ(flat.labels, exact.labels);
-  EXPECT_EQ(flat.core, exact.core);
+  expect_same_clustering(flat, exact);
   ASSERT_TRUE(flat.checked);
   EXPECT_EQ(flat.check.sample_rows, c.n);  // the default sample covers these rows
   EXPECT_DOUBLE_EQ(flat.check.core_recall, 1.0);
@@ -285,9 +288,7 @@ TEST(DBSCAN, ExhaustiveIvfWithLongListsEqualsExact) {
   // Two cells of thousands of rows: each list is scanned in several sgemm tiles of rows against
   // several tiles of queries (batches of 1,024 and more queries).
   const auto b = noisy_blobs(6000, 10, 5, 31);
-  DBSCANParams p;
-  p.eps = 3.4;
-  p.min_samples = 8;
+  auto p = eps_params(3.4, 8);
   const auto exact = run(b.x, b.n, b.d, p);
   EXPECT_GT(exact.n_clusters, 1);
   EXPECT_GT(exact.n_noise, 0);
@@ -295,8 +296,7 @@ TEST(DBSCAN, ExhaustiveIvfWithLongListsEqualsExact) {
   p.nlist = 2;
   p.nprobe = 2;
   const auto ivf = run(b.x, b.n, b.d, p);
-  EXPECT_EQ(ivf.core, exact.core);
-  EXPECT_EQ(ivf.labels, exact.labels);
+  expect_same_clustering(ivf, exact);
   // One probe: a subset of the neighbours, so never more core rows than exact.
   p.nprobe = 1;
   const auto one = run(b.x, b.n, b.d, p);
@@ -342,9 +342,7 @@ TEST(DBSCAN, NearestCentresAreTheBruteForceRanking) {
 
 TEST(DBSCAN, ApproximateIndexesReportRecallAgainstExact) {
   const auto b = noisy_blobs(6000, 16, 10, 21);
-  DBSCANParams p;
-  p.eps = 4.8;
-  p.min_samples = 8;
+  auto p = eps_params(4.8, 8);
   p.check_sample = 500;
   const auto exact = run(b.x, b.n, b.d, p);
   auto exact_core = std::count(exact.core.begin(), exact.core.end(), 1);
@@ -487,4 +485,58 @@ TEST(KDist, KneeOfAnElbowCurve) {
   EXPECT_NEAR(r.quantiles[2].second, 0.01, 1e-4);
   EXPECT_LT(r.suggested_eps, 1.0);  // the knee is at the end of the flat part
   EXPECT_GE(r.suggested_eps, 0.0099);
+}
+
+TEST(DBSCANRules, WhatEachPassDoesWithAPairAndWhichTilePairsItNeeds) {
+  EXPECT_TRUE(kern::dbscan_core(0, 1));  // min_samples 1: every row, with no count pass
+  EXPECT_FALSE(kern::dbscan_core(4, 5));
+  EXPECT_TRUE(kern::dbscan_core(5, 5));
+  EXPECT_FALSE(kern::dbscan_counts(int64_t(3), int64_t(3)));  // the row itself counts once
+  EXPECT_TRUE(kern::dbscan_counts(int64_t(3), int64_t(4)));
+  for (bool a : {false, true}) {
+    for (bool b : {false, true}) {
+      EXPECT_EQ(kern::dbscan_joins(a, b), a && b);
+      EXPECT_EQ(kern::dbscan_attaches(a, b), !a && b);
+    }
+  }
+  EXPECT_EQ(kern::dbscan_attachment(int64_t(5), int64_t(3)), 3);
+  EXPECT_EQ(kern::dbscan_attachment(int64_t(2), int64_t(3)), 2);
+  // Tiles: core rows cs of ms and ct of mt.
+  EXPECT_FALSE(kern::dbscan_tiles_join(1, 1, true));  // one core row alone in its tile
+  EXPECT_TRUE(kern::dbscan_tiles_join(2, 2, true));
+  EXPECT_TRUE(kern::dbscan_tiles_join(1, 1, false));
+  EXPECT_FALSE(kern::dbscan_tiles_join(0, 5, false));
+  EXPECT_FALSE(kern::dbscan_tile_attaches(3, 3, 1));  // every row of p core
+  EXPECT_TRUE(kern::dbscan_tile_attaches(2, 3, 1));
+  EXPECT_FALSE(kern::dbscan_tile_attaches(2, 3, 0));  // no core row in q
+  EXPECT_TRUE(kern::dbscan_tiles_wanted(kern::kDbscanCount, 0, 4, 0, 4, false));
+  EXPECT_FALSE(kern::dbscan_tiles_wanted(kern::kDbscanUnion, 1, 4, 0, 4, false));
+  EXPECT_TRUE(kern::dbscan_tiles_wanted(kern::kDbscanBorder, 4, 4, 0, 4, false));
+  EXPECT_TRUE(kern::dbscan_tiles_wanted(kern::kDbscanBorder, 0, 4, 4, 4, false));
+  EXPECT_FALSE(kern::dbscan_tiles_wanted(kern::kDbscanBorder, 4, 4, 4, 4, false));
+}
+
+TEST(DBSCANPasses, CpuCountThroughTheInterfaceMatchesBruteForce) {
+  // Streamed in several blocks; counts may stop growing once a tile's rows all reach
+  // min_samples, so they are compared up to min_samples.
+  const auto b = noisy_blobs(1500, 8, 4, 5);
+  const double eps = 3.0;
+  const int64_t min_samples = 6;
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  DbscanTiles rows(*src, false, int64_t(16) << 10, 2);
+  ASSERT_GT(rows.block_count(), 1);
+  DbscanState st(b.n, rows.tile_total(), min_samples, dbscan_eps2(eps, "euclidean"));
+  const auto passes = make_cpu_dbscan_passes(rows, st, 2);
+  EXPECT_EQ(passes->device_name(), "cpu (2 threads)");
+  const DBSCANPassStats stats = passes->run(DbscanPass::count, nullptr);
+  EXPECT_EQ(stats.pass, "count");
+  EXPECT_EQ(stats.far + stats.near + stats.settled + stats.gemm, stats.tile_pairs);
+  const auto dist = brute_distances(b.x, b.n, b.d, false);
+  for (int64_t i = 0; i < b.n; ++i) {
+    int64_t want = 0;
+    for (int64_t j = 0; j < b.n; ++j) want += dist[i * b.n + j] <= eps;
+    const int64_t got = st.count[i].load();
+    ASSERT_EQ(std::min(got, min_samples), std::min(want, min_samples)) << "row " << i;
+    ASSERT_LE(got, want) << "row " << i;
+  }
 }
