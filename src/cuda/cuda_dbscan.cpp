@@ -488,4 +488,10 @@ DBSCANPassStats CudaDbscanPasses::run(DbscanPass pass, const PhaseProgress& prog
   return stats;
 }
 
+std::unique_ptr<DbscanPasses> make_cuda_dbscan_passes(DbscanTiles& rows, DbscanState& st,
+                                                      int device, int64_t device_budget,
+                                                      int threads) {
+  return std::make_unique<CudaDbscanPasses>(rows, st, device, device_budget, threads);
+}
+
 }  // namespace embcluster
