@@ -217,11 +217,16 @@ TEST(Metrics, PairTilesEqualOneSidedTiles) {
   // The symmetric all-pairs reduction and the one-sided one give the same sums.
   auto b = make_blobs(3100, 9, 4, 8, 2.0f, 3.0f);
   for (auto metric : {TileMetric::euclidean, TileMetric::cosine}) {
-    const ClusterTiles t = testutil::tiles_of(b, metric);
+    const auto g = testutil::group_rows(b, kSilTileRows, metric == TileMetric::cosine);
     std::vector<double> one(b.n * 4, 0.0), pairs(b.n * 4, 0.0), pairs1(b.n * 4, 0.0);
-    cluster_distance_sums(t, 0, t.tiles(), t, metric, 4, one.data(), 2);
-    all_pairs_cluster_sums(t, metric, 4, pairs.data(), 2, nullptr);
-    all_pairs_cluster_sums(t, metric, 4, pairs1.data(), 1, nullptr);
+    std::vector<int64_t> self(b.n);
+    std::iota(self.begin(), self.end(), int64_t(0));
+    auto two = make_cpu_cluster_sums(metric, 4, b.d, 2), single = make_cpu_cluster_sums(metric, 4, b.d, 1);
+    two->set_columns(g.view());
+    single->set_columns(g.view());
+    two->add_sums(g.view(), self.data(), one.data());
+    two->add_all_pair_sums(pairs.data());
+    single->add_all_pair_sums(pairs1.data());
     EXPECT_EQ(pairs, pairs1);  // any thread count, the same bits
     for (size_t i = 0; i < one.size(); ++i) ASSERT_NEAR(pairs[i], one[i], 1e-6 * (1 + one[i]));  // float tiles, either way round
   }

@@ -85,7 +85,29 @@ class CudaClusterSums final : public DeviceClusterSums {
   bool columns_resident() const override { return resident_; }
   int64_t tile() const override { return tile_; }
 
-  void set_columns(const float* x, int64_t count, const int64_t* cluster_start) override {
+  ClusterSumsLayout layout() const override {
+    ClusterSumsLayout l;
+    l.span = 0;        // the whole set grouped by cluster: few long segments per tile row
+    l.row_bytes = 16;  // source row and position of the driver's grouping
+    return l;
+  }
+
+  // The columns as one span grouped by cluster: the positions of cluster c are
+  // [start[c], start[c + 1]).
+  void set_columns(const ClusterRows& columns) override {
+    std::vector<int64_t> start(static_cast<size_t>(k_ + 1), 0);
+    for (int64_t p = 0; p < columns.count; ++p) ++start[columns.cluster[p] + 1];
+    std::partial_sum(start.begin(), start.end(), start.begin());
+    set_grouped_columns(columns.x, columns.count, start.data());
+  }
+
+  void add_sums(const ClusterRows& queries, const int64_t* self_col, double* sums,
+                const Progress& progress) override {
+    add_sums(queries.x, queries.count, self_col, sums, progress);
+  }
+
+ private:
+  void set_grouped_columns(const float* x, int64_t count, const int64_t* cluster_start) {
     EMB_CUDA(cudaSetDevice(device_));
     compute_->sync();  // nothing still reads the previous columns
     host_x_ = x;
@@ -117,8 +139,10 @@ class CudaClusterSums final : public DeviceClusterSums {
     for (auto& p : pinned_) p.resize(0);
   }
 
+ public:
+
   void add_sums(const float* q, int64_t rows, const int64_t* self_col, double* sums,
-                const Progress& progress) override {
+                const Progress& progress) {
     EMB_CUDA(cudaSetDevice(device_));
     if (rows <= 0 || count_ <= 0) return;
     ensure_tile(std::max(rows, count_));
