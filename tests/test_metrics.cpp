@@ -181,11 +181,13 @@ TEST(Metrics, StreamedWithTinyBudgetsEqualsInMemory) {
     const auto m_resident = cluster_metrics(*src, b.labels, p);
     // 64K and 200K stream (the data alone is 320 KiB); 1,000,000 bytes hold the data but not
     // every row's sums (with 2 threads): one-sided tiles in memory.
+    std::vector<std::vector<float>> one_sided;
     for (int64_t budget : {64 << 10, 200 << 10, 1000000}) {
       p.memory_budget = budget;
       p.threads = 2;
       const auto streamed = silhouette(*src, b.labels, p);
       p.threads = 0;
+      one_sided.push_back(streamed.samples);
       EXPECT_EQ(streamed.streamed, budget < 1000000);
       if (streamed.streamed) EXPECT_GT(streamed.data_passes, 2);
       for (int64_t i = 0; i < b.n; ++i) {
@@ -210,6 +212,9 @@ TEST(Metrics, StreamedWithTinyBudgetsEqualsInMemory) {
       EXPECT_TRUE(same_bits(s_streamed.samples, s_resident.samples));
       p.sample_size = 0;
     }
+    // Blocks of rows and slabs of rows held: the same tiles, the same bits.
+    EXPECT_TRUE(same_bits(one_sided[0], one_sided[2])) << metric;
+    EXPECT_TRUE(same_bits(one_sided[1], one_sided[2])) << metric;
   }
 }
 

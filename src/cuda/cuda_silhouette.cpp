@@ -85,29 +85,22 @@ class CudaClusterSums final : public DeviceClusterSums {
   bool columns_resident() const override { return resident_; }
   int64_t tile() const override { return tile_; }
 
-  ClusterSumsLayout layout() const override {
-    ClusterSumsLayout l;
-    l.span = 0;        // the whole set grouped by cluster: few long segments per tile row
-    l.row_bytes = 16;  // source row and position of the driver's grouping
-    return l;
-  }
+  // One span: few long segments per tile row. 16 bytes per row: the driver's row and position.
+  ClusterSumsLayout layout() const override { return ClusterSumsLayout{0, 16, 0}; }
 
-  // The columns as one span grouped by cluster: the positions of cluster c are
-  // [start[c], start[c + 1]).
-  void set_columns(const ClusterRows& columns) override {
+  void set_columns(const ClusterRows& c) override {  // the cluster starts of the one span
     std::vector<int64_t> start(static_cast<size_t>(k_ + 1), 0);
-    for (int64_t p = 0; p < columns.count; ++p) ++start[columns.cluster[p] + 1];
+    for (int64_t p = 0; p < c.count; ++p) ++start[c.cluster[p] + 1];
     std::partial_sum(start.begin(), start.end(), start.begin());
-    set_grouped_columns(columns.x, columns.count, start.data());
+    set_columns(c.x, c.count, start.data());
   }
 
-  void add_sums(const ClusterRows& queries, const int64_t* self_col, double* sums,
+  void add_sums(const ClusterRows& q, const int64_t* self_col, double* sums,
                 const Progress& progress) override {
-    add_sums(queries.x, queries.count, self_col, sums, progress);
+    add_sums(q.x, q.count, self_col, sums, progress);
   }
 
- private:
-  void set_grouped_columns(const float* x, int64_t count, const int64_t* cluster_start) {
+  void set_columns(const float* x, int64_t count, const int64_t* cluster_start) {
     EMB_CUDA(cudaSetDevice(device_));
     compute_->sync();  // nothing still reads the previous columns
     host_x_ = x;
@@ -138,8 +131,6 @@ class CudaClusterSums final : public DeviceClusterSums {
     resident_ = true;
     for (auto& p : pinned_) p.resize(0);
   }
-
- public:
 
   void add_sums(const float* q, int64_t rows, const int64_t* self_col, double* sums,
                 const Progress& progress) {
