@@ -67,7 +67,7 @@ class ClusterDistanceSums {
 
 // The CPU implementation for k clusters of d-dimensional rows: BLAS sgemm tiles, OpenMP over
 // tiles with `threads` threads; deterministic for any thread count.
-std::unique_ptr<ClusterDistanceSums> make_cpu_cluster_sums(TileMetric metric, int64_t k,
-                                                            int64_t d, int threads);
+std::unique_ptr<ClusterDistanceSums> make_cpu_cluster_sums(TileMetric metric, int64_t k, int64_t d,
+                                                           int threads);
 
 }  // namespace embcluster

@@ -85,7 +85,8 @@ void to_distances(float* t, int64_t count, bool euclid) {
   const __m256 half = _mm256_set1_ps(0.5f), four = _mm256_set1_ps(4.0f);
   for (; i + 8 <= count; i += 8) {
     const __m256 v = _mm256_loadu_ps(t + i);
-    _mm256_storeu_ps(t + i, euclid ? _mm256_sqrt_ps(v) : _mm256_mul_ps(half, _mm256_min_ps(v, four)));
+    _mm256_storeu_ps(t + i,
+                     euclid ? _mm256_sqrt_ps(v) : _mm256_mul_ps(half, _mm256_min_ps(v, four)));
   }
 #endif
   for (; i < count; ++i) t[i] = kern::distance_from_sq(t[i], euclid);
@@ -117,9 +118,8 @@ void add_row(const float* v, int64_t m, double* acc) {
   for (int64_t j = 0; j < m; ++j) acc[j] += static_cast<double>(v[j]);
 }
 
-
 // The distances between query positions [p0, p0 + rows) of q and column tile ct of cols into
-// tile (rows x m); a row meets itself (self[p], or p itself when self_is_position) at distance 0
+// tile (rows x m); a row meets itself (self.of(p)) at distance 0
 // (the expansion leaves rounding there).
 struct SelfCols {
   const int64_t* col = nullptr;  // per query position, or null
@@ -281,12 +281,12 @@ void CpuClusterSums::add_all_pair_sums(double* sums, const Progress& progress) {
 }  // namespace
 
 std::unique_ptr<ClusterDistanceSums> make_cpu_cluster_sums(TileMetric metric, int64_t k, int64_t d,
-                                                            int threads) {
+                                                           int threads) {
   return std::make_unique<CpuClusterSums>(metric, k, d, threads);
 }
 
-void dot_rows_double(const float* x, int64_t n, int64_t d, const double* s, int64_t k,
-                     double* out, int threads) {
+void dot_rows_double(const float* x, int64_t n, int64_t d, const double* s, int64_t k, double* out,
+                     int threads) {
   blas_single_threaded();
   constexpr int64_t kRows = 256;
   const std::vector<double> xd(x, x + n * d);  // dgemm's operand: the rows in double, exactly
@@ -315,12 +315,16 @@ void own_and_nearest_other(const float* x, int64_t n, int64_t d, const float* ce
 #pragma omp for schedule(dynamic, 1)
     for (int64_t t = 0; t < tiles; ++t) {
       const int64_t r0 = t * rows_per, rows = std::min(rows_per, n - r0);
-      if (cosine) std::fill(xn.begin(), xn.end(), 1.0f);
-      else row_sq_norms(x + r0 * d, rows, d, xn.data());
+      if (cosine)
+        std::fill(xn.begin(), xn.end(), 1.0f);
+      else
+        row_sq_norms(x + r0 * d, rows, d, xn.data());
       sq_distance_tile(x + r0 * d, rows, xn.data(), centroids, k, cn.data(), d, tile.data());
       for (int64_t i = 0; i < rows; ++i) {
         const float* v = tile.data() + i * k;
-        auto dist = [&](int64_t c) { return cosine ? 0.5f * std::min(v[c], 4.0f) : std::sqrt(v[c]); };
+        auto dist = [&](int64_t c) {
+          return cosine ? 0.5f * std::min(v[c], 4.0f) : std::sqrt(v[c]);
+        };
         const int32_t o = own[r0 + i];
         float best = std::numeric_limits<float>::infinity();
         for (int64_t c = 0; c < k; ++c)

@@ -20,8 +20,8 @@ void unit_row(const float* src, int64_t d, float* dst);
 void unit_rows(const float* src, int64_t n, int64_t d, float* dst, int threads);
 
 // out (n x k) = x (n x d, float) . s^T (s: k x d, double), in double, for the cosine shortcut.
-void dot_rows_double(const float* x, int64_t n, int64_t d, const double* s, int64_t k,
-                     double* out, int threads);
+void dot_rows_double(const float* x, int64_t n, int64_t d, const double* s, int64_t k, double* out,
+                     int threads);
 
 // Simplified silhouette's distances: for each of the n rows of x (n x d), a[i] = distance to the
 // centroid own[i] and b[i] = distance to the nearest other centroid (centroids: k x d; for

@@ -53,7 +53,6 @@ std::vector<float> centres_from_file(const std::string& spec, int64_t k, int64_t
 
 bool is_data_spec(const std::string& init) { return init != "k-means++" && init != "random"; }
 
-
 // A progress report of the driver's own phases ("device", "read", "init").
 KMeansProgress phase(const char* name, int64_t rows, const KMeansParams& p, int n_init) {
   KMeansProgress pr;
@@ -66,9 +65,9 @@ KMeansProgress phase(const char* name, int64_t rows, const KMeansParams& p, int 
 
 // What the first pass over the data leaves: the initialisation sample and the feature variance.
 struct FirstPass {
-  int64_t m = 0;             // sample rows
-  std::vector<float> rows;   // m x d
-  double mean_var = 0;       // mean feature variance (the tolerance's scale)
+  int64_t m = 0;            // sample rows
+  std::vector<float> rows;  // m x d
+  double mean_var = 0;      // mean feature variance (the tolerance's scale)
   double seconds = 0;
 };
 

@@ -132,8 +132,8 @@ void Passes::simplified_scores(const float* x, const Block& b, const std::vector
   a_.resize(static_cast<size_t>(b.rows));
   b_.resize(static_cast<size_t>(b.rows));
   own_and_nearest_other(x, b.rows, d_, centre_f.data(), k_, L_.id.data() + b.start,
-                        cosine_ ? TileMetric::cosine : TileMetric::euclidean, a_.data(),
-                        b_.data(), threads_);
+                        cosine_ ? TileMetric::cosine : TileMetric::euclidean, a_.data(), b_.data(),
+                        threads_);
   for (int64_t i = 0; i < b.rows; ++i) {
     const int32_t c = L_.id[b.start + i];
     if (c < 0) continue;
@@ -185,8 +185,7 @@ void dispersion(const Passes& ps, const DenseLabels& L, int64_t d, ClusterMetric
     extra += static_cast<double>(L.sizes[c]) * s;
   }
   r.calinski_harabasz =
-      r.inertia == 0 ? 1.0
-                     : extra * static_cast<double>(L.rows_in - k) / (r.inertia * (k - 1.0));
+      r.inertia == 0 ? 1.0 : extra * static_cast<double>(L.rows_in - k) / (r.inertia * (k - 1.0));
 }
 
 }  // namespace

@@ -170,8 +170,8 @@ class Driver {
   // Scores the positions [p0, p0 + rows) of g from their sums (rows x k).
   void score(const HeldRows& g, int64_t p0, int64_t rows, const std::vector<double>& sums) {
     for (int64_t p = p0; p < p0 + rows; ++p)
-      out_.samples[g.row[p]] = kern::silhouette_from_sums(sums.data() + (p - p0) * k_,
-                                                          g.cluster[p], L_.sizes.data(), k_);
+      out_.samples[g.row[p]] = kern::silhouette_from_sums(sums.data() + (p - p0) * k_, g.cluster[p],
+                                                          L_.sizes.data(), k_);
   }
 
   void run_exact();
@@ -233,9 +233,9 @@ void Driver::exact_in_slabs(const HeldRows& all) {
   int64_t p0 = 0;
   for (int64_t s0 = 0; s0 < steps; s0 += step) {
     const int64_t s1 = std::min(steps, s0 + step);
-    const ClusterRows q = by_span ? all.slab(d_, s0, s1)
-                                  : ClusterRows{all.x.data() + s0 * d_, all.cluster.data() + s0,
-                                                s1 - s0, nullptr, 0};
+    const ClusterRows q =
+        by_span ? all.slab(d_, s0, s1)
+                : ClusterRows{all.x.data() + s0 * d_, all.cluster.data() + s0, s1 - s0, nullptr, 0};
     self.resize(static_cast<size_t>(q.count));
     std::iota(self.begin(), self.end(), p0);
     sums.assign(static_cast<size_t>(q.count * k_), 0.0);
