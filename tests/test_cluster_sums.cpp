@@ -9,10 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "algo/metrics/metric_labels.h"
+#include "algo/metrics/silhouette_run.h"
 #include "backend/cluster_sums.h"
 #include "cluster_tiles_util.h"
 #include "cuda/cuda_metrics.h"
 #include "embcluster/device.h"
+#include "embcluster/metrics.h"
 #include "testutil.h"
 
 using namespace embcluster;
@@ -61,7 +64,69 @@ void expect_near_sums(const std::vector<double>& got, const std::vector<double>&
     ASSERT_NEAR(got[i], want[i], 1e-4 * (1 + want[i])) << what << " entry " << i;
 }
 
+// The CPU backend in CUDA's layout (every set grouped as one span): the driver's other path,
+// checked where there is no device.
+class OneSpanCpu final : public ClusterDistanceSums {
+ public:
+  OneSpanCpu(TileMetric metric, int64_t k, int64_t d)
+      : cpu_(make_cpu_cluster_sums(metric, k, d, 2)) {}
+  std::string device_name() const override { return "cpu, one span"; }
+  ClusterSumsLayout layout() const override { return ClusterSumsLayout{0, 16, 0}; }
+  void set_columns(const ClusterRows& c) override { cpu_->set_columns(c); }
+  void add_sums(const ClusterRows& q, const int64_t* self, double* sums,
+                const Progress& progress) override {
+    cpu_->add_sums(q, self, sums, progress);
+  }
+  void add_all_pair_sums(double* sums, const Progress& progress) override {
+    cpu_->add_all_pair_sums(sums, progress);
+  }
+
+ private:
+  std::unique_ptr<ClusterDistanceSums> cpu_;
+};
+
 }  // namespace
+
+TEST(SilhouetteDriver, OneSpanLayoutScoresAsTheCpu) {
+  auto b = testutil::make_blobs(12000, 8, 7, 5, 3.0f, 5.0f);
+  for (int64_t i = 0; i < b.n; i += 37) b.labels[i] = -1;
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  MetricsParams p;
+  p.device = "cpu";
+  p.cosine_cluster_sums = false;
+  const DenseLabels L = dense_labels(b.labels, b.n, "blobs", false);
+  std::vector<int64_t> sample;
+  for (int64_t i = 3; i < b.n; i += 7)
+    if (b.labels[i] >= 0) sample.push_back(i);
+  for (const char* metric : {"euclidean", "cosine"}) {
+    p.metric = metric;
+    p.memory_budget = 0;
+    const auto want = silhouette(*src, b.labels, p).samples;
+    OneSpanCpu be(p.metric == "cosine" ? TileMetric::cosine : TileMetric::euclidean, L.k, b.d);
+    // Every pair held; slabs of rows held (the 672 KB of rows and a slab's 459 KB of sums, not
+    // every row's 654 KB); blocks of rows streamed.
+    for (int64_t budget : {int64_t(0), int64_t(1200000), int64_t(200) << 10, int64_t(64) << 10}) {
+      p.memory_budget = budget;
+      for (bool sampled : {false, true}) {
+        int64_t last = 0;
+        const auto got = silhouette_scores(
+            *src, L, p, be, sampled ? sample : std::vector<int64_t>(), [&](int64_t done) {
+              EXPECT_GE(done, last);
+              last = done;
+            });
+        EXPECT_EQ(got.streamed, budget > 0 && budget < 1000000) << metric << " " << budget;
+        EXPECT_EQ(last, sampled ? static_cast<int64_t>(sample.size()) : L.rows_in);
+        size_t next = 0;
+        for (int64_t i = 0; i < b.n; ++i) {
+          const bool scored = b.labels[i] >= 0 &&
+                              (!sampled || (next < sample.size() && sample[next] == i && ++next));
+          ASSERT_EQ(std::isnan(got.samples[i]), !scored) << metric << " row " << i;
+          if (scored) ASSERT_NEAR(got.samples[i], want[i], 1e-5) << metric << " row " << i;
+        }
+      }
+    }
+  }
+}
 
 TEST_P(ClusterSumsConformance, PairAndQuerySumsEqualBruteForce) {
   // Several tiles, noise left out, a singleton cluster.

@@ -59,19 +59,23 @@ Tiles cut_tiles(const ClusterRows& r, int64_t d, bool euclid, int threads) {
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t p = 0; p < r.count; ++p) t.norms[p] = kern::sq_norm(r.x + p * d, d);
   }
+  // A tile per span; a span longer than a tile (another backend's layout) is cut into tiles.
   const int64_t spans = r.span_rows ? r.spans : 1;
   for (int64_t s = 0, p0 = 0; s < spans; ++s) {
-    const int64_t p1 = p0 + (r.span_rows ? r.span_rows[s] : r.count);
-    for (int64_t p = p0; p < p1; ++p) {
-      const int32_t c = r.cluster[p];
-      if (p == p0 || t.segments.back().cluster != c)
-        t.segments.push_back({c, p, p + 1});
-      else
-        t.segments.back().end = p + 1;
-    }
-    t.tile_start.push_back(p1);
-    t.tile_segment.push_back(static_cast<int64_t>(t.segments.size()));
-    p0 = p1;
+    const int64_t end = p0 + (r.span_rows ? r.span_rows[s] : r.count);
+    do {
+      const int64_t p1 = std::min(end, p0 + kSilTileRows);
+      for (int64_t p = p0; p < p1; ++p) {
+        const int32_t c = r.cluster[p];
+        if (p == p0 || t.segments.back().cluster != c)
+          t.segments.push_back({c, p, p + 1});
+        else
+          t.segments.back().end = p + 1;
+      }
+      t.tile_start.push_back(p1);
+      t.tile_segment.push_back(static_cast<int64_t>(t.segments.size()));
+      p0 = p1;
+    } while (p0 < end);
   }
   return t;
 }

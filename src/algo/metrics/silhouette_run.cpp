@@ -46,15 +46,27 @@ struct HeldRows {
   }
 };
 
-// Groups the items with ids >= 0 by id within spans of `span` items (0: one span): fills
+// Groups the items with ids in [0, k) by id within spans of `span` items (0: one span): fills
 // cluster and span_rows and returns each item's position (-1 for the items left out).
-std::vector<int64_t> group_items(const int32_t* ids, int64_t items, int64_t span, HeldRows& g) {
-  const int64_t step = span > 0 ? span : std::max<int64_t>(items, 1);
-  std::vector<int64_t> pos(static_cast<size_t>(items), -1), order;
+std::vector<int64_t> group_items(const int32_t* ids, int64_t items, int64_t span, int64_t k,
+                                 HeldRows& g) {
+  std::vector<int64_t> pos(static_cast<size_t>(items), -1);
+  if (span <= 0) {  // one span: a counting sort
+    std::vector<int64_t> next(static_cast<size_t>(k + 1), 0);
+    for (int64_t i = 0; i < items; ++i)
+      if (ids[i] >= 0) ++next[ids[i] + 1];
+    std::partial_sum(next.begin(), next.end(), next.begin());
+    g.cluster.resize(static_cast<size_t>(next[k]));
+    g.span_rows.push_back(next[k]);
+    for (int64_t i = 0; i < items; ++i)
+      if (ids[i] >= 0) g.cluster[pos[i] = next[ids[i]]++] = ids[i];
+    return pos;
+  }
+  std::vector<int64_t> order;
   int64_t p = 0;
-  for (int64_t s0 = 0; s0 < items; s0 += step) {
+  for (int64_t s0 = 0; s0 < items; s0 += span) {
     order.clear();
-    for (int64_t i = s0; i < std::min(items, s0 + step); ++i)
+    for (int64_t i = s0; i < std::min(items, s0 + span); ++i)
       if (ids[i] >= 0) order.push_back(i);
     std::stable_sort(order.begin(), order.end(),
                      [&](int64_t a, int64_t b) { return ids[a] < ids[b]; });
@@ -133,7 +145,7 @@ class Driver {
     HeldRows g;
     g.first = b0;
     g.end = b1;
-    g.pos_of = group_items(L_.id.data() + b0, b1 - b0, layout_.span, g);
+    g.pos_of = group_items(L_.id.data() + b0, b1 - b0, layout_.span, k_, g);
     g.row.resize(g.cluster.size());
     for (int64_t i = b0; i < b1; ++i)
       if (g.pos_of[i - b0] >= 0) g.row[g.pos_of[i - b0]] = i;
@@ -160,7 +172,7 @@ class Driver {
     HeldRows q;
     std::vector<int32_t> ids(sample.size());
     for (size_t i = 0; i < sample.size(); ++i) ids[i] = L_.id[sample[i]];
-    *pos = group_items(ids.data(), static_cast<int64_t>(ids.size()), layout_.span, q);
+    *pos = group_items(ids.data(), static_cast<int64_t>(ids.size()), layout_.span, k_, q);
     q.row.resize(sample.size());
     for (size_t i = 0; i < sample.size(); ++i) q.row[(*pos)[i]] = sample[i];
     q.x.resize(static_cast<size_t>(q.count() * d_));
