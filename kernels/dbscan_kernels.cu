@@ -1,10 +1,12 @@
 // Exact DBSCAN kernels: tile-pair classification by bounds, and the count, union and border
 // passes over the dot-product tiles of a batched SGEMM. Every "within eps" decision is
-// kern::dbscan_within (the direct sum's decision), as on the CPU.
+// kern::dbscan_within (the direct sum's decision), as on the CPU, and what a pass does with a pair
+// within eps follows kernels/dbscan_rules.cuh.
 #include <climits>
 
 #include "kernels/dbscan_kernels.cuh"
 #include "kernels/dbscan_math.cuh"
+#include "kernels/dbscan_rules.cuh"
 #include "kernels/launch.cuh"
 
 namespace embcluster {
@@ -30,10 +32,8 @@ struct DeviceParents {
 
 __device__ bool pair_wanted(const DbscanTileSet& tiles, int filter, int32_t s, int32_t t) {
   if (filter == kPairsAll) return true;
-  const int32_t cs = tiles.core[s], ct = tiles.core[t];
-  if (filter == kPairsCore) return s == t ? cs >= 2 : (cs > 0 && ct > 0);
-  const bool noncore_s = cs < tiles.rows[s], noncore_t = ct < tiles.rows[t];
-  return (noncore_s && ct > 0) || (noncore_t && cs > 0);
+  return dbscan_tiles_wanted(filter, tiles.core[s], tiles.rows[s], tiles.core[t], tiles.rows[t],
+                             s == t);
 }
 
 // One thread per pair of tiles. Every thread of a warp reaches the ballots (no early return).
@@ -179,7 +179,8 @@ __global__ void __launch_bounds__(kThreads)
   // On the diagonal each unordered pair once (i < j).
   const int end = v.diag ? j : v.ms;
   for (int i = 0; i < end; ++i)
-    if (core_a[i] && within(b, v, i, na[i], nb, yb)) uf_unite(parents, id_a[i], id_b);
+    if (dbscan_joins(core_a[i], core_b) && within(b, v, i, na[i], nb, yb))
+      uf_unite(parents, id_a[i], id_b);
 }
 
 __global__ void __launch_bounds__(kThreads)
@@ -207,11 +208,13 @@ __global__ void __launch_bounds__(kThreads)
   for (int i = 0; i < v.ms; ++i) {
     int32_t offer = INT_MAX;  // the root this thread offers to row i of s
     const bool core_i = root_a[i] != INT_MAX;
-    if (valid && core_i != core_b && within(b, v, i, na[i], nb, yb)) {
-      if (core_b)
+    const bool takes = dbscan_attaches(core_i, core_b);  // row i of s, from this core row
+    const bool gives = dbscan_attaches(core_b, core_i);  // this row, from core row i of s
+    if (valid && (takes || gives) && within(b, v, i, na[i], nb, yb)) {
+      if (takes)
         offer = root_b;
       else
-        col_min = lower_root(col_min, root_a[i]);
+        col_min = dbscan_attachment(col_min, root_a[i]);
     }
     const int32_t lowest = __reduce_min_sync(kFullMask, offer);
     if (lane == 0 && lowest != INT_MAX) atomicMin(row_min + i, lowest);

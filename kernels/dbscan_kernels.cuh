@@ -10,6 +10,8 @@
 
 #include <cstdint>
 
+#include "kernels/dbscan_rules.cuh"
+
 namespace embcluster {
 namespace kern {
 
@@ -26,11 +28,12 @@ struct DbscanTileSet {
   const double* max_norm = nullptr;  // largest squared norm of a row
 };
 
-// Which tile pairs a pass needs (besides not being far apart).
+// Which tile pairs a pass needs (besides not being far apart): the pass's number in
+// kernels/dbscan_rules.cuh, whose dbscan_tiles_wanted decides.
 enum DbscanPairFilter : int {
-  kPairsAll = 0,     // count: every pair
-  kPairsCore = 1,    // union: core rows on both sides (two of them within one tile)
-  kPairsBorder = 2,  // border: non-core rows on one side, core rows on the other
+  kPairsAll = int(kDbscanCount),      // count: every pair
+  kPairsCore = int(kDbscanUnion),     // union: core rows on both sides (two of them in one tile)
+  kPairsBorder = int(kDbscanBorder),  // border: non-core rows on one side, core rows on the other
 };
 
 // Classifies the pairs of tiles (s, t), s in [s0, s1), t in [t0, t1) (t >= s when same), and

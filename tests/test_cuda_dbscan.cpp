@@ -1,6 +1,6 @@
-// Exact DBSCAN on a CUDA device against the CPU: identical labels and core flags on
-// scikit-learn's fixed data (euclidean, cosine), on blobs with noise, far from the origin, with
-// tiny device budgets that stream chunks, and on edge cases. The GPU tests skip, visibly, where no
+// Exact DBSCAN on a CUDA device against the CPU beyond the conformance suite (test_conformance.cpp,
+// scikit-learn's data and noisy blobs on every backend): identical labels and core flags far from
+// the origin, with tiny device budgets that stream chunks, and on edge cases. The GPU tests skip, visibly, where no
 // CUDA device is present; the __host__ __device__ arithmetic and union-find steps the kernels run
 // are checked here on the CPU everywhere.
 #include <gtest/gtest.h>
@@ -220,34 +220,7 @@ TEST(CudaDBSCAN, DeviceChoiceIsConsistentWithTheBuild) {
 
 // --- GPU against CPU ----------------------------------------------------------------------------
 
-TEST(CudaDBSCAN, ScikitLearnDataEuclideanAndCosine) {
-  REQUIRE_DEVICE();
-  for (const auto& [name, file, metric] :
-       {std::tuple<std::string, std::string, std::string>{"blobs", "dbscan_blobs.npy", "euclidean"},
-        {"cosine", "dbscan_cosine.npy", "cosine"}}) {
-    const RefCase c = load_case(name, file);
-    const auto gpu = expect_gpu_equals_cpu(c.x, c.n, c.d, params_for(c, metric), name);
-    EXPECT_EQ(gpu.labels, c.labels) << name;  // scikit-learn's labels, border ties included
-  }
-}
 
-TEST(CudaDBSCAN, NoisyBlobsAndMinSamples) {
-  REQUIRE_DEVICE();
-  const auto b = noisy_blobs(4000, 24, 8, 9);
-  const auto dist = testutil::brute_distances(b.x, b.n, b.d, false);
-  DBSCANParams p;
-  p.eps = 5.4;
-  for (int64_t m : {1, 2, 6, 25}) {
-    p.min_samples = m;
-    const auto gpu = expect_gpu_equals_cpu(b.x, b.n, b.d, p, "min_samples " + std::to_string(m));
-    EXPECT_EQ(testutil::verify_dbscan(dist, b.n, p.eps, p.min_samples, gpu.labels, gpu.core), "")
-        << m;
-  }
-  p.metric = Metric::Cosine;
-  p.eps = 0.08;
-  p.min_samples = 8;
-  expect_gpu_equals_cpu(b.x, b.n, b.d, p, "cosine");
-}
 
 TEST(CudaDBSCAN, AnOffsetInTheDataChangesNothing) {
   // Far from the origin the expansion loses the digits that decide pairs near eps: both devices

@@ -72,38 +72,15 @@ void expect_close(const SilhouetteResult& gpu, const SilhouetteResult& cpu, doub
   EXPECT_EQ(cpu.device, "cpu") << what;
 }
 
-// Rows grouped by cluster (stable) for the device primitive: positions, source rows, starts.
-struct Grouped {
-  std::vector<float> x;
-  std::vector<int64_t> row, start;
-};
-
-Grouped group(const testutil::Blobs& b, int k, bool cosine) {
-  Grouped g;
-  g.start.assign(k + 1, 0);
-  for (int32_t l : b.labels) ++g.start[l + 1];
-  std::partial_sum(g.start.begin(), g.start.end(), g.start.begin());
-  std::vector<int64_t> next(g.start.begin(), g.start.end() - 1);
-  g.row.resize(b.n);
-  g.x.resize(b.n * b.d);
-  for (int64_t i = 0; i < b.n; ++i) {
-    const int64_t p = next[b.labels[i]]++;
-    g.row[p] = i;
-    if (cosine)
-      unit_row(b.x.data() + i * b.d, b.d, g.x.data() + p * b.d);
-    else
-      std::copy(b.x.data() + i * b.d, b.x.data() + (i + 1) * b.d, g.x.data() + p * b.d);
-  }
-  return g;
-}
-
 // The CPU primitive's sums per source row (n x k).
 std::vector<double> cpu_sums(const testutil::Blobs& b, int k, TileMetric metric) {
-  const ClusterTiles t = testutil::tiles_of(b, metric);
+  const auto g = testutil::group_rows(b, kSilTileRows, metric == TileMetric::cosine);
+  auto cpu = make_cpu_cluster_sums(metric, k, b.d, 1);
+  cpu->set_columns(g.view());
   std::vector<double> by_pos(b.n * k, 0.0), by_row(b.n * k);
-  all_pairs_cluster_sums(t, metric, k, by_pos.data(), 1, nullptr);
+  cpu->add_all_pair_sums(by_pos.data());
   for (int64_t p = 0; p < b.n; ++p)
-    std::copy(by_pos.begin() + p * k, by_pos.begin() + (p + 1) * k, by_row.begin() + t.row[p] * k);
+    std::copy(by_pos.begin() + p * k, by_pos.begin() + (p + 1) * k, by_row.begin() + g.row[p] * k);
   return by_row;
 }
 
@@ -299,10 +276,11 @@ TEST(CudaMetrics, PrimitiveSumsEqualCpuSums) {
   const int k = 4;
   for (auto metric : {TileMetric::euclidean, TileMetric::cosine}) {
     const auto want = cpu_sums(b, k, metric);
-    const Grouped g = group(b, k, metric == TileMetric::cosine);
+    const auto g = testutil::group_rows(b, 0, metric == TileMetric::cosine);
+    const ClusterRows rows = g.view();
     for (int64_t budget : {int64_t(0), int64_t(8) << 20, int64_t(96) << 10}) {
       auto dev = make_cuda_cluster_sums(0, metric, k, b.d, budget);
-      dev->set_columns(g.x.data(), b.n, g.start.data());
+      dev->set_columns(rows);
       EXPECT_EQ(dev->columns_resident(), budget != (96 << 10)) << budget;
       std::vector<double> pairs(b.n * k, 0.0), one(b.n * k, 0.0);
       double last = 0;
@@ -313,7 +291,7 @@ TEST(CudaMetrics, PrimitiveSumsEqualCpuSums) {
       EXPECT_DOUBLE_EQ(last, 1.0);
       std::vector<int64_t> self(b.n);
       std::iota(self.begin(), self.end(), int64_t(0));
-      dev->add_sums(g.x.data(), b.n, self.data(), one.data());
+      dev->add_sums(rows, self.data(), one.data());
       for (int64_t p = 0; p < b.n; ++p)
         for (int c = 0; c < k; ++c) {
           const double w = want[g.row[p] * k + c];
@@ -323,7 +301,7 @@ TEST(CudaMetrics, PrimitiveSumsEqualCpuSums) {
               << "position " << p << " budget " << budget;
         }
       // Sums add to what the array holds.
-      dev->add_sums(g.x.data(), 10, self.data(), one.data());
+      dev->add_sums(testutil::one_span(g.x.data(), g.cluster, 10), self.data(), one.data());
       for (int c = 0; c < k; ++c)
         EXPECT_NEAR(one[c], 2 * want[g.row[0] * k + c], 2e-5 * (1 + want[g.row[0] * k + c]));
     }
@@ -335,11 +313,12 @@ TEST(CudaMetrics, ClusterBlocksWithoutSomeClusters) {
   // Queries against a column set where cluster 1 is empty and cluster 2 spans every tile.
   const int64_t d = 5, k = 3;
   auto b = testutil::make_blobs(900, d, 2, 12);
-  std::vector<int64_t> start = {0, 300, 300, 900};
+  std::vector<int32_t> cluster(900, 2);
+  std::fill(cluster.begin(), cluster.begin() + 300, 0);
   auto dev = make_cuda_cluster_sums(0, TileMetric::euclidean, k, d, 64 << 10);
-  dev->set_columns(b.x.data(), 900, start.data());
+  dev->set_columns(testutil::one_span(b.x.data(), cluster, 900));
   std::vector<double> sums(7 * k, 0.0);
-  dev->add_sums(b.x.data(), 7, nullptr, sums.data());
+  dev->add_sums(testutil::one_span(b.x.data(), cluster, 7), nullptr, sums.data());
   for (int64_t i = 0; i < 7; ++i) {
     double want[3] = {0, 0, 0};
     for (int64_t j = 0; j < 900; ++j) {
@@ -365,7 +344,7 @@ TEST(CudaMetrics, PairSumsWithManySmallAndEmptyClusters) {
     start[c + 1] = start[c] + (c == 0 ? 300 : c % 5 == 1 ? 0 : (c * 37) % 50 + 1);
   const int64_t n = start[k];
   auto b = testutil::make_blobs(n, d, 3, 17, 1.0f, 3.0f);
-  std::vector<int64_t> cluster(n);
+  std::vector<int32_t> cluster(n);
   for (int64_t c = 0; c < k; ++c)
     for (int64_t p = start[c]; p < start[c + 1]; ++p) cluster[p] = c;
   std::vector<double> want(n * k, 0.0);
@@ -380,14 +359,14 @@ TEST(CudaMetrics, PairSumsWithManySmallAndEmptyClusters) {
       want[i * k + cluster[j]] += std::sqrt(t);
     }
   auto dev = make_cuda_cluster_sums(0, TileMetric::euclidean, k, d, int64_t(2) << 20);
-  dev->set_columns(b.x.data(), n, start.data());
+  dev->set_columns(testutil::one_span(b.x.data(), cluster, n));
   ASSERT_TRUE(dev->columns_resident());
   ASSERT_LT(dev->tile() * 2, n);  // several tiles
   std::vector<double> pairs(n * k, 0.0), one(n * k, 0.0);
   dev->add_all_pair_sums(pairs.data());
   std::vector<int64_t> self(n);
   std::iota(self.begin(), self.end(), int64_t(0));
-  dev->add_sums(b.x.data(), n, self.data(), one.data());
+  dev->add_sums(testutil::one_span(b.x.data(), cluster, n), self.data(), one.data());
   for (int64_t p = 0; p < n; ++p)
     for (int64_t c = 0; c < k; ++c) {
       const double w = want[p * k + c];

@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string>
 
 #include "cpu/nearest_centres.h"
 #include "dbscan_cases.h"
@@ -31,6 +32,20 @@ DBSCANResult run(const std::vector<float>& x, int64_t n, int64_t d, DBSCANParams
                const ExecutionContext& ctx = {}) {
   auto src = memory_source(x.data(), n, d);
   return dbscan(*src, p, ctx);
+}
+
+DBSCANParams eps_params(double eps, int64_t min_samples) {
+  DBSCANParams p;
+  p.eps = eps;
+  p.min_samples = min_samples;
+  return p;
+}
+
+// The very same clustering: labels and core flags.
+void expect_same_clustering(const DBSCANResult& r, const DBSCANResult& want,
+                            const std::string& what = "") {
+  EXPECT_EQ(r.labels, want.labels) << what;
+  EXPECT_EQ(r.core, want.core) << what;
 }
 
 // The same partition of the core rows, whatever the numbering.
@@ -138,9 +153,7 @@ TEST(DBSCAN, BorderPointJoinsTheLowestNumberedCluster) {
   // point's lowest-numbered core neighbour (row 1): scikit-learn gives the border point to
   // cluster 0, the first cluster that reaches it.
   const std::vector<float> x = {1.3f, -0.9f, 0.9f, 1.7f, 2.1f, -1.3f, -1.7f, -2.1f, 0.0f};
-  DBSCANParams p;
-  p.eps = 1.0;
-  p.min_samples = 4;
+  auto p = eps_params(1.0, 4);
   const auto r = run(x, 9, 1, p);
   EXPECT_EQ(r.n_clusters, 2);
   EXPECT_EQ(r.labels[0], 0);
@@ -153,9 +166,7 @@ TEST(DBSCAN, BorderPointJoinsTheLowestNumberedCluster) {
 TEST(DBSCAN, TinyBudgetsStreamPairsOfBlocksWithTheSameResult) {
   ExecutionContext ctx;
   const auto b = noisy_blobs(3000, 16, 6, 4);
-  DBSCANParams p;
-  p.eps = 4.6;
-  p.min_samples = 10;
+  auto p = eps_params(4.6, 10);
   const auto whole = run(b.x, b.n, b.d, p, ctx);
   EXPECT_FALSE(whole.streamed);
   EXPECT_GT(whole.n_clusters, 1);
@@ -169,25 +180,21 @@ TEST(DBSCAN, TinyBudgetsStreamPairsOfBlocksWithTheSameResult) {
     const auto part = run(b.x, b.n, b.d, p, ctx);
     EXPECT_TRUE(part.streamed) << budget;
     EXPECT_GT(part.blocks, 1) << budget;
-    EXPECT_EQ(part.labels, whole.labels) << budget;
-    EXPECT_EQ(part.core, whole.core) << budget;
+    expect_same_clustering(part, whole, "budget " + std::to_string(budget));
   }
 }
 
 TEST(DBSCAN, ThreadCountsDoNotChangeTheResult) {
   ExecutionContext ctx;
   const auto b = noisy_blobs(4000, 24, 8, 9);
-  DBSCANParams p;
-  p.eps = 5.4;
-  p.min_samples = 6;
+  auto p = eps_params(5.4, 6);
   ctx.threads = 1;
   const auto one = run(b.x, b.n, b.d, p, ctx);
   EXPECT_GT(one.n_clusters, 1);
   for (int t : {2, 3, 5}) {
     ctx.threads = t;
     const auto r = run(b.x, b.n, b.d, p, ctx);
-    EXPECT_EQ(r.labels, one.labels) << t;
-    EXPECT_EQ(r.core, one.core) << t;
+    expect_same_clustering(r, one, std::to_string(t) + " threads");
   }
 }
 
@@ -197,9 +204,7 @@ TEST(DBSCAN, OverlappingBlobsWhereRowsOfMixedTilesAreLeftOut) {
   // of a pair (by their distance to its centre, or to its core rows' extent) and are left out of
   // its distances. The result must still be a valid DBSCAN, equal whatever the budget.
   const auto b = testutil::make_blobs(2500, 12, 6, 21, 3.0f, 8.0f);
-  DBSCANParams p;
-  p.eps = 9.0;
-  p.min_samples = 12;
+  auto p = eps_params(9.0, 12);
   const auto r = run(b.x, b.n, b.d, p, ctx);
   EXPECT_GT(r.n_core, b.n / 10);
   EXPECT_GT(r.n_noise, 0);
@@ -210,15 +215,12 @@ TEST(DBSCAN, OverlappingBlobsWhereRowsOfMixedTilesAreLeftOut) {
   ctx.memory_budget = int64_t(30) << 10;
   const auto part = run(b.x, b.n, b.d, p, ctx);
   EXPECT_TRUE(part.streamed);
-  EXPECT_EQ(part.labels, r.labels);
-  EXPECT_EQ(part.core, r.core);
+  expect_same_clustering(part, r);
 }
 
 TEST(DBSCAN, TileBoundsSkipFarPairsAndPassesReportWork) {
   const auto b = testutil::make_blobs(20000, 32, 20, 2, 1.0f, 40.0f);
-  DBSCANParams p;
-  p.eps = 7.0;
-  p.min_samples = 5;
+  auto p = eps_params(7.0, 5);
   const auto r = run(b.x, b.n, b.d, p);
   EXPECT_EQ(r.n_clusters, 20);
   EXPECT_GT(testutil::adjusted_rand_index(r.labels, b.labels), 0.99);  // a few tails are noise
@@ -232,9 +234,7 @@ TEST(DBSCAN, TileBoundsSkipFarPairsAndPassesReportWork) {
 TEST(DBSCAN, EdgeCases) {
   // min_samples = 1: every row is core; isolated rows are clusters of one.
   const std::vector<float> x = {0.0f, 0.1f, 5.0f, 10.0f, 10.05f, 20.0f};
-  DBSCANParams p;
-  p.eps = 0.5;
-  p.min_samples = 1;
+  auto p = eps_params(0.5, 1);
   auto r = run(x, 6, 1, p);
   EXPECT_EQ(r.labels, (std::vector<int32_t>{0, 0, 1, 2, 2, 3}));
   EXPECT_EQ(r.n_core, 6);
@@ -265,8 +265,7 @@ TEST(DBSCAN, FaissFlatAndExhaustiveIvfEqualExact) {
   const auto exact = run(c.x, c.n, c.d, p);
   p.index = DBSCANIndex::Flat;
   const auto flat = run(c.x, c.n, c.d, p);
-  EXPECT_EQ(flat.labels, exact.labels);
-  EXPECT_EQ(flat.core, exact.core);
+  expect_same_clustering(flat, exact);
   ASSERT_TRUE(flat.checked);
   EXPECT_EQ(flat.check.sample_rows, c.n);  // the default sample covers these rows
   EXPECT_DOUBLE_EQ(flat.check.core_recall, 1.0);
@@ -290,9 +289,7 @@ TEST(DBSCAN, ExhaustiveIvfWithLongListsEqualsExact) {
   // Two cells of thousands of rows: each list is scanned in several sgemm tiles of rows against
   // several tiles of queries (batches of 1,024 and more queries).
   const auto b = noisy_blobs(6000, 10, 5, 31);
-  DBSCANParams p;
-  p.eps = 3.4;
-  p.min_samples = 8;
+  auto p = eps_params(3.4, 8);
   const auto exact = run(b.x, b.n, b.d, p);
   EXPECT_GT(exact.n_clusters, 1);
   EXPECT_GT(exact.n_noise, 0);
@@ -300,8 +297,7 @@ TEST(DBSCAN, ExhaustiveIvfWithLongListsEqualsExact) {
   p.nlist = 2;
   p.nprobe = 2;
   const auto ivf = run(b.x, b.n, b.d, p);
-  EXPECT_EQ(ivf.core, exact.core);
-  EXPECT_EQ(ivf.labels, exact.labels);
+  expect_same_clustering(ivf, exact);
   // One probe: a subset of the neighbours, so never more core rows than exact.
   p.nprobe = 1;
   const auto one = run(b.x, b.n, b.d, p);
@@ -347,9 +343,7 @@ TEST(DBSCAN, NearestCentresAreTheBruteForceRanking) {
 
 TEST(DBSCAN, ApproximateIndexesReportRecallAgainstExact) {
   const auto b = noisy_blobs(6000, 16, 10, 21);
-  DBSCANParams p;
-  p.eps = 4.8;
-  p.min_samples = 8;
+  auto p = eps_params(4.8, 8);
   p.check_sample = 500;
   const auto exact = run(b.x, b.n, b.d, p);
   auto exact_core = std::count(exact.core.begin(), exact.core.end(), 1);

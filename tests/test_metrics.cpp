@@ -182,11 +182,13 @@ TEST(Metrics, StreamedWithTinyBudgetsEqualsInMemory) {
     const auto m_resident = cluster_metrics(*src, b.labels, p, ctx);
     // 64K and 200K stream (the data alone is 320 KiB); 1,000,000 bytes hold the data but not
     // every row's sums (with 2 threads): one-sided tiles in memory.
+    std::vector<std::vector<float>> one_sided;
     for (int64_t budget : {64 << 10, 200 << 10, 1000000}) {
       ctx.memory_budget = budget;
       ctx.threads = 2;
       const auto streamed = silhouette(*src, b.labels, p, ctx);
       ctx.threads = 0;
+      one_sided.push_back(streamed.samples);
       EXPECT_EQ(streamed.streamed, budget < 1000000);
       if (streamed.streamed) EXPECT_GT(streamed.data_passes, 2);
       for (int64_t i = 0; i < b.n; ++i) {
@@ -211,6 +213,9 @@ TEST(Metrics, StreamedWithTinyBudgetsEqualsInMemory) {
       EXPECT_TRUE(same_bits(s_streamed.samples, s_resident.samples));
       p.sample_size = 0;
     }
+    // Blocks of rows and slabs of rows held: the same tiles, the same bits.
+    EXPECT_TRUE(same_bits(one_sided[0], one_sided[2])) << metric;
+    EXPECT_TRUE(same_bits(one_sided[1], one_sided[2])) << metric;
   }
 }
 
@@ -218,11 +223,16 @@ TEST(Metrics, PairTilesEqualOneSidedTiles) {
   // The symmetric all-pairs reduction and the one-sided one give the same sums.
   auto b = make_blobs(3100, 9, 4, 8, 2.0f, 3.0f);
   for (auto metric : {TileMetric::euclidean, TileMetric::cosine}) {
-    const ClusterTiles t = testutil::tiles_of(b, metric);
+    const auto g = testutil::group_rows(b, kSilTileRows, metric == TileMetric::cosine);
     std::vector<double> one(b.n * 4, 0.0), pairs(b.n * 4, 0.0), pairs1(b.n * 4, 0.0);
-    cluster_distance_sums(t, 0, t.tiles(), t, metric, 4, one.data(), 2);
-    all_pairs_cluster_sums(t, metric, 4, pairs.data(), 2, nullptr);
-    all_pairs_cluster_sums(t, metric, 4, pairs1.data(), 1, nullptr);
+    std::vector<int64_t> self(b.n);
+    std::iota(self.begin(), self.end(), int64_t(0));
+    auto two = make_cpu_cluster_sums(metric, 4, b.d, 2), single = make_cpu_cluster_sums(metric, 4, b.d, 1);
+    two->set_columns(g.view());
+    single->set_columns(g.view());
+    two->add_sums(g.view(), self.data(), one.data());
+    two->add_all_pair_sums(pairs.data());
+    single->add_all_pair_sums(pairs1.data());
     EXPECT_EQ(pairs, pairs1);  // any thread count, the same bits
     for (size_t i = 0; i < one.size(); ++i) ASSERT_NEAR(pairs[i], one[i], 1e-6 * (1 + one[i]));  // float tiles, either way round
   }

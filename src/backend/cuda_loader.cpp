@@ -161,8 +161,8 @@ std::unique_ptr<DeviceClusterSums> make_cuda_cluster_sums(int device, TileMetric
   return table_or_throw().make_cluster_sums(device, metric, k, d, device_budget);
 }
 
-std::unique_ptr<CudaDbscanPasses> make_cuda_dbscan_passes(DbscanTiles& rows, DbscanState& st,
-                                                          int device, int64_t budget, int threads) {
+std::unique_ptr<DbscanPasses> make_cuda_dbscan_passes(DbscanTiles& rows, DbscanState& st,
+                                                      int device, int64_t budget, int threads) {
   return table_or_throw().make_dbscan_passes(rows, st, device, budget, threads);
 }
 

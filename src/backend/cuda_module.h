@@ -30,9 +30,9 @@ struct CudaModuleTable {
   std::unique_ptr<DeviceClusterSums> (*make_cluster_sums)(int device, TileMetric metric, int64_t k,
                                                           int64_t d,
                                                           int64_t device_budget) = nullptr;
-  std::unique_ptr<CudaDbscanPasses> (*make_dbscan_passes)(DbscanTiles& rows, DbscanState& st,
-                                                          int device, int64_t device_budget,
-                                                          int threads) = nullptr;
+  std::unique_ptr<DbscanPasses> (*make_dbscan_passes)(DbscanTiles& rows, DbscanState& st,
+                                                      int device, int64_t device_budget,
+                                                      int threads) = nullptr;
 };
 
 }  // namespace embcluster

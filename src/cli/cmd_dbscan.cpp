@@ -164,10 +164,7 @@ int run_dbscan(DBSCANOptions& o) {
       if (r.core[i]) core_rows.push_back(i);
     write_staged(*out, o.out, "core_samples", ElemType::i64, core_rows.data(),
                  static_cast<int64_t>(core_rows.size()), 0);
-    report["peak_rss_bytes"] = peak_rss_bytes();
-    report["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    out->write_text("report.json", report.dump(2) + "\n");
-    out->commit();
+    commit_with_report(*out, report, t0);
   }
   print_summary(r, o);
   return 0;
@@ -189,9 +186,7 @@ Runner add_dbscan(CLI::App& app) {
                   "Rows within eps, the row itself included, "
                   "that make a core point")
       ->required();
-  cmd->add_option("--metric", o->metric, "euclidean or cosine")
-      ->check(CLI::IsMember({"euclidean", "cosine"}))
-      ->capture_default_str();
+  add_metric_option(cmd, o->metric);
   cmd->add_option("--index", o->index,
                   "exact (GEMM tiles), flat (FAISS, exact), ivf or hnsw "
                   "(FAISS, approximate)")
@@ -212,11 +207,9 @@ Runner add_dbscan(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", p.seed, "Seed of the samples (ivf training, check)")
       ->capture_default_str();
-  cmd->add_option("--device", o->device,
-                  "exact index: auto (a GPU when present), cpu, cuda or cuda:N; the same "
-                  "result on each (FAISS indexes run on the CPU)")
-      ->capture_default_str();
-  add_device_memory_option(cmd, o->device_memory);
+  add_device_options(cmd, o->device, o->device_memory,
+                     "exact index: auto (a GPU when present), cpu, cuda or cuda:N; the same "
+                     "result on each (FAISS indexes run on the CPU)");
   add_data_options(cmd, o->data_opts);
   add_output_options(cmd, o->out);
   return [o] { return run_dbscan(*o); };

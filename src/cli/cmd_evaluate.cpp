@@ -214,12 +214,9 @@ int run_evaluate(EvaluateOptions& o) {
           "Davies-Bouldin, Calinski-Harabasz and inertia are measured "
           "(euclidean) on the L2-normalised rows";
     report["silhouette"] = silhouette_json(s);
-    report["peak_rss_bytes"] = peak_rss_bytes();
-    report["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     write_staged(*out, o.out, "silhouette_samples", ElemType::f32, s.samples.data(), source->rows(),
                  0);
-    out->write_text("report.json", report.dump(2) + "\n");
-    out->commit();
+    commit_with_report(*out, report, t0);
   }
   print_scores(s, m, *source, o);
   return 0;
@@ -234,9 +231,7 @@ Runner add_evaluate(CLI::App& app) {
       ->required();
   cmd->add_option("--labels", o->labels, "Labels, one per row: file.h5:/labels, l.npy, l.csv")
       ->required();
-  cmd->add_option("--metric", o->metric, "euclidean or cosine")
-      ->check(CLI::IsMember({"euclidean", "cosine"}))
-      ->capture_default_str();
+  add_metric_option(cmd, o->metric);
   cmd->add_option("--sample", p.sample_size,
                   "Silhouette of N sampled rows, each against all "
                   "rows, with a 95% interval (0 = exact)")
@@ -247,11 +242,8 @@ Runner add_evaluate(CLI::App& app) {
                 "Simplified silhouette: distances to the centroids, O(n k d)");
   cmd->add_flag("--include-noise", p.include_noise,
                 "Count label -1 as a cluster (default: noise rows are left out)");
-  cmd->add_option("--device", o->device,
-                  "Silhouette on auto, cpu, cuda or cuda:N (auto: a GPU "
-                  "when present)")
-      ->capture_default_str();
-  add_device_memory_option(cmd, o->device_memory);
+  add_device_options(cmd, o->device, o->device_memory,
+                     "Silhouette on auto, cpu, cuda or cuda:N (auto: a GPU when present)");
   add_data_options(cmd, o->data_opts);
   add_output_options(cmd, o->out);
   return [o] { return run_evaluate(*o); };

@@ -66,10 +66,7 @@ int run_kdist(KDistOptions& o) {
     for (const auto& [name, s] : r.timings) t[name] = s;
     report["timings_s"] = t;
     write_staged(*out, o.out, "kdist", ElemType::f32, r.kdist.data(), m, 0);
-    report["peak_rss_bytes"] = peak_rss_bytes();
-    report["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    out->write_text("report.json", report.dump(2) + "\n");
-    out->commit();
+    commit_with_report(*out, report, t0);
   }
 
   std::printf(
@@ -106,9 +103,7 @@ Runner add_kdist(CLI::App& app) {
   cmd->add_option("--sample", p.sample, "Rows whose k-distance is computed (0 = every row)")
       ->capture_default_str();
   cmd->add_option("--seed", p.seed, "Seed of the sample")->capture_default_str();
-  cmd->add_option("--metric", o->metric, "euclidean or cosine")
-      ->check(CLI::IsMember({"euclidean", "cosine"}))
-      ->capture_default_str();
+  add_metric_option(cmd, o->metric);
   add_data_options(cmd, o->data_opts);
   add_output_options(cmd, o->out);
   return [o] { return run_kdist(*o); };

@@ -170,10 +170,7 @@ int run_kmeans(KMeansOptions& o) {
     if (!o.no_metrics) report["metrics"] = metrics;
     write_staged(*out, o.out, "labels", ElemType::i32, r.labels.data(), r.rows, 0);
     write_staged(*out, o.out, "centroids", ElemType::f32, r.centroids.data(), p.n_clusters, r.dims);
-    report["peak_rss_bytes"] = peak_rss_bytes();
-    report["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    out->write_text("report.json", report.dump(2) + "\n");
-    out->commit();
+    commit_with_report(*out, report, t0);
   }
   print_summary(r, o, metrics);
   return 0;
@@ -203,11 +200,10 @@ Runner add_kmeans(CLI::App& app) {
   cmd->add_option("--init-sample", p.init_sample,
                   "Rows sampled for the initialisation "
                   "(default: max(100000, 100 k))");
-  cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  add_device_options(cmd, o->device, o->device_memory, "auto, cpu, cuda or cuda:N");
   cmd->add_option("--precision", o->precision, "GPU GEMM precision: fp32, tf32 or bf16")
       ->check(CLI::IsMember({"fp32", "tf32", "bf16"}))
       ->capture_default_str();
-  add_device_memory_option(cmd, o->device_memory);
   cmd->add_option("--metrics-sample", o->metrics_sample,
                   "Rows of the report's silhouette when there are more than 10000, each scored "
                   "against all rows; 0 leaves it out (default: min(10000, max(1000, k x "

@@ -42,6 +42,26 @@ void add_device_memory_option(CLI::App* cmd, DeviceMemoryOption& opt) {
                   "GPU memory budget, e.g. 4G (default: 85% of the free memory)");
 }
 
+void add_device_options(CLI::App* cmd, std::string& device, DeviceMemoryOption& memory,
+                        const std::string& help) {
+  cmd->add_option("--device", device, help)->capture_default_str();
+  add_device_memory_option(cmd, memory);
+}
+
+void add_metric_option(CLI::App* cmd, std::string& metric) {
+  cmd->add_option("--metric", metric, "euclidean or cosine")
+      ->check(CLI::IsMember({"euclidean", "cosine"}))
+      ->capture_default_str();
+}
+
+void commit_with_report(OutputDir& out, nlohmann::json& report,
+                        std::chrono::steady_clock::time_point t0) {
+  report["peak_rss_bytes"] = peak_rss_bytes();
+  report["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  out.write_text("report.json", report.dump(2) + "\n");
+  out.commit();
+}
+
 ExecutionContext command_context(const std::string& device,
                                  const DeviceMemoryOption* device_memory) {
   ExecutionContext ctx;

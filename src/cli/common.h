@@ -1,6 +1,7 @@
 #pragma once
 // Options and helpers shared by the embcluster subcommands.
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -37,6 +38,11 @@ struct DeviceMemoryOption {
   int64_t bytes() const;  // 0 (85% of the free device memory) when not given
 };
 void add_device_memory_option(CLI::App* cmd, DeviceMemoryOption& opt);
+// --device (auto, cpu, cuda, cuda:N; help says where it applies) and --device-memory.
+void add_device_options(CLI::App* cmd, std::string& device, DeviceMemoryOption& memory,
+                        const std::string& help);
+// --metric euclidean|cosine.
+void add_metric_option(CLI::App* cmd, std::string& metric);
 
 // The execution context of a command: --threads and --memory, the command's --device text
 // ("auto", "cpu", "cuda", "cuda:N") and --device-memory (none: 0). Throws Error for a bad
@@ -59,6 +65,10 @@ void write_staged(OutputDir& out, const OutputOptions& opts, const std::string& 
 
 // Fields every report.json carries: command, version, input, threads, device list, peak memory.
 nlohmann::json report_header(const std::string& command, const Source& input);
+// Adds the peak memory and the wall time since t0 to report, writes it as report.json and
+// commits the output directory.
+void commit_with_report(OutputDir& out, nlohmann::json& report,
+                        std::chrono::steady_clock::time_point t0);
 
 // A status line on stderr: rewritten in place on a terminal, one line per update otherwise,
 // nothing with --quiet.

@@ -11,6 +11,8 @@
 #include <functional>
 #include <limits>
 #include <numeric>
+#include <string>
+#include <vector>
 
 #include "cpu/distance_tile.h"
 #include "kernels/distance.cuh"
@@ -25,47 +27,57 @@ void unit_row(const float* src, int64_t d, float* dst) {
   for (int64_t j = 0; j < d; ++j) dst[j] = static_cast<float>(src[j] * inv);
 }
 
-void ClusterTiles::append_tile(const float* xs, const int64_t* rows, const int32_t* clusters,
-                            int64_t count, TileMetric metric) {
-  std::vector<int64_t> order;
-  order.reserve(static_cast<size_t>(count));
-  for (int64_t i = 0; i < count; ++i)
-    if (clusters[i] >= 0) order.push_back(i);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t a, int64_t b) { return clusters[a] < clusters[b]; });
-  const int64_t p0 = this->count();
-  x.resize(static_cast<size_t>((p0 + static_cast<int64_t>(order.size())) * d));
-  for (size_t t = 0; t < order.size(); ++t) {
-    const int64_t i = order[t], p = p0 + static_cast<int64_t>(t);
-    const float* src = xs + i * d;
-    float* dst = x.data() + p * d;
-    if (metric == TileMetric::cosine) {
-      unit_row(src, d, dst);
-      norms.push_back(1.0f);  // 1 - a.b = (1 + 1 - 2 a.b) / 2, zero rows included
-    } else {
-      std::copy(src, src + d, dst);
-      norms.push_back(kern::sq_norm(dst, d));
-    }
-    const int32_t c = clusters[i];
-    if (segments.size() == static_cast<size_t>(tile_segment.back()) || segments.back().cluster != c)
-      segments.push_back({c, p, p + 1});
-    else
-      segments.back().end = p + 1;
-    cluster.push_back(c);
-    row.push_back(rows[i]);
-  }
-  tile_start.push_back(this->count());
-  tile_segment.push_back(static_cast<int64_t>(segments.size()));
-}
-
-void ClusterTiles::index_rows(int64_t first, int64_t end) {
-  first_row = first;
-  end_row = end;
-  pos_of.assign(static_cast<size_t>(end - first), -1);
-  for (int64_t p = 0; p < count(); ++p) pos_of[row[p] - first] = p;
+void unit_rows(const float* src, int64_t n, int64_t d, float* dst, int threads) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t i = 0; i < n; ++i) unit_row(src + i * d, d, dst + i * d);
 }
 
 namespace {
+
+// A set of rows cut into tiles (its spans), each tile's rows in runs of one cluster (segments).
+struct Tiles {
+  struct Segment {
+    int32_t cluster;
+    int64_t begin, end;  // positions
+  };
+  const float* x = nullptr;
+  int64_t count = 0;
+  std::vector<float> norms;              // squared norms for the expansion (1 for cosine)
+  std::vector<int64_t> tile_start{0};    // tiles + 1 entries
+  std::vector<int64_t> tile_segment{0};  // first segment of each tile, tiles + 1 entries
+  std::vector<Segment> segments;
+  int64_t tiles() const { return static_cast<int64_t>(tile_start.size()) - 1; }
+};
+
+Tiles cut_tiles(const ClusterRows& r, int64_t d, bool euclid, int threads) {
+  Tiles t;
+  t.x = r.x;
+  t.count = r.count;
+  t.norms.assign(static_cast<size_t>(r.count), 1.0f);  // 1 - a.b = (1 + 1 - 2 a.b) / 2
+  if (euclid) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t p = 0; p < r.count; ++p) t.norms[p] = kern::sq_norm(r.x + p * d, d);
+  }
+  // A tile per span; a span longer than a tile (another backend's layout) is cut into tiles.
+  const int64_t spans = r.span_rows ? r.spans : 1;
+  for (int64_t s = 0, p0 = 0; s < spans; ++s) {
+    const int64_t end = p0 + (r.span_rows ? r.span_rows[s] : r.count);
+    do {
+      const int64_t p1 = std::min(end, p0 + kSilTileRows);
+      for (int64_t p = p0; p < p1; ++p) {
+        const int32_t c = r.cluster[p];
+        if (p == p0 || t.segments.back().cluster != c)
+          t.segments.push_back({c, p, p + 1});
+        else
+          t.segments.back().end = p + 1;
+      }
+      t.tile_start.push_back(p1);
+      t.tile_segment.push_back(static_cast<int64_t>(t.segments.size()));
+      p0 = p1;
+    } while (p0 < end);
+  }
+  return t;
+}
 
 // Distances from the squared expansion, in place: sqrt (euclidean) or (2 - 2 a.b) / 2 clipped to
 // [0, 2] (cosine on unit rows). The vector lanes do what kern::distance_from_sq does (both are
@@ -76,7 +88,8 @@ void to_distances(float* t, int64_t count, bool euclid) {
   const __m256 half = _mm256_set1_ps(0.5f), four = _mm256_set1_ps(4.0f);
   for (; i + 8 <= count; i += 8) {
     const __m256 v = _mm256_loadu_ps(t + i);
-    _mm256_storeu_ps(t + i, euclid ? _mm256_sqrt_ps(v) : _mm256_mul_ps(half, _mm256_min_ps(v, four)));
+    _mm256_storeu_ps(t + i,
+                     euclid ? _mm256_sqrt_ps(v) : _mm256_mul_ps(half, _mm256_min_ps(v, four)));
   }
 #endif
   for (; i < count; ++i) t[i] = kern::distance_from_sq(t[i], euclid);
@@ -109,17 +122,22 @@ void add_row(const float* v, int64_t m, double* acc) {
 }
 
 // The distances between query positions [p0, p0 + rows) of q and column tile ct of cols into
-// tile (rows x m); a row meets itself at distance 0 (the expansion leaves rounding there).
-int64_t distance_tile(const ClusterTiles& q, int64_t p0, int64_t rows, const ClusterTiles& cols,
-                      int64_t ct, bool euclid, float* tile) {
-  const int64_t d = q.d, cs = cols.tile_start[ct], m = cols.tile_start[ct + 1] - cs;
+// tile (rows x m); a row meets itself (self.of(p)) at distance 0
+// (the expansion leaves rounding there).
+struct SelfCols {
+  const int64_t* col = nullptr;  // per query position, or null
+  bool is_position = false;      // the queries are the columns
+  int64_t of(int64_t p) const { return col ? col[p] : is_position ? p : -1; }
+};
+
+int64_t distance_tile(const Tiles& q, int64_t p0, int64_t rows, SelfCols self, const Tiles& cols,
+                      int64_t ct, int64_t d, bool euclid, float* tile) {
+  const int64_t cs = cols.tile_start[ct], m = cols.tile_start[ct + 1] - cs;
   if (m == 0) return 0;
-  sq_distance_tile(q.x.data() + p0 * d, rows, q.norms.data() + p0, cols.x.data() + cs * d, m,
+  sq_distance_tile(q.x + p0 * d, rows, q.norms.data() + p0, cols.x + cs * d, m,
                    cols.norms.data() + cs, d, tile);
   for (int64_t i = 0; i < rows; ++i) {
-    const int64_t r = q.row[p0 + i];
-    if (r < cols.first_row || r >= cols.end_row) continue;
-    const int64_t p = cols.pos_of[r - cols.first_row];
+    const int64_t p = self.of(p0 + i);
     if (p >= cs && p < cs + m) tile[i * m + (p - cs)] = 0.0f;
   }
   to_distances(tile, rows * m, euclid);
@@ -127,7 +145,7 @@ int64_t distance_tile(const ClusterTiles& q, int64_t p0, int64_t rows, const Clu
 }
 
 // Row side of a tile: sums[i * k + c] += distances of row i to the rows of c in column tile ct.
-void reduce_rows(const float* tile, int64_t rows, int64_t m, const ClusterTiles& cols, int64_t ct,
+void reduce_rows(const float* tile, int64_t rows, int64_t m, const Tiles& cols, int64_t ct,
                  int64_t k, double* sums) {
   const int64_t cs = cols.tile_start[ct];
   for (int64_t i = 0; i < rows; ++i) {
@@ -139,90 +157,147 @@ void reduce_rows(const float* tile, int64_t rows, int64_t m, const ClusterTiles&
   }
 }
 
-}  // namespace
+// Column side of a tile of the symmetric pass: the m rows of tile tj get their distances to the
+// rows [p0, p0 + rows) of each cluster segment of row tile ti, summed row by row in double.
+void reduce_columns(const float* tile, int64_t p0, int64_t rows, int64_t m, const Tiles& all,
+                    int64_t ti, int64_t k, double* acc, double* col_side) {
+  for (int64_t s = all.tile_segment[ti]; s < all.tile_segment[ti + 1]; ++s) {
+    const auto& seg = all.segments[s];
+    const int64_t b = std::max(seg.begin, p0), e = std::min(seg.end, p0 + rows);
+    if (b >= e) continue;
+    std::fill(acc, acc + m, 0.0);
+    for (int64_t p = b; p < e; ++p) add_row(tile + (p - p0) * m, m, acc);
+    for (int64_t j = 0; j < m; ++j) col_side[j * k + seg.cluster] += acc[j];
+  }
+}
 
-void cluster_distance_sums(const ClusterTiles& q, int64_t qt0, int64_t qt1, const ClusterTiles& cols,
-                           TileMetric metric, int64_t k, double* sums, int threads) {
-  const int64_t base = q.tile_start[qt0];
+class CpuClusterSums final : public ClusterDistanceSums {
+ public:
+  CpuClusterSums(TileMetric metric, int64_t k, int64_t d, int threads)
+      : euclid_(metric == TileMetric::euclidean),
+        k_(k),
+        d_(d),
+        threads_(threads > 0 ? threads : omp_get_max_threads()) {}
+
+  std::string device_name() const override { return "cpu"; }
+
+  ClusterSumsLayout layout() const override {
+    ClusterSumsLayout l;
+    l.span = kSilTileRows;
+    l.row_bytes = 32;  // norm, cluster, source row, position, segment share
+    l.all_pairs_bytes = threads_ * (2 * kSilTileRows * k_ * 8);
+    return l;
+  }
+
+  void set_columns(const ClusterRows& columns) override {
+    cols_ = cut_tiles(columns, d_, euclid_, threads_);
+  }
+
+  void add_sums(const ClusterRows& queries, const int64_t* self_col, double* sums,
+                const Progress& progress) override;
+  void add_all_pair_sums(double* sums, const Progress& progress) override;
+
+ private:
+  void pair_tile(int64_t ti, int64_t tj, double* row_side, double* col_side, float* tile,
+                 double* acc) const;
+
+  bool euclid_;
+  int64_t k_, d_;
+  int threads_;
+  Tiles cols_;
+};
+
+void CpuClusterSums::add_sums(const ClusterRows& queries, const int64_t* self_col, double* sums,
+                              const Progress& progress) {
+  const Tiles q = cut_tiles(queries, d_, euclid_, threads_);
   // Work units: GEMM row tiles cut inside each query tile, so they are the same for any slab.
   std::vector<std::pair<int64_t, int64_t>> units;
-  for (int64_t t = qt0; t < qt1; ++t)
+  for (int64_t t = 0; t < q.tiles(); ++t)
     for (int64_t p = q.tile_start[t]; p < q.tile_start[t + 1]; p += kSilQueryRows)
       units.emplace_back(p, std::min(kSilQueryRows, q.tile_start[t + 1] - p));
-  const bool euclid = metric == TileMetric::euclidean;
-#pragma omp parallel num_threads(threads)
+  const SelfCols self{self_col, false};
+#pragma omp parallel num_threads(threads_)
   {
     std::vector<float> tile(static_cast<size_t>(kSilQueryRows * kSilTileRows));
 #pragma omp for schedule(dynamic, 1)
     for (int64_t u = 0; u < static_cast<int64_t>(units.size()); ++u) {
       const int64_t p0 = units[u].first, rows = units[u].second;
-      for (int64_t ct = 0; ct < cols.tiles(); ++ct) {
-        const int64_t m = distance_tile(q, p0, rows, cols, ct, euclid, tile.data());
-        if (m > 0) reduce_rows(tile.data(), rows, m, cols, ct, k, sums + (p0 - base) * k);
+      for (int64_t ct = 0; ct < cols_.tiles(); ++ct) {
+        const int64_t m = distance_tile(q, p0, rows, self, cols_, ct, d_, euclid_, tile.data());
+        if (m > 0) reduce_rows(tile.data(), rows, m, cols_, ct, k_, sums + p0 * k_);
       }
     }
   }
+  if (progress) progress(1.0);
 }
 
-void all_pairs_cluster_sums(const ClusterTiles& all, TileMetric metric, int64_t k, double* sums,
-                            int threads, const std::function<void(int64_t)>& tile_done) {
-  const bool euclid = metric == TileMetric::euclidean;
+// The pair of tiles (ti, tj), tj >= ti: tile ti's rows against tile tj's clusters into row_side
+// and, when tj > ti, tile tj's rows against tile ti's clusters into col_side.
+void CpuClusterSums::pair_tile(int64_t ti, int64_t tj, double* row_side, double* col_side,
+                               float* tile, double* acc) const {
+  const Tiles& all = cols_;
+  const int64_t i0 = all.tile_start[ti], ni = all.tile_start[ti + 1] - i0;
+  const int64_t nj = all.tile_start[tj + 1] - all.tile_start[tj];
+  std::fill(row_side, row_side + ni * k_, 0.0);
+  if (tj > ti) std::fill(col_side, col_side + nj * k_, 0.0);
+  const SelfCols self{nullptr, true};
+  for (int64_t p0 = i0; nj > 0 && p0 < i0 + ni; p0 += kSilQueryRows) {
+    const int64_t rows = std::min(kSilQueryRows, i0 + ni - p0);
+    const int64_t m = distance_tile(all, p0, rows, self, all, tj, d_, euclid_, tile);
+    reduce_rows(tile, rows, m, all, tj, k_, row_side + (p0 - i0) * k_);
+    if (tj > ti) reduce_columns(tile, p0, rows, m, all, ti, k_, acc, col_side);
+  }
+}
+
+void CpuClusterSums::add_all_pair_sums(double* sums, const Progress& progress) {
+  const Tiles& all = cols_;
   const int64_t nt = all.tiles();
+  const double total_pairs = static_cast<double>(nt) * (nt + 1) / 2;
+  double pairs_done = 0;
   for (int64_t ti = 0; ti < nt; ++ti) {
     const int64_t i0 = all.tile_start[ti], ni = all.tile_start[ti + 1] - i0;
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(threads_)
     {
       std::vector<float> tile(static_cast<size_t>(kSilQueryRows * kSilTileRows));
-      std::vector<double> row_side(static_cast<size_t>(ni * k));
-      std::vector<double> col_side(static_cast<size_t>(kSilTileRows * k)), acc(kSilTileRows);
+      std::vector<double> row_side(static_cast<size_t>(ni * k_));
+      std::vector<double> col_side(static_cast<size_t>(kSilTileRows * k_)), acc(kSilTileRows);
 #pragma omp for ordered schedule(dynamic, 1)
       for (int64_t tj = ti; tj < nt; ++tj) {
         const int64_t j0 = all.tile_start[tj], nj = all.tile_start[tj + 1] - j0;
-        std::fill(row_side.begin(), row_side.end(), 0.0);
-        if (tj > ti) std::fill(col_side.begin(), col_side.begin() + nj * k, 0.0);
-        for (int64_t p0 = i0; nj > 0 && p0 < i0 + ni; p0 += kSilQueryRows) {
-          const int64_t rows = std::min(kSilQueryRows, i0 + ni - p0);
-          const int64_t m = distance_tile(all, p0, rows, all, tj, euclid, tile.data());
-          reduce_rows(tile.data(), rows, m, all, tj, k, row_side.data() + (p0 - i0) * k);
-          if (tj == ti) continue;
-          // Column side: the rows of tile tj get their distances to each cluster segment of ti.
-          for (int64_t s = all.tile_segment[ti]; s < all.tile_segment[ti + 1]; ++s) {
-            const auto& seg = all.segments[s];
-            const int64_t b = std::max(seg.begin, p0), e = std::min(seg.end, p0 + rows);
-            if (b >= e) continue;
-            std::fill(acc.begin(), acc.begin() + m, 0.0);
-            for (int64_t p = b; p < e; ++p) add_row(tile.data() + (p - p0) * m, m, acc.data());
-            for (int64_t j = 0; j < m; ++j) col_side[j * k + seg.cluster] += acc[j];
-          }
-        }
+        pair_tile(ti, tj, row_side.data(), col_side.data(), tile.data(), acc.data());
         // Tile ti's rows take their sums in column-tile order, whatever thread computed them.
 #pragma omp ordered
         {
-          for (int64_t t = 0; t < ni * k; ++t) sums[i0 * k + t] += row_side[t];
+          for (int64_t t = 0; t < ni * k_; ++t) sums[i0 * k_ + t] += row_side[t];
         }
         if (tj > ti)
-          for (int64_t t = 0; t < nj * k; ++t) sums[j0 * k + t] += col_side[t];
+          for (int64_t t = 0; t < nj * k_; ++t) sums[j0 * k_ + t] += col_side[t];
       }
     }
-    if (tile_done) tile_done(ti);
+    pairs_done += static_cast<double>(nt - ti);
+    if (progress) progress(pairs_done / total_pairs);
   }
 }
 
-void dot_rows_double(const float* x, int64_t n, int64_t d, const double* s, int64_t k,
-                     double* out, int threads) {
+}  // namespace
+
+std::unique_ptr<ClusterDistanceSums> make_cpu_cluster_sums(TileMetric metric, int64_t k, int64_t d,
+                                                           int threads) {
+  return std::make_unique<CpuClusterSums>(metric, k, d, threads);
+}
+
+void dot_rows_double(const float* x, int64_t n, int64_t d, const double* s, int64_t k, double* out,
+                     int threads) {
   constexpr int64_t kRows = 256;
+  const std::vector<double> xd(x, x + n * d);  // dgemm's operand: the rows in double, exactly
   const int64_t tiles = (n + kRows - 1) / kRows;
-#pragma omp parallel num_threads(threads)
-  {
-    std::vector<double> xd(static_cast<size_t>(kRows * d));
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t t = 0; t < tiles; ++t) {
-      const int64_t r0 = t * kRows, rows = std::min(kRows, n - r0);
-      std::copy(x + r0 * d, x + (r0 + rows) * d, xd.begin());
-      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows),
-                  static_cast<int>(k), static_cast<int>(d), 1.0, xd.data(), static_cast<int>(d),
-                  s, static_cast<int>(d), 0.0, out + r0 * k, static_cast<int>(k));
-    }
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+  for (int64_t t = 0; t < tiles; ++t) {
+    const int64_t r0 = t * kRows, rows = std::min(kRows, n - r0);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows),
+                static_cast<int>(k), static_cast<int>(d), 1.0, xd.data() + r0 * d,
+                static_cast<int>(d), s, static_cast<int>(d), 0.0, out + r0 * k,
+                static_cast<int>(k));
   }
 }
 
@@ -239,12 +314,16 @@ void own_and_nearest_other(const float* x, int64_t n, int64_t d, const float* ce
 #pragma omp for schedule(dynamic, 1)
     for (int64_t t = 0; t < tiles; ++t) {
       const int64_t r0 = t * rows_per, rows = std::min(rows_per, n - r0);
-      if (cosine) std::fill(xn.begin(), xn.end(), 1.0f);
-      else row_sq_norms(x + r0 * d, rows, d, xn.data());
+      if (cosine)
+        std::fill(xn.begin(), xn.end(), 1.0f);
+      else
+        row_sq_norms(x + r0 * d, rows, d, xn.data());
       sq_distance_tile(x + r0 * d, rows, xn.data(), centroids, k, cn.data(), d, tile.data());
       for (int64_t i = 0; i < rows; ++i) {
         const float* v = tile.data() + i * k;
-        auto dist = [&](int64_t c) { return cosine ? 0.5f * std::min(v[c], 4.0f) : std::sqrt(v[c]); };
+        auto dist = [&](int64_t c) {
+          return cosine ? 0.5f * std::min(v[c], 4.0f) : std::sqrt(v[c]);
+        };
         const int32_t o = own[r0 + i];
         float best = std::numeric_limits<float>::infinity();
         for (int64_t c = 0; c < k; ++c)

@@ -1,214 +1,22 @@
+// The CPU tile passes of exact DBSCAN: for each pair of tiles of two loaded blocks that is not
+// far apart, the count, union or border pass on one sgemm distance tile (OpenMP over tiles, BLAS
+// single-threaded), on the rows the pair needs only. What a pass does with a pair of rows within
+// eps follows kernels/dbscan_rules.cuh, as the FAISS path and the CUDA kernels do.
 #include "cpu/dbscan_cpu.h"
 
 #include <omp.h>
 
 #include <algorithm>
-#include <cstring>
+#include <atomic>
 #include <vector>
 
-#include "cpu/distance_tile.h"
-#include "kernels/dbscan_math.cuh"
-#include "kernels/distance.cuh"
+#include "cpu/dbscan_cpu_rows.h"
+#include "kernels/dbscan_rules.cuh"
 
 namespace embcluster {
 namespace {
 
 constexpr auto kRelaxed = std::memory_order_relaxed;
-
-// What a visit of a pair of tiles did (for the pass statistics).
-enum class Visit { settled, near, gemm };
-
-struct Scratch {
-  explicit Scratch(int64_t d)
-      : tile(static_cast<size_t>(kDbscanTileRows * kDbscanTileRows)),
-        rc(kDbscanTileRows),
-        cc(kDbscanTileRows),
-        gathered(static_cast<size_t>(kDbscanTileRows * d)),
-        gathered_norms(kDbscanTileRows),
-        gathered2(static_cast<size_t>(kDbscanTileRows * d)),
-        gathered2_norms(kDbscanTileRows),
-        ids(kDbscanTileRows),
-        ids2(kDbscanTileRows),
-        keep(kDbscanTileRows),
-        keep2(kDbscanTileRows) {}
-  std::vector<float> tile;
-  std::vector<int32_t> rc, cc;
-  std::vector<float> gathered, gathered_norms, gathered2, gathered2_norms;
-  std::vector<int64_t> ids, ids2;
-  std::vector<int64_t> pick;
-  std::vector<int32_t> keep, keep2;
-};
-
-// Rows of a tile inside a loaded block.
-struct TileRows {
-  const float* x;
-  const float* norms;
-  const int64_t* ids;
-  int64_t m;
-};
-
-TileRows tile_rows(const DbscanTiles& rows, const LoadedBlock& blk, int64_t t) {
-  const TileInfo& ti = rows.tile(t);
-  const int64_t local = ti.begin - blk.pos0;
-  return {blk.data.data() + local * rows.dims(), blk.norms.data() + local, rows.ids() + ti.begin,
-          ti.rows()};
-}
-
-// Copies the core rows of a tile to x (norms xn, source rows ids); returns how many.
-int64_t gather_core(const DbscanState& st, const TileRows& r, int64_t d, float* x, float* xn,
-                    int64_t* ids) {
-  int64_t k = 0;
-  for (int64_t i = 0; i < r.m; ++i) {
-    if (!st.core[r.ids[i]]) continue;
-    std::memcpy(x + k * d, r.x + i * d, sizeof(float) * d);
-    xn[k] = r.norms[i];
-    ids[k++] = r.ids[i];
-  }
-  return k;
-}
-
-// Whether row x (squared norm xn) can lie within eps of a row of tile `other` whose rows of
-// interest lie within `radius` of its centre. A row is a tile of radius 0: it cannot when
-// kern::tile_pair_kind calls it far from the other tile, with the same rounding margins, so leaving
-// such rows out of a tile pair never changes a result.
-bool row_reaches(const DbscanTiles& rows, const float* x, float xn, int64_t other, double radius,
-                 float eps2) {
-  const double* c = rows.centre(other);
-  const int64_t d = rows.dims();
-  double c2 = 0;
-#pragma omp simd reduction(+ : c2)
-  for (int64_t j = 0; j < d; ++j) {
-    const double v = double(x[j]) - c[j];
-    c2 += v * v;
-  }
-  return kern::tile_pair_kind(c2, 0.0, radius, xn, rows.tile(other).max_sq_norm, eps2,
-                              rounding_scale(d)) != kern::kTilesFar;
-}
-
-// The largest distance of a core row of tile r (tile number t) from the tile's centre, measured
-// by the first pass that asks (the core rows do not change after the count pass).
-double core_radius(const DbscanTiles& rows, DbscanState& st, const TileRows& r, int64_t t) {
-  double v = st.core_radius[t].load(kRelaxed);
-  if (v >= 0) return v;
-  const double* c = rows.centre(t);
-  const int64_t d = rows.dims();
-  v = 0;
-  for (int64_t i = 0; i < r.m; ++i) {
-    if (!st.core[r.ids[i]]) continue;
-    double s = 0;
-    for (int64_t j = 0; j < d; ++j) {
-      const double u = double(r.x[i * d + j]) - c[j];
-      s += u * u;
-    }
-    v = std::max(v, s);
-  }
-  v = std::sqrt(v);
-  st.core_radius[t].store(v, kRelaxed);
-  return v;
-}
-
-// Positions (in tile r) of the rows with wanted(i) that can reach tile `other`, into keep;
-// returns how many.
-template <class Wanted>
-int64_t rows_in_reach(const DbscanTiles& rows, const TileRows& r, int64_t other, double radius,
-                      float eps2, int32_t* keep, Wanted&& wanted) {
-  int64_t k = 0;
-  for (int64_t i = 0; i < r.m; ++i)
-    if (wanted(i) && row_reaches(rows, r.x + i * rows.dims(), r.norms[i], other, radius, eps2))
-      keep[k++] = static_cast<int32_t>(i);
-  return k;
-}
-
-int64_t rows_in_reach(const DbscanTiles& rows, const TileRows& r, int64_t other, float eps2,
-                      int32_t* keep) {
-  return rows_in_reach(rows, r, other, rows.tile(other).radius, eps2, keep,
-                       [](int64_t) { return true; });
-}
-
-// Copies the rows of r at positions keep[0..k) to x (norms xn; source rows ids when given).
-template <class Pos>
-void gather_rows(const TileRows& r, const Pos* keep, int64_t k, int64_t d, float* x, float* xn,
-                 int64_t* ids = nullptr) {
-  for (int64_t q = 0; q < k; ++q) {
-    std::memcpy(x + q * d, r.x + keep[q] * d, sizeof(float) * d);
-    xn[q] = r.norms[keep[q]];
-    if (ids) ids[q] = r.ids[keep[q]];
-  }
-}
-
-// Copies the core rows of tile r that can reach the rows of tile `other` lying within `radius`
-// of its centre to x (norms xn, source rows ids); returns how many. keep is scratch for a tile's
-// positions.
-int64_t gather_core_in_reach(const DbscanTiles& rows, const DbscanState& st, const TileRows& r,
-                             int64_t other, double radius, float* x, float* xn, int64_t* ids,
-                             int32_t* keep) {
-  const int64_t k = rows_in_reach(rows, r, other, radius, st.eps2, keep,
-                                  [&](int64_t i) { return st.core[r.ids[i]] != 0; });
-  gather_rows(r, keep, k, rows.dims(), x, xn, ids);
-  return k;
-}
-
-// The per-tile questions of the passes, answered from the state (and cached once settled).
-class Needs {
- public:
-  explicit Needs(DbscanPassContext& ctx) : rows_(*ctx.rows), st_(*ctx.st) {}
-
-  // Every row of tile t has min_samples neighbours already.
-  bool settled(int64_t t) {
-    if (st_.tile_flag[t].load(kRelaxed)) return true;
-    const TileInfo& ti = rows_.tile(t);
-    for (int64_t p = ti.begin; p < ti.end; ++p)
-      if (st_.count[rows_.ids()[p]].load(kRelaxed) < st_.min_samples) return false;
-    st_.tile_flag[t].store(1, kRelaxed);
-    return true;
-  }
-
-  // Every core row of tile t is in one set already.
-  bool one_root(int64_t t) {
-    if (st_.tile_flag[t].load(kRelaxed)) return true;
-    const TileInfo& ti = rows_.tile(t);
-    const int64_t r = st_.uf.find(rows_.ids()[st_.tile_core_pos[t]]);
-    for (int64_t p = ti.begin; p < ti.end; ++p) {
-      const int64_t id = rows_.ids()[p];
-      if (st_.core[id] && st_.uf.find(id) != r) return false;
-    }
-    st_.tile_flag[t].store(1, kRelaxed);
-    return true;
-  }
-
-  bool count(int64_t s, int64_t t) { return !(settled(s) && settled(t)); }
-
-  bool join(int64_t s, int64_t t) {
-    if (s == t) return st_.tile_core[s] >= 2 && !one_root(s);
-    if (st_.tile_core[s] == 0 || st_.tile_core[t] == 0) return false;
-    return !(one_root(s) && one_root(t) &&
-             st_.uf.same(rows_.ids()[st_.tile_core_pos[s]], rows_.ids()[st_.tile_core_pos[t]]));
-  }
-
-  // Non-core rows of tile p whose attachment a core row of tile q could still lower.
-  void improvable(int64_t p, int64_t q, std::vector<int64_t>* pick) {
-    pick->clear();
-    if (st_.tile_core[q] == 0 || st_.tile_core[p] == rows_.tile(p).rows()) return;
-    const TileInfo& ti = rows_.tile(p);
-    const int64_t best = st_.tile_min_root[q];
-    for (int64_t pos = ti.begin; pos < ti.end; ++pos) {
-      const int64_t id = rows_.ids()[pos];
-      if (!st_.core[id] && st_.border[id].load(kRelaxed) > best) pick->push_back(pos - ti.begin);
-    }
-  }
-
-  bool attach(int64_t s, int64_t t, std::vector<int64_t>* pick) {
-    improvable(s, t, pick);
-    if (!pick->empty()) return true;
-    if (s == t) return false;
-    improvable(t, s, pick);
-    return !pick->empty();
-  }
-
- private:
-  const DbscanTiles& rows_;
-  DbscanState& st_;
-};
 
 // Calls visit(s, t, kind, scratch) for every pair of tiles of blocks a and b that is not far
 // apart (each unordered pair once), in parallel over the tiles of a.
@@ -234,17 +42,10 @@ void for_tile_pairs(const LoadedBlock& a, const LoadedBlock& b, DbscanPassContex
           ++far;
           continue;
         }
-        switch (visit(s, t, kind, sc)) {
-          case Visit::settled:
-            ++settled;
-            break;
-          case Visit::near:
-            ++near;
-            break;
-          case Visit::gemm:
-            ++gemm;
-            break;
-        }
+        const Visit v = visit(s, t, kind, sc);
+        settled += v == Visit::settled;
+        near += v == Visit::near;
+        gemm += v == Visit::gemm;
       }
       const int64_t now = done.fetch_add(same ? nt - i : nt) + (same ? nt - i : nt);
       if (ctx.tick && omp_get_thread_num() == 0) ctx.tick(now);
@@ -258,56 +59,36 @@ void for_tile_pairs(const LoadedBlock& a, const LoadedBlock& b, DbscanPassContex
   }
 }
 
-void count_pair(DbscanPassContext& ctx, Needs& needs, const LoadedBlock& a, const LoadedBlock& b,
-                int64_t s, int64_t t, PairKind kind, Scratch& sc, Visit* out) {
-  DbscanState& st = *ctx.st;
-  if (!needs.count(s, t)) {
-    *out = Visit::settled;
-    return;
-  }
-  const TileRows rs = tile_rows(*ctx.rows, a, s), rt = tile_rows(*ctx.rows, b, t);
-  if (kind == PairKind::near) {  // every pair within eps (on the diagonal the row itself too)
-    for (int64_t i = 0; i < rs.m; ++i) st.count[rs.ids[i]].fetch_add(int32_t(rt.m), kRelaxed);
-    if (s != t)
-      for (int64_t j = 0; j < rt.m; ++j) st.count[rt.ids[j]].fetch_add(int32_t(rs.m), kRelaxed);
-    *out = Visit::near;
-    return;
-  }
-  const int64_t d = ctx.rows->dims();
-  const float eps2 = st.eps2;
+// count on a tile with itself: every row counts itself once, whatever rounding says.
+void count_diagonal(DbscanState& st, const TileRows& r, int64_t d, Scratch& sc) {
   float* d2 = sc.tile.data();
-  int32_t* cc = sc.cc.data();
-  if (s == t) {
-    sq_distance_tile(rs.x, rs.m, rs.norms, rs.x, rs.m, rs.norms, d, d2);
-    settle_band(d2, rs.x, rs.norms, rs.m, rs.x, rs.norms, rs.m, d, eps2);
-    int32_t* rc = sc.rc.data();
-    std::fill(rc, rc + rs.m, 0);
-    std::fill(cc, cc + rs.m, 0);
-    for (int64_t i = 0; i < rs.m; ++i) {
-      const float* row = d2 + i * rs.m;
-      int32_t c = 1;  // the row itself, whatever rounding says
-      for (int64_t j = i + 1; j < rs.m; ++j) {
-        const int32_t w = row[j] <= eps2;
-        c += w;
-        cc[j] += w;
-      }
-      rc[i] += c;
+  int32_t *rc = sc.rc.data(), *cc = sc.cc.data();
+  eps_distance_tile(r.x, r.norms, r.m, r.x, r.norms, r.m, d, st.eps2, d2);
+  std::fill(rc, rc + r.m, 0);
+  std::fill(cc, cc + r.m, 0);
+  for (int64_t i = 0; i < r.m; ++i) {
+    const float* row = d2 + i * r.m;
+    int32_t c = 1;  // the row itself
+    for (int64_t j = i + 1; j < r.m; ++j) {
+      const int32_t w = row[j] <= st.eps2;
+      c += w;
+      cc[j] += w;
     }
-    for (int64_t i = 0; i < rs.m; ++i)
-      if (rc[i] + cc[i]) st.count[rs.ids[i]].fetch_add(rc[i] + cc[i], kRelaxed);
-    *out = Visit::gemm;
-    return;
+    rc[i] += c;
   }
-  // Off the diagonal only the rows of each tile that can reach the other tile (gathered when
-  // some cannot).
-  int32_t* ka = sc.keep.data();
-  int32_t* kb = sc.keep2.data();
-  const int64_t na = rows_in_reach(*ctx.rows, rs, t, eps2, ka);
-  const int64_t nb = na ? rows_in_reach(*ctx.rows, rt, s, eps2, kb) : 0;
-  if (na == 0 || nb == 0) {
-    *out = Visit::settled;
-    return;
-  }
+  for (int64_t i = 0; i < r.m; ++i)
+    if (rc[i] + cc[i]) st.count[r.ids[i]].fetch_add(rc[i] + cc[i], kRelaxed);
+}
+
+// count on two tiles: only the rows of each that can reach the other (gathered when some
+// cannot). False when no row can.
+bool count_across(const DbscanTiles& rows, DbscanState& st, const TileRows& rs, int64_t s,
+                  const TileRows& rt, int64_t t, Scratch& sc) {
+  const int64_t d = rows.dims();
+  int32_t *ka = sc.keep.data(), *kb = sc.keep2.data();
+  const int64_t na = rows_in_reach(rows, rs, t, st.eps2, ka);
+  const int64_t nb = na ? rows_in_reach(rows, rt, s, st.eps2, kb) : 0;
+  if (na == 0 || nb == 0) return false;
   const float *xa = rs.x, *xan = rs.norms, *xb = rt.x, *xbn = rt.norms;
   if (na < rs.m) {
     gather_rows(rs, ka, na, d, sc.gathered.data(), sc.gathered_norms.data());
@@ -317,15 +98,16 @@ void count_pair(DbscanPassContext& ctx, Needs& needs, const LoadedBlock& a, cons
     gather_rows(rt, kb, nb, d, sc.gathered2.data(), sc.gathered2_norms.data());
     xb = sc.gathered2.data(), xbn = sc.gathered2_norms.data();
   }
-  sq_distance_tile(xa, na, xan, xb, nb, xbn, d, d2);
-  settle_band(d2, xa, xan, na, xb, xbn, nb, d, eps2);
+  float* d2 = sc.tile.data();
+  int32_t* cc = sc.cc.data();
+  eps_distance_tile(xa, xan, na, xb, xbn, nb, d, st.eps2, d2);
   std::fill(cc, cc + nb, 0);
   for (int64_t i = 0; i < na; ++i) {
     const float* row = d2 + i * nb;
     int32_t c = 0;
 #pragma omp simd reduction(+ : c)
     for (int64_t j = 0; j < nb; ++j) {
-      const int32_t w = row[j] <= eps2;
+      const int32_t w = row[j] <= st.eps2;
       c += w;
       cc[j] += w;
     }
@@ -333,59 +115,74 @@ void count_pair(DbscanPassContext& ctx, Needs& needs, const LoadedBlock& a, cons
   }
   for (int64_t j = 0; j < nb; ++j)
     if (cc[j]) st.count[rt.ids[kb[j]]].fetch_add(cc[j], kRelaxed);
-  *out = Visit::gemm;
+  return true;
 }
 
-void union_pair(DbscanPassContext& ctx, Needs& needs, const LoadedBlock& a, const LoadedBlock& b,
-                int64_t s, int64_t t, PairKind kind, Scratch& sc, Visit* out) {
+Visit count_pair(DbscanPassContext& ctx, Needs& needs, const LoadedBlock& a, const LoadedBlock& b,
+                 int64_t s, int64_t t, PairKind kind, Scratch& sc) {
   DbscanState& st = *ctx.st;
-  if (!needs.join(s, t)) {
-    *out = Visit::settled;
-    return;
+  if (!needs.count(s, t)) return Visit::settled;
+  const TileRows rs = tile_rows(*ctx.rows, a, s), rt = tile_rows(*ctx.rows, b, t);
+  if (kind == PairKind::near) {  // every pair within eps (on the diagonal the row itself too)
+    for (int64_t i = 0; i < rs.m; ++i) st.count[rs.ids[i]].fetch_add(int32_t(rt.m), kRelaxed);
+    if (s != t)
+      for (int64_t j = 0; j < rt.m; ++j) st.count[rt.ids[j]].fetch_add(int32_t(rs.m), kRelaxed);
+    return Visit::near;
   }
+  if (s == t) {
+    count_diagonal(st, rs, ctx.rows->dims(), sc);
+    return Visit::gemm;
+  }
+  return count_across(*ctx.rows, st, rs, s, rt, t, sc) ? Visit::gemm : Visit::settled;
+}
+
+// The core rows of tile r for a pair with tile `other` (diagonal: all of them; otherwise those
+// that can reach the core rows of `other`, core_other its radius) into the gathered set `second`.
+int64_t gather_pair_core(DbscanPassContext& ctx, const TileRows& r, int64_t other,
+                         const TileRows& ro, bool diag, bool second, Scratch& sc) {
+  const DbscanTiles& rows = *ctx.rows;
+  float* x = second ? sc.gathered2.data() : sc.gathered.data();
+  float* xn = second ? sc.gathered2_norms.data() : sc.gathered_norms.data();
+  int64_t* ids = second ? sc.ids2.data() : sc.ids.data();
+  if (diag) return gather_core(*ctx.st, r, rows.dims(), x, xn, ids);
+  return gather_core_in_reach(rows, *ctx.st, r, other, core_radius(rows, *ctx.st, ro, other), x, xn,
+                              ids, second ? sc.keep2.data() : sc.keep.data());
+}
+
+Visit union_pair(DbscanPassContext& ctx, Needs& needs, const LoadedBlock& a, const LoadedBlock& b,
+                 int64_t s, int64_t t, PairKind kind, Scratch& sc) {
+  DbscanState& st = *ctx.st;
+  if (!needs.join(s, t)) return Visit::settled;
   const TileRows rs = tile_rows(*ctx.rows, a, s), rt = tile_rows(*ctx.rows, b, t);
   if (kind == PairKind::near) {  // all core rows of both tiles are one set
     const int64_t anchor = ctx.rows->ids()[st.tile_core_pos[s]];
     for (int64_t i = 0; i < rs.m; ++i)
-      if (st.core[rs.ids[i]]) st.uf.unite(anchor, rs.ids[i]);
+      if (kern::dbscan_joins(true, st.core[rs.ids[i]])) st.uf.unite(anchor, rs.ids[i]);
     for (int64_t j = 0; j < rt.m; ++j)
-      if (st.core[rt.ids[j]]) st.uf.unite(anchor, rt.ids[j]);
-    *out = Visit::near;
-    return;
+      if (kern::dbscan_joins(true, st.core[rt.ids[j]])) st.uf.unite(anchor, rt.ids[j]);
+    return Visit::near;
   }
-  // Only core rows matter: distances between them alone.
-  const int64_t d = ctx.rows->dims();
+  // The rule joins core rows only: distances between the core rows alone.
   const bool diag = s == t;
-  // Off the diagonal only the core rows that can reach the other tile.
-  const int64_t ka =
-      diag ? gather_core(st, rs, d, sc.gathered.data(), sc.gathered_norms.data(), sc.ids.data())
-           : gather_core_in_reach(*ctx.rows, st, rs, t, core_radius(*ctx.rows, st, rt, t),
-                                  sc.gathered.data(), sc.gathered_norms.data(), sc.ids.data(),
-                                  sc.keep.data());
+  const int64_t ka = gather_pair_core(ctx, rs, t, rt, diag, false, sc);
+  const int64_t kb = diag || ka == 0 ? ka : gather_pair_core(ctx, rt, s, rs, false, true, sc);
+  if (ka == 0 || kb == 0) return Visit::settled;
   const float* yb = diag ? sc.gathered.data() : sc.gathered2.data();
   const float* yn = diag ? sc.gathered_norms.data() : sc.gathered2_norms.data();
   const int64_t* yid = diag ? sc.ids.data() : sc.ids2.data();
-  const int64_t kb = diag || ka == 0 ? ka
-                                     : gather_core_in_reach(
-                                           *ctx.rows, st, rt, s, core_radius(*ctx.rows, st, rs, s),
-                                           sc.gathered2.data(), sc.gathered2_norms.data(),
-                                           sc.ids2.data(), sc.keep2.data());
-  if (ka == 0 || kb == 0) {
-    *out = Visit::settled;
-    return;
-  }
   float* d2 = sc.tile.data();
-  sq_distance_tile(sc.gathered.data(), ka, sc.gathered_norms.data(), yb, kb, yn, d, d2);
-  settle_band(d2, sc.gathered.data(), sc.gathered_norms.data(), ka, yb, yn, kb, d, st.eps2);
+  eps_distance_tile(sc.gathered.data(), sc.gathered_norms.data(), ka, yb, yn, kb, ctx.rows->dims(),
+                    st.eps2, d2);
   for (int64_t i = 0; i < ka; ++i) {
     const float* row = d2 + i * kb;
     for (int64_t j = diag ? i + 1 : 0; j < kb; ++j)
       if (row[j] <= st.eps2) st.uf.unite(sc.ids[i], yid[j]);
   }
-  *out = Visit::gemm;
+  return Visit::gemm;
 }
 
-// Attaches the non-core rows of tile p (positions in sc.pick) to core rows of tile q.
+// Attaches the non-core rows of tile p (positions in sc.pick) to core rows of tile q; false when
+// no distance was computed.
 bool attach_rows(DbscanPassContext& ctx, const LoadedBlock& pb, int64_t p, const LoadedBlock& qb,
                  int64_t q, PairKind kind, Scratch& sc) {
   DbscanState& st = *ctx.st;
@@ -414,22 +211,20 @@ bool attach_rows(DbscanPassContext& ctx, const LoadedBlock& pb, int64_t p, const
                                                    sc.ids2.data(), sc.keep2.data());
   if (kq == 0) return false;
   float* d2 = sc.tile.data();
-  sq_distance_tile(sc.gathered.data(), k, sc.gathered_norms.data(), sc.gathered2.data(), kq,
-                   sc.gathered2_norms.data(), d, d2);
-  settle_band(d2, sc.gathered.data(), sc.gathered_norms.data(), k, sc.gathered2.data(),
-              sc.gathered2_norms.data(), kq, d, st.eps2);
+  eps_distance_tile(sc.gathered.data(), sc.gathered_norms.data(), k, sc.gathered2.data(),
+                    sc.gathered2_norms.data(), kq, d, st.eps2, d2);
   for (int64_t r = 0; r < k; ++r) {
     const float* row = d2 + r * kq;
     int64_t best = kNoRoot;
     for (int64_t j = 0; j < kq; ++j)
-      if (row[j] <= st.eps2) best = std::min(best, st.uf.root(sc.ids2[j]));
+      if (row[j] <= st.eps2) best = kern::dbscan_attachment(best, st.uf.root(sc.ids2[j]));
     if (best != kNoRoot) atomic_min(st.border[rp.ids[sc.pick[r]]], best);
   }
   return true;
 }
 
-void border_pair(DbscanPassContext& ctx, Needs& needs, const LoadedBlock& a, const LoadedBlock& b,
-                 int64_t s, int64_t t, PairKind kind, Scratch& sc, Visit* out) {
+Visit border_pair(DbscanPassContext& ctx, Needs& needs, const LoadedBlock& a, const LoadedBlock& b,
+                  int64_t s, int64_t t, PairKind kind, Scratch& sc) {
   bool gemm = false, any = false;
   needs.improvable(s, t, &sc.pick);
   if (!sc.pick.empty()) {
@@ -443,26 +238,10 @@ void border_pair(DbscanPassContext& ctx, Needs& needs, const LoadedBlock& a, con
       gemm |= attach_rows(ctx, b, t, a, s, kind, sc);
     }
   }
-  *out = !any ? Visit::settled : gemm ? Visit::gemm : Visit::near;
+  return !any ? Visit::settled : gemm ? Visit::gemm : Visit::near;
 }
 
 }  // namespace
-
-void settle_band(float* d2, const float* x, const float* xn, int64_t ma, const float* y,
-                 const float* yn, int64_t mb, int64_t d, float eps2) {
-  const float xmax = *std::max_element(xn, xn + ma), ymax = *std::max_element(yn, yn + mb);
-  const float e = static_cast<float>(rounding_scale(d) * (double(xmax) + ymax));
-  const float lo = eps2 - e, hi = eps2 + e;
-  for (int64_t i = 0; i < ma; ++i) {
-    float* row = d2 + i * mb;
-    int any = 0;
-#pragma omp simd reduction(| : any)
-    for (int64_t j = 0; j < mb; ++j) any |= (row[j] >= lo) & (row[j] <= hi);
-    if (!any) continue;
-    for (int64_t j = 0; j < mb; ++j)
-      row[j] = kern::settled_sq_dist(row[j], lo, hi, x + i * d, y + j * d, d);
-  }
-}
 
 void begin_dbscan_pass(DbscanPass pass, DbscanPassContext& ctx) {
   DbscanState& st = *ctx.st;
@@ -490,19 +269,15 @@ void run_dbscan_pass(DbscanPass pass, const LoadedBlock& a, const LoadedBlock& b
                      DbscanPassContext& ctx) {
   Needs needs(ctx);
   for_tile_pairs(a, b, ctx, [&](int64_t s, int64_t t, PairKind kind, Scratch& sc) {
-    Visit v = Visit::settled;
     switch (pass) {
       case DbscanPass::count:
-        count_pair(ctx, needs, a, b, s, t, kind, sc, &v);
-        break;
+        return count_pair(ctx, needs, a, b, s, t, kind, sc);
       case DbscanPass::union_core:
-        union_pair(ctx, needs, a, b, s, t, kind, sc, &v);
-        break;
+        return union_pair(ctx, needs, a, b, s, t, kind, sc);
       case DbscanPass::border:
-        border_pair(ctx, needs, a, b, s, t, kind, sc, &v);
         break;
     }
-    return v;
+    return border_pair(ctx, needs, a, b, s, t, kind, sc);
   });
 }
 
@@ -523,26 +298,6 @@ bool dbscan_blocks_need_pass(DbscanPass pass, int64_t a, int64_t b, DbscanPassCo
     }
   }
   return false;
-}
-
-void query_distances(const float* q, const float* qn, int64_t nq, const float* x, const float* xn,
-                     int64_t m, int64_t d, int threads,
-                     const std::function<void(int64_t, int64_t, const float*, int64_t)>& fn) {
-  constexpr int64_t kQ = kDbscanTileRows, kX = 1024;
-  const int64_t tiles = (nq + kQ - 1) / kQ;
-#pragma omp parallel num_threads(threads)
-  {
-    std::vector<float> buf(static_cast<size_t>(kQ * kX));
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t qt = 0; qt < tiles; ++qt) {
-      const int64_t q0 = qt * kQ, rows = std::min(kQ, nq - q0);
-      for (int64_t j0 = 0; j0 < m; j0 += kX) {
-        const int64_t len = std::min(kX, m - j0);
-        sq_distance_tile(q + q0 * d, rows, qn + q0, x + j0 * d, len, xn + j0, d, buf.data());
-        for (int64_t i = 0; i < rows; ++i) fn(q0 + i, j0, buf.data() + i * len, len);
-      }
-    }
-  }
 }
 
 }  // namespace embcluster

@@ -1,17 +1,19 @@
 #pragma once
 // DBSCAN's CPU primitives: the range_count / range_union / range_border passes over a pair of
 // tiled row blocks (one sgemm distance tile per pair of tiles, OpenMP over tiles, BLAS
-// single-threaded), and distances from query rows to a block of rows (sampled checks, k-distance).
+// single-threaded; cpu/dbscan_cpu.cpp), driven over every pair of blocks by
+// make_cpu_dbscan_passes (cpu/dbscan_cpu_passes.cpp), and distances from query rows to a block of
+// rows (sampled checks, k-distance; cpu/dbscan_distances.cpp).
 // No neighbour list is ever kept: each tile is consumed as soon as it is computed.
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 #include "algo/dbscan/dbscan_state.h"
 #include "algo/spatial/dbscan_tiles.h"
+#include "backend/dbscan_passes.h"
 
 namespace embcluster {
-
-enum class DbscanPass { count, union_core, border };
 
 struct DbscanPassContext {
   DbscanTiles* rows = nullptr;
@@ -42,6 +44,11 @@ bool dbscan_blocks_need_pass(DbscanPass pass, int64_t a, int64_t b, DbscanPassCo
 void settle_band(float* d2, const float* x, const float* xn, int64_t ma, const float* y,
                  const float* yn, int64_t mb, int64_t d, float eps2);
 
+// The squared distances d2 (ma x mb, leading dimension mb) between rows x (norms xn) and y (norms
+// yn) with every "within eps2" decision the direct sum's: sq_distance_tile, then settle_band.
+void eps_distance_tile(const float* x, const float* xn, int64_t ma, const float* y, const float* yn,
+                       int64_t mb, int64_t d, float eps2, float* d2);
+
 // Squared distances from query rows q (nq x d, squared norms qn) to rows x (m x d, norms xn), in
 // tiles: fn(qi, j0, d2, len) receives the distances from query qi to rows j0..j0+len, from the
 // expansion (callers recompute those that matter within rounding_scale of a threshold). Parallel
@@ -49,5 +56,11 @@ void settle_band(float* d2, const float* x, const float* xn, int64_t ma, const f
 void query_distances(const float* q, const float* qn, int64_t nq, const float* x, const float* xn,
                      int64_t m, int64_t d, int threads,
                      const std::function<void(int64_t, int64_t, const float*, int64_t)>& fn);
+
+// The passes of exact DBSCAN on the CPU over the rows' pairs of blocks (the next block read on a
+// second thread while the current pair is processed when streamed; pairs of blocks that cannot
+// change a pass's result are not read): an implementation of DbscanPasses over st.
+std::unique_ptr<DbscanPasses> make_cpu_dbscan_passes(DbscanTiles& rows, DbscanState& st,
+                                                     int threads);
 
 }  // namespace embcluster

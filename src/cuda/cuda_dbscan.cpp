@@ -1,7 +1,7 @@
 // Exact DBSCAN's passes on a CUDA device: per-row arrays on the device, rows resident or streamed
 // in chunks of whole tiles, tile pairs classified on the device and computed in batches (cuBLAS
 // batched SGEMM, then the pass kernel).
-#include "cuda/cuda_dbscan_device.h"
+#include "cuda/cuda_dbscan.h"
 
 #include <omp.h>
 
@@ -50,7 +50,7 @@ const char* pass_name(DbscanPass p) {
 
 }  // namespace
 
-struct CudaDevicePasses::Impl {
+struct CudaDbscanPasses::Impl {
   Impl(DbscanTiles& r, DbscanState& s, int dev, int th, int64_t device_budget)
       : rows(r),
         st(s),
@@ -117,7 +117,7 @@ struct CudaDevicePasses::Impl {
   kern::DbscanTileSet tile_set() const;
 };
 
-void CudaDevicePasses::Impl::init() {
+void CudaDbscanPasses::Impl::init() {
   budget = ws.budget();
   stream = res.stream(0);
   handle = res.blas(0);
@@ -155,7 +155,7 @@ void CudaDevicePasses::Impl::init() {
 }
 
 // Sizes the work space and the row chunks from `rest` bytes and allocates them.
-void CudaDevicePasses::Impl::plan(int64_t rest) {
+void CudaDbscanPasses::Impl::plan(int64_t rest) {
   const int64_t row_bytes = d * 4 + 4;
   batch = std::clamp<int64_t>(rest / 4 / (kTileBytes + 24), 1, kMaxBatch);
   // At least one full row of tile pairs per classification (T pairs).
@@ -219,7 +219,7 @@ void CudaDevicePasses::Impl::plan(int64_t rest) {
   sync_stream(stream);
 }
 
-void CudaDevicePasses::Impl::upload_fixed() {
+void CudaDbscanPasses::Impl::upload_fixed() {
   std::vector<int32_t> ids32(static_cast<size_t>(n));
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (int64_t p = 0; p < n; ++p) ids32[p] = static_cast<int32_t>(rows.ids()[p]);
@@ -248,11 +248,11 @@ void CudaDevicePasses::Impl::upload_fixed() {
 // Copies host memory to the device on the passes' stream. A plain cudaMemcpy runs on the legacy
 // default stream, which the non-blocking stream does not wait for: a kernel could read the
 // destination before the copy lands.
-void CudaDevicePasses::Impl::upload(void* dst, const void* src, size_t bytes) {
+void CudaDbscanPasses::Impl::upload(void* dst, const void* src, size_t bytes) {
   EMB_CUDA(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream));
 }
 
-kern::DbscanTileSet CudaDevicePasses::Impl::tile_set() const {
+kern::DbscanTileSet CudaDbscanPasses::Impl::tile_set() const {
   kern::DbscanTileSet s;
   s.begin = tile_begin.get();
   s.rows = tile_rows.get();
@@ -264,7 +264,7 @@ kern::DbscanTileSet CudaDevicePasses::Impl::tile_set() const {
 }
 
 // The prepared rows of host block b (the last two blocks read are kept).
-const LoadedBlock& CudaDevicePasses::Impl::host(int64_t b) {
+const LoadedBlock& CudaDbscanPasses::Impl::host(int64_t b) {
   for (const auto& h : host_block)
     if (h && h->index == b) return *h;
   host_block[1] = std::move(host_block[0]);
@@ -274,7 +274,7 @@ const LoadedBlock& CudaDevicePasses::Impl::host(int64_t b) {
 
 // Copies count floats from pageable host memory to the device through the two pinned staging
 // buffers: filling one while the other is being copied.
-void CudaDevicePasses::Impl::copy_to_device(float* dst, const float* src, int64_t count) {
+void CudaDbscanPasses::Impl::copy_to_device(float* dst, const float* src, int64_t count) {
   const int64_t piece = static_cast<int64_t>(stage[0].size());
   for (int64_t off = 0; off < count; off += piece) {
     const int k = next_stage;
@@ -290,7 +290,7 @@ void CudaDevicePasses::Impl::copy_to_device(float* dst, const float* src, int64_
 
 // The slot holding chunk c, uploading it when needed. Copies and kernels share one stream, so a
 // slot is refilled only after the work queued on its previous chunk.
-Slot& CudaDevicePasses::Impl::slot_for(int64_t c, bool outer) {
+Slot& CudaDbscanPasses::Impl::slot_for(int64_t c, bool outer) {
   Slot* s = nullptr;
   if (resident) {
     s = slots[c].get();
@@ -312,7 +312,7 @@ Slot& CudaDevicePasses::Impl::slot_for(int64_t c, bool outer) {
   return *s;
 }
 
-void CudaDevicePasses::Impl::upload_core() {
+void CudaDbscanPasses::Impl::upload_core() {
   std::vector<int32_t> per_tile(static_cast<size_t>(T), 0);
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 64)
   for (int64_t t = 0; t < T; ++t) {
@@ -325,7 +325,7 @@ void CudaDevicePasses::Impl::upload_core() {
   core_uploaded = true;
 }
 
-void CudaDevicePasses::Impl::run_batch(DbscanPass pass, const Slot& a, const Slot& b,
+void CudaDbscanPasses::Impl::run_batch(DbscanPass pass, const Slot& a, const Slot& b,
                                        const Chunk& ca, const Chunk& cb, int64_t first,
                                        int64_t count) {
   cudaStream_t s = stream;
@@ -365,7 +365,7 @@ void CudaDevicePasses::Impl::run_batch(DbscanPass pass, const Slot& a, const Slo
 // Every pair of tiles of chunks i and j (i <= j; each unordered pair once when i == j): classified
 // in bands of outer tiles, the kept pairs computed in batches. The chunks' rows are uploaded only
 // when some pair needs them.
-void CudaDevicePasses::Impl::chunk_pair(DbscanPass pass, int64_t i, int64_t j,
+void CudaDbscanPasses::Impl::chunk_pair(DbscanPass pass, int64_t i, int64_t j,
                                         DBSCANPassStats& stats,
                                         const std::function<void(int64_t)>& examined) {
   const Chunk& ca = chunks[i];
@@ -409,7 +409,7 @@ void CudaDevicePasses::Impl::chunk_pair(DbscanPass pass, int64_t i, int64_t j,
   }
 }
 
-CudaDevicePasses::CudaDevicePasses(DbscanTiles& rows, DbscanState& st, int device,
+CudaDbscanPasses::CudaDbscanPasses(DbscanTiles& rows, DbscanState& st, int device,
                                    int64_t device_budget, int threads)
     : impl_(rows.rows() <= INT32_MAX
                 ? std::make_unique<Impl>(rows, st, device, threads, device_budget)
@@ -418,11 +418,11 @@ CudaDevicePasses::CudaDevicePasses(DbscanTiles& rows, DbscanState& st, int devic
   impl_->init();
 }
 
-CudaDevicePasses::~CudaDevicePasses() = default;
+CudaDbscanPasses::~CudaDbscanPasses() = default;
 
-std::string CudaDevicePasses::device_name() const { return impl_->res.name(); }
+std::string CudaDbscanPasses::device_name() const { return impl_->res.name(); }
 
-std::vector<std::pair<std::string, std::string>> CudaDevicePasses::notes() const {
+std::vector<std::pair<std::string, std::string>> CudaDbscanPasses::notes() const {
   return {{"gpu_memory_budget", std::to_string(impl_->budget)},
           {"gpu_chunk_rows", std::to_string(impl_->chunk_rows)},
           {"gpu_chunks", std::to_string(impl_->chunks.size())},
@@ -430,7 +430,7 @@ std::vector<std::pair<std::string, std::string>> CudaDevicePasses::notes() const
           {"gpu_batch_pairs", std::to_string(impl_->batch)}};
 }
 
-DBSCANPassStats CudaDevicePasses::run(DbscanPass pass, const PhaseProgress& progress) {
+DBSCANPassStats CudaDbscanPasses::run(DbscanPass pass, const PhaseProgress& progress) {
   Impl& m = *impl_;
   DeviceScope scope(m.device);
   cudaStream_t s = m.stream;
@@ -486,6 +486,12 @@ DBSCANPassStats CudaDevicePasses::run(DbscanPass pass, const PhaseProgress& prog
   }
   stats.near = 0;  // pairs entirely within eps are computed like the others on the device
   return stats;
+}
+
+std::unique_ptr<DbscanPasses> make_cuda_dbscan_passes(DbscanTiles& rows, DbscanState& st,
+                                                      int device, int64_t device_budget,
+                                                      int threads) {
+  return std::make_unique<CudaDbscanPasses>(rows, st, device, device_budget, threads);
 }
 
 }  // namespace embcluster

@@ -15,33 +15,43 @@
 #include <vector>
 
 #include "algo/dbscan/dbscan_internal.h"
+#include "backend/dbscan_passes.h"
 #include "cpu/dbscan_cpu.h"
 
 namespace embcluster {
 
-// The passes as the driver sees them; the CUDA module implements them.
-class CudaDbscanPasses {
+class CudaDbscanPasses final : public DbscanPasses {
  public:
-  virtual ~CudaDbscanPasses() = default;
+  // Prepares CUDA device `device` for the passes over rows into st. device_budget: bytes of
+  // device memory (0 = 85% of the free memory; at most 90 %). Throws DeviceUnavailable when the
+  // device cannot be used, DeviceOutOfMemory when the budget cannot hold the per-row arrays and
+  // one pair of tiles (cuda/device_error.h).
+  CudaDbscanPasses(DbscanTiles& rows, DbscanState& st, int device, int64_t device_budget,
+                   int threads);
+  ~CudaDbscanPasses() override;
+  CudaDbscanPasses(const CudaDbscanPasses&) = delete;
+  CudaDbscanPasses& operator=(const CudaDbscanPasses&) = delete;
 
   // Runs one pass over every pair of tiles. count fills st.count; union reads st.core and joins
   // st.uf (each core row with its root); border fills st.border. Passes run in that order (union
   // after the core flags are set; border after union).
-  virtual DBSCANPassStats run(DbscanPass pass, const PhaseProgress& progress) = 0;
+  DBSCANPassStats run(DbscanPass pass, const PhaseProgress& progress) override;
 
   // "NVIDIA H100 80GB HBM3 (cuda:0)".
-  virtual std::string device_name() const = 0;
+  std::string device_name() const override;
   // Figures of the run, as (name, integer) notes: device memory budget, chunk rows, chunks,
   // whether the rows were streamed.
-  virtual std::vector<std::pair<std::string, std::string>> notes() const = 0;
+  std::vector<std::pair<std::string, std::string>> notes() const override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
-// Prepares CUDA device `device` for the passes over rows into st. device_budget: bytes of device
-// memory (0 = 85% of the free memory; at most 90 %). Throws DeviceUnavailable when the device
-// cannot be used, DeviceOutOfMemory when the budget cannot hold the per-row arrays and one pair of
-// tiles (cuda/device_error.h).
-std::unique_ptr<CudaDbscanPasses> make_cuda_dbscan_passes(DbscanTiles& rows, DbscanState& st,
-                                                          int device, int64_t device_budget,
-                                                          int threads);
+// The passes of exact DBSCAN on CUDA device `device` (CudaDbscanPasses; in a build without CUDA,
+// an Error saying so). Arguments as CudaDbscanPasses's constructor.
+std::unique_ptr<DbscanPasses> make_cuda_dbscan_passes(DbscanTiles& rows, DbscanState& st,
+                                                      int device, int64_t device_budget,
+                                                      int threads);
 
 }  // namespace embcluster

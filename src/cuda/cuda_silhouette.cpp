@@ -92,7 +92,22 @@ class CudaClusterSums final : public DeviceClusterSums {
   bool columns_resident() const override { return resident_; }
   int64_t tile() const override { return tile_; }
 
-  void set_columns(const float* x, int64_t count, const int64_t* cluster_start) override {
+  // One span: few long segments per tile row. 16 bytes per row: the driver's row and position.
+  ClusterSumsLayout layout() const override { return ClusterSumsLayout{0, 16, 0}; }
+
+  void set_columns(const ClusterRows& c) override {  // the cluster starts of the one span
+    std::vector<int64_t> start(static_cast<size_t>(k_ + 1), 0);
+    for (int64_t p = 0; p < c.count; ++p) ++start[c.cluster[p] + 1];
+    std::partial_sum(start.begin(), start.end(), start.begin());
+    set_columns(c.x, c.count, start.data());
+  }
+
+  void add_sums(const ClusterRows& q, const int64_t* self_col, double* sums,
+                const Progress& progress) override {
+    add_sums(q.x, q.count, self_col, sums, progress);
+  }
+
+  void set_columns(const float* x, int64_t count, const int64_t* cluster_start) {
     DeviceScope scope(device_);
     sync_stream(compute_);  // nothing still reads the previous columns
     host_x_ = x;
@@ -125,7 +140,7 @@ class CudaClusterSums final : public DeviceClusterSums {
   }
 
   void add_sums(const float* q, int64_t rows, const int64_t* self_col, double* sums,
-                const Progress& progress) override {
+                const Progress& progress) {
     DeviceScope scope(device_);
     if (rows <= 0 || count_ <= 0) return;
     ensure_tile(std::max(rows, count_));

@@ -3,18 +3,9 @@
 // addresses taken here are the module's own functions, never the loader's of the same names.
 #include "backend/cuda_module.h"
 #include "cuda/cuda_backend.h"
-#include "cuda/cuda_dbscan_device.h"
+#include "cuda/cuda_dbscan.h"
 #include "cuda/cuda_metrics.h"
 #include "embcluster/device.h"
-
-namespace embcluster {
-
-std::unique_ptr<CudaDbscanPasses> make_cuda_dbscan_passes(DbscanTiles& rows, DbscanState& st,
-                                                          int device, int64_t budget, int threads) {
-  return std::make_unique<CudaDevicePasses>(rows, st, device, budget, threads);
-}
-
-}  // namespace embcluster
 
 extern "C" __attribute__((visibility("default"))) const embcluster::CudaModuleTable*
 embcluster_cuda_module() {

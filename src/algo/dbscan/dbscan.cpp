@@ -1,22 +1,25 @@
-// The DBSCAN driver: validation, then (exact) three passes over pairs of tiled row blocks through
-// the CPU primitives or on a CUDA device, or (flat, ivf, hnsw) the same passes with neighbours
-// from a FAISS index; finally labels numbered as scikit-learn numbers them.
+// The DBSCAN driver: validation, then the count, union and border passes through one DbscanPasses
+// implementation (backend/dbscan_passes.h), chosen once: CPU tiles or a CUDA device for the exact
+// index, FAISS neighbourhoods for flat, ivf and hnsw; finally labels numbered as scikit-learn
+// numbers them (and, for a FAISS index, the sampled check against exact neighbourhoods).
 #include "embcluster/dbscan.h"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
-#include <future>
 #include <limits>
 
-#include "backend/device_select.h"
+#include "algo/dbscan/dbscan_faiss.h"
 #include "algo/dbscan/dbscan_internal.h"
+#include "backend/dbscan_passes.h"
+#include "backend/device_select.h"
 #include "core/thread_guard.h"
 #include "cpu/dbscan_cpu.h"
 #include "cuda/cuda_dbscan.h"
 #include "embcluster/error.h"
 #include "embcluster/memory.h"
+#include "kernels/dbscan_rules.cuh"
 
 namespace embcluster {
 
@@ -86,69 +89,41 @@ void dbscan_labels(DbscanState& st, DBSCANResult* res) {
 
 namespace {
 
-const char* pass_name(DbscanPass p) {
-  return p == DbscanPass::count ? "count" : p == DbscanPass::union_core ? "union" : "border";
-}
-
-// One pass over every pair of blocks (each pair once). Streamed data reads the inner blocks in
-// order, the next one on a second thread while the current pair is processed, and skips pairs of
-// blocks that cannot change the result.
-DBSCANPassStats run_pass(DbscanPass pass, DbscanTiles& rows, DbscanState& st, int threads,
-                         const ExecutionContext& ec, const PhaseProgress& progress) {
-  DBSCANPassStats stats;
-  stats.pass = pass_name(pass);
-  const int64_t T = rows.tile_total();
-  stats.tile_pairs = T * (T + 1) / 2;
-  DbscanPassContext ctx;
-  ctx.rows = &rows;
-  ctx.st = &st;
-  ctx.threads = threads;
-  ctx.stats = &stats;
-  int64_t base = 0;
-  if (progress) {
-    ctx.tick = [&](int64_t now) {
-      progress(stats.pass, double(base + now) / std::max<int64_t>(1, stats.tile_pairs));
-    };
-  }
-  begin_dbscan_pass(pass, ctx);
-  const int64_t nb = rows.block_count();
-  auto pairs = [&](int64_t i, int64_t j) {
-    const int64_t a = rows.tile_count(i), b = rows.tile_count(j);
-    return i == j ? a * (a + 1) / 2 : a * b;
+// The driver, the same for every implementation of the passes: count (when min_samples > 1), the
+// core flags, union, border (when some rows are core and some are not), then the labels.
+void run_passes(DbscanPasses& passes, DbscanState& st, const DBSCANParams& p,
+                const ExecutionContext& ctx, DBSCANResult* res, const PhaseProgress& progress) {
+  auto pass = [&](DbscanPass ps) {
+    throw_if_cancelled(ctx);
+    DBSCANPassStats stats = passes.run(ps, progress);
+    if (!stats.pass.empty()) res->passes.push_back(std::move(stats));
   };
-  for (int64_t i = 0; i < nb; ++i) {
-    std::vector<int64_t> js;
-    for (int64_t j = i; j < nb; ++j) {
-      if (rows.resident() || dbscan_blocks_need_pass(pass, i, j, ctx)) {
-        js.push_back(j);
-      } else {
-        stats.settled += pairs(i, j);
-        base += pairs(i, j);
-      }
-    }
-    if (js.empty()) continue;
-    const auto a = rows.load(i);
-    std::future<std::shared_ptr<const LoadedBlock>> next;
-    auto prefetch = [&](size_t k) {
-      if (k < js.size() && js[k] != i)
-        next = std::async(std::launch::async, [&rows, j = js[k]] { return rows.load(j); });
-    };
-    prefetch(0);
-    for (size_t k = 0; k < js.size(); ++k) {
-      const auto b = js[k] == i ? a : next.get();
-      throw_if_cancelled(ec);
-      prefetch(k + 1);
-      run_dbscan_pass(pass, *a, *b, ctx);
-      ++stats.block_pairs_read;
-      base += pairs(i, js[k]);
-      if (progress) progress(stats.pass, double(base) / std::max<int64_t>(1, stats.tile_pairs));
-    }
-  }
-  return stats;
+  res->device = passes.device_name();
+  const int64_t n = st.n;
+  double t0 = dbscan_now_s();
+  if (p.min_samples > 1) pass(DbscanPass::count);
+  for (int64_t i = 0; i < n; ++i)
+    st.core[i] = kern::dbscan_core(st.count[i].load(std::memory_order_relaxed), p.min_samples);
+  res->timings.emplace_back("count", dbscan_now_s() - t0);
+
+  t0 = dbscan_now_s();
+  pass(DbscanPass::union_core);
+  st.uf.flatten();
+  res->timings.emplace_back("union", dbscan_now_s() - t0);
+
+  t0 = dbscan_now_s();
+  const auto n_core = std::count(st.core.begin(), st.core.end(), uint8_t(1));
+  if (n_core > 0 && n_core < n) pass(DbscanPass::border);
+  res->timings.emplace_back("border", dbscan_now_s() - t0);
+
+  for (auto& note : passes.notes()) res->notes.push_back(note);
+  t0 = dbscan_now_s();
+  dbscan_labels(st, res);
+  res->timings.emplace_back("labels", dbscan_now_s() - t0);
 }
 
-// The CUDA device that runs the passes of the exact index, or -1 for the CPU; *note says why
-// auto chose the CPU (or that a FAISS index runs on the CPU whatever the device).
+// The CUDA device that runs the passes of the exact index, or -1 for the CPU; *note says why auto
+// chose the CPU (or that a FAISS index runs on the CPU whatever the device).
 int dbscan_device(const DBSCANParams& p, const ExecutionContext& ctx, std::string* note) {
   if (p.index != DBSCANIndex::Exact) {
     if (ctx.device.kind == DeviceKind::Cuda)
@@ -158,36 +133,7 @@ int dbscan_device(const DBSCANParams& p, const ExecutionContext& ctx, std::strin
   return choose_cuda_device(ctx.device, "using the CPU", note);
 }
 
-// The three passes and the labels, on the CPU (cuda == nullptr) or the CUDA device.
-void exact_passes(DbscanTiles& rows, DbscanState& st, CudaDbscanPasses* cuda, const DBSCANParams& p,
-                  const ExecutionContext& ctx, int threads, DBSCANResult* res,
-                  const PhaseProgress& progress) {
-  auto pass = [&](DbscanPass ps) {
-    throw_if_cancelled(ctx);
-    return cuda ? cuda->run(ps, progress) : run_pass(ps, rows, st, threads, ctx, progress);
-  };
-  const int64_t n = rows.rows();
-  double t0 = dbscan_now_s();
-  if (p.min_samples > 1) res->passes.push_back(pass(DbscanPass::count));
-  for (int64_t i = 0; i < n; ++i)
-    st.core[i] = st.count[i].load(std::memory_order_relaxed) >= p.min_samples || p.min_samples == 1;
-  res->timings.emplace_back("count", dbscan_now_s() - t0);
-
-  t0 = dbscan_now_s();
-  res->passes.push_back(pass(DbscanPass::union_core));
-  st.uf.flatten();
-  res->timings.emplace_back("union", dbscan_now_s() - t0);
-
-  t0 = dbscan_now_s();
-  const auto n_core = std::count(st.core.begin(), st.core.end(), uint8_t(1));
-  if (n_core > 0 && n_core < n) res->passes.push_back(pass(DbscanPass::border));
-  res->timings.emplace_back("border", dbscan_now_s() - t0);
-
-  t0 = dbscan_now_s();
-  dbscan_labels(st, res);
-  res->timings.emplace_back("labels", dbscan_now_s() - t0);
-}
-
+// The exact index: the rows prepared and tiled, the passes on the CUDA device or the CPU.
 void exact_dbscan(Source& source, const DBSCANParams& p, const ExecutionContext& ctx, int threads,
                   int64_t budget, int device, DBSCANResult* res, const PhaseProgress& progress) {
   double t0 = dbscan_now_s();
@@ -208,20 +154,36 @@ void exact_dbscan(Source& source, const DBSCANParams& p, const ExecutionContext&
     // reports the error.
     const auto before = res->timings.size();
     try {
-      auto cuda = make_cuda_dbscan_passes(rows, st, device, ctx.device_memory_budget, threads);
-      res->device = cuda->device_name();
-      exact_passes(rows, st, cuda.get(), p, ctx, threads, res, progress);
-      for (auto& note : cuda->notes()) res->notes.push_back(note);
+      run_passes(*make_cuda_dbscan_passes(rows, st, device, ctx.device_memory_budget, threads), st,
+                 p, ctx, res, progress);
       return;
     } catch (const Error& e) {
       res->notes.emplace_back("device_note", auto_fallback_note(ctx.device, e, "using the CPU"));
-      res->device = "cpu (" + std::to_string(threads) + " threads)";
       res->passes.clear();
       res->timings.resize(before);
       st = DbscanState(n, rows.tile_total(), p.min_samples, eps2);
     }
   }
-  exact_passes(rows, st, nullptr, p, ctx, threads, res, progress);
+  run_passes(*make_cpu_dbscan_passes(rows, st, threads), st, p, ctx, res, progress);
+}
+
+// A FAISS index: the passes on its neighbourhoods, then the sampled check against exact ones.
+void faiss_dbscan(Source& source, const DBSCANParams& p, const ExecutionContext& ctx, int threads,
+                  int64_t budget, DBSCANResult* res, const PhaseProgress& progress) {
+  if constexpr (kHaveFaiss) {  // without FAISS, check_dbscan_params refused the index
+    DbscanState st(source.rows(), 0, p.min_samples, dbscan_eps2(p.eps, p.metric));
+    DbscanCheckSample check;
+    run_passes(
+        *make_faiss_dbscan_passes(source, p, threads, budget, st, progress, &res->timings, &check),
+        st, p, ctx, res, progress);
+    if (check.rows.empty()) return;
+    const double t0 = dbscan_now_s();
+    res->check = dbscan_check(source, check.prep, check.rows, check.x, *res, st.eps2, p.min_samples,
+                              threads, budget, progress);
+    res->check.seconds = dbscan_now_s() - t0;
+    res->checked = true;
+    res->timings.emplace_back("check", res->check.seconds);
+  }
 }
 
 }  // namespace
@@ -251,27 +213,10 @@ DBSCANResult dbscan(Source& source, const DBSCANParams& params, const ExecutionC
   if (!device_note.empty()) res.notes.emplace_back("device_note", device_note);
   if (progress) progress(DBSCANProgress{"device", 1.0, dbscan_now_s() - t_start, device_note});
   throw_if_cancelled(ctx);
-  if (params.index == DBSCANIndex::Exact) {
+  if (params.index == DBSCANIndex::Exact)
     exact_dbscan(source, params, ctx, threads, budget, device, &res, phase_progress);
-  } else if constexpr (kHaveFaiss) {
-    DbscanState st(source.rows(), 0, params.min_samples, dbscan_eps2(params.eps, params.metric));
-    std::vector<int64_t> check_rows;
-    std::vector<float> check_x;
-    RowPrep prep;
-    dbscan_faiss(source, params, ctx, threads, budget, st, &res, phase_progress, &check_rows,
-                 &check_x, &prep);
-    double t0 = dbscan_now_s();
-    dbscan_labels(st, &res);
-    res.timings.emplace_back("labels", dbscan_now_s() - t0);
-    if (!check_rows.empty()) {
-      t0 = dbscan_now_s();
-      res.check = dbscan_check(source, prep, check_rows, check_x, res, st.eps2, params.min_samples,
-                               threads, budget, phase_progress);
-      res.check.seconds = dbscan_now_s() - t0;
-      res.checked = true;
-      res.timings.emplace_back("check", res.check.seconds);
-    }
-  }
+  else
+    faiss_dbscan(source, params, ctx, threads, budget, &res, phase_progress);
   res.timings.emplace_back("total", dbscan_now_s() - t_start);
   return res;
 }

@@ -44,22 +44,16 @@ DBSCANCheck dbscan_check(Source& source, const RowPrep& prep, const std::vector<
   // Distinct approximate clusters among each sampled row's core neighbours within eps.
   std::vector<std::vector<int32_t>> seen(static_cast<size_t>(m));
 
-  RowBlocks blocks(source, std::max<int64_t>(budget, 1 << 20));
-  std::vector<float> buf, norms;
-  blocks.for_each([&](const Block& b) {
-    buf.assign(b.data, b.data + b.rows * d);
-    prep.apply(buf.data(), b.rows, d, threads);
-    norms.resize(static_cast<size_t>(b.rows));
-    for (int64_t i = 0; i < b.rows; ++i) norms[i] = kern::sq_norm(buf.data() + i * d, d);
-    const float scale = static_cast<float>(rounding_scale(d));
-    query_distances(x.data(), qn.data(), m, buf.data(), norms.data(), b.rows, d, threads,
+  const float scale = static_cast<float>(rounding_scale(d));
+  auto visit = [&](const Block& b, const float* xb, const float* norms) {
+    query_distances(x.data(), qn.data(), m, xb, norms, b.rows, d, threads,
                     [&](int64_t qi, int64_t j0, const float* d2, int64_t len) {
                       for (int64_t j = 0; j < len; ++j) {
                         const int64_t id = b.start + j0 + j;
                         float v = d2[j];
                         // Near eps: the direct sum decides, as in the exact passes.
                         if (std::abs(v - eps2) <= scale * (qn[qi] + norms[j0 + j]))
-                          v = kern::sq_l2(x.data() + qi * d, buf.data() + (j0 + j) * d, d);
+                          v = kern::sq_l2(x.data() + qi * d, xb + (j0 + j) * d, d);
                         if (v > eps2 || id == rows[qi]) continue;
                         ++count[qi];
                         if (!res.core[id]) continue;
@@ -69,7 +63,8 @@ DBSCANCheck dbscan_check(Source& source, const RowPrep& prep, const std::vector<
                       }
                     });
     if (progress) progress("check", double(b.start + b.rows) / n);
-  });
+  };
+  for_prepared_blocks(source, prep, std::max<int64_t>(budget, 1 << 20), threads, visit);
 
   DBSCANCheck c;
   c.sample_rows = m;

@@ -1,6 +1,6 @@
 #pragma once
-// Pieces of DBSCAN shared between the exact driver (dbscan.cpp), the FAISS path
-// (dbscan_faiss.cpp), the sampled check (dbscan_check.cpp) and the k-distance curve (kdist.cpp).
+// Pieces of DBSCAN shared between the driver (dbscan.cpp), the FAISS passes (dbscan_faiss.cpp),
+// the sampled check (dbscan_check.cpp) and the k-distance curve (kdist.cpp).
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -9,6 +9,7 @@
 
 #include "algo/dbscan/dbscan_state.h"
 #include "algo/spatial/dbscan_tiles.h"
+#include "backend/dbscan_passes.h"
 #include "embcluster/dbscan.h"
 
 namespace embcluster {
@@ -22,23 +23,13 @@ inline double dbscan_now_s() {
 // euclidean, 2 eps for cosine (1 - cos(a, b) = ||a - b||^2 / 2 for unit rows).
 float dbscan_eps2(double eps, Metric metric);
 
-// Reports progress of a phase as a fraction.
-using PhaseProgress = std::function<void(const std::string& phase, double fraction)>;
-
-// Whether this build has FAISS (the flat, ivf and hnsw indexes); without it dbscan_faiss is not
-// defined and only the exact index runs.
+// Whether this build has FAISS (the flat, ivf and hnsw indexes); without it the FAISS path
+// (dbscan_faiss.h) is not built and only the exact index runs.
 #ifdef EMBCLUSTER_HAVE_FAISS
 constexpr bool kHaveFaiss = true;
 #else
 constexpr bool kHaveFaiss = false;
 #endif
-
-// FAISS neighbourhoods: fills st (core flags, union-find flattened, border attachments) and adds
-// timings and notes to res. Picks rows for the check (prepared, ascending) on the way.
-void dbscan_faiss(Source& source, const DBSCANParams& params, const ExecutionContext& ctx,
-                  int threads, int64_t budget, DbscanState& st, DBSCANResult* res,
-                  const PhaseProgress& progress, std::vector<int64_t>* check_rows,
-                  std::vector<float>* check_x, RowPrep* prep);
 
 // Exact neighbourhoods of the sampled rows (prepared, source rows ascending) against every row,
 // compared with the approximate result in res (labels and core flags).

@@ -88,10 +88,8 @@ void IvfRangeSearch::for_pairs(Wanted&& wanted, Fn&& fn,
         if (nq == 0) break;
         for (int64_t j0 = 0; j0 < size; j0 += kListTile) {
           const int64_t nr = std::min(kListTile, size - j0);
-          sq_distance_tile(q.data(), nq, qn.data(), lrows + j0 * d, nr, lnorms + j0, d,
-                           tile.data());
-          settle_band(tile.data(), q.data(), qn.data(), nq, lrows + j0 * d, lnorms + j0, nr, d,
-                      eps2_);
+          eps_distance_tile(q.data(), qn.data(), nq, lrows + j0 * d, lnorms + j0, nr, d, eps2_,
+                            tile.data());
           for (int64_t a = 0; a < nq; ++a) {
             const float* t = tile.data() + a * nr;
             for (int64_t j = 0; j < nr; ++j)

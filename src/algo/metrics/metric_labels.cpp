@@ -1,5 +1,7 @@
 #include "algo/metrics/metric_labels.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -97,6 +99,27 @@ std::vector<int32_t> read_labels(const std::string& spec, int64_t expected_rows)
     }
   }
   return out;
+}
+
+void check_metrics_params(const Source& data, const MetricsParams& p, bool with_sample) {
+  if (with_sample)
+    require(p.sample_size >= 0, "sample_size=", p.sample_size, " must be >= 0 (0 = exact)");
+  require(data.cols() > 0, data.name(), ": rows have 0 columns");
+}
+
+void add_cluster_feature_sums(const float* x, int64_t rows, int64_t d, const int32_t* ids,
+                              double* sums, int threads) {
+#pragma omp parallel num_threads(threads)
+  {
+    const int nt = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t j0 = d * t / nt, j1 = d * (t + 1) / nt;
+    for (int64_t i = 0; i < rows; ++i) {
+      const int32_t c = ids[i];
+      if (c < 0) continue;
+      double* s = sums + c * d;
+      for (int64_t j = j0; j < j1; ++j) s[j] += x[i * d + j];
+    }
+  }
 }
 
 }  // namespace embcluster

@@ -7,6 +7,9 @@
 
 namespace embcluster {
 
+class Source;
+struct MetricsParams;
+
 struct DenseLabels {
   std::vector<int32_t> id;      // per row: dense cluster id in [0, k), -1 for rows left out
   std::vector<int64_t> values;  // per dense id: the label value, ascending
@@ -21,5 +24,14 @@ struct DenseLabels {
 // than rows_in - 1 (scikit-learn's rule for silhouette, Davies-Bouldin and Calinski-Harabasz).
 DenseLabels dense_labels(const std::vector<int32_t>& labels, int64_t data_rows,
                          const std::string& data_name, bool include_noise);
+
+// Throws Error for a metric other than euclidean or cosine, a negative sample size (when
+// with_sample), thread count or memory budget, or data without columns.
+void check_metrics_params(const Source& data, const MetricsParams& p, bool with_sample);
+
+// sums[c * d + j] += x[i * d + j] for the rows i of x (rows x d) with ids[i] = c >= 0. Each
+// thread owns a range of features and adds the rows in order: the same sums for any threads.
+void add_cluster_feature_sums(const float* x, int64_t rows, int64_t d, const int32_t* ids,
+                              double* sums, int threads);
 
 }  // namespace embcluster

@@ -39,6 +39,21 @@ void read_rows(Source& source, const RowPrep& prep, const std::vector<int64_t>& 
   prep.apply(out->data(), static_cast<int64_t>(picks.size()), d, threads);
 }
 
+void for_prepared_blocks(
+    Source& source, const RowPrep& prep, int64_t budget, int threads,
+    const std::function<void(const Block& b, const float* x, const float* norms)>& fn) {
+  const int64_t d = source.cols();
+  RowBlocks blocks(source, budget);
+  std::vector<float> buf, norms;
+  blocks.for_each([&](const Block& b) {
+    buf.assign(b.data, b.data + b.rows * d);
+    prep.apply(buf.data(), b.rows, d, threads);
+    norms.resize(static_cast<size_t>(b.rows));
+    for (int64_t i = 0; i < b.rows; ++i) norms[i] = kern::sq_norm(buf.data() + i * d, d);
+    fn(b, buf.data(), norms.data());
+  });
+}
+
 namespace {
 
 constexpr int kSplitSteps = 8;
@@ -229,7 +244,7 @@ void build_tile_order(const float* x, int64_t m, int64_t d, int64_t leaf, int th
 }
 
 DbscanTiles::DbscanTiles(Source& source, bool normalise, int64_t budget, int threads,
-                     const std::function<void(double)>& progress)
+                         const std::function<void(double)>& progress)
     : source_(source), n_(source.rows()), d_(source.cols()), threads_(threads) {
   const int64_t row_bytes = d_ * 4 + 4;
   const bool resident = n_ * row_bytes <= budget;

@@ -14,6 +14,8 @@
 
 namespace embcluster {
 
+struct Block;
+
 // Rows per tile (at most): one sgemm of 256 x 256 x d per pair of tiles.
 constexpr int64_t kDbscanTileRows = 256;
 
@@ -35,6 +37,13 @@ struct RowPrep {
 // in blocks under budget.
 void read_rows(Source& source, const RowPrep& prep, const std::vector<int64_t>& picks,
                int64_t budget, int threads, std::vector<float>* out);
+
+// Calls fn(block, x, norms) for every block of the source, read in blocks under budget: x the
+// block's rows prepared (block.rows x d), norms their squared norms (kern::sq_norm). The sampled
+// check and the k-distance curve measure their query rows against every row this way.
+void for_prepared_blocks(
+    Source& source, const RowPrep& prep, int64_t budget, int threads,
+    const std::function<void(const Block& b, const float* x, const float* norms)>& fn);
 
 // Arranges the rows of x (m x d) in tiles of at most `leaf` rows by recursive median splits along
 // the direction between two far-apart rows. order[p] is the row placed at position p; tile t
@@ -67,7 +76,7 @@ class DbscanTiles {
   // Reads the source once to arrange the tiles (and keeps it when it fits the budget).
   // progress(fraction) is called after every block.
   DbscanTiles(Source& source, bool normalise, int64_t budget, int threads,
-            const std::function<void(double)>& progress = nullptr);
+              const std::function<void(double)>& progress = nullptr);
 
   int64_t rows() const { return n_; }
   int64_t dims() const { return d_; }

@@ -1,0 +1,73 @@
+#include "algo/kmeans/kmeans_common.h"
+
+#include <algorithm>
+#include <queue>
+#include <utility>
+
+namespace embcluster {
+
+std::vector<int64_t> farthest_rows(const std::vector<float>& dist, int64_t count) {
+  using Item = std::pair<float, int64_t>;  // (distance, row)
+  auto ranks_above = [](const Item& a, const Item& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  };
+  // The heap's top is the lowest-ranked row kept so far.
+  std::priority_queue<Item, std::vector<Item>, decltype(ranks_above)> heap(ranks_above);
+  for (int64_t i = 0; i < static_cast<int64_t>(dist.size()); ++i) {
+    const Item it{dist[i], i};
+    if (static_cast<int64_t>(heap.size()) < count) {
+      heap.push(it);
+    } else if (ranks_above(it, heap.top())) {
+      heap.pop();
+      heap.push(it);
+    }
+  }
+  std::vector<int64_t> rows;
+  for (; !heap.empty(); heap.pop()) rows.push_back(heap.top().second);
+  std::reverse(rows.begin(), rows.end());
+  return rows;
+}
+
+int64_t relocate_empty_clusters(ClusterSums& s, const std::vector<int32_t>& labels,
+                                const std::vector<float>& dist, Source& src) {
+  const int64_t k = s.k, d = s.d;
+  std::vector<int64_t> empty;
+  for (int64_t c = 0; c < k; ++c)
+    if (s.counts[c] == 0) empty.push_back(c);
+  if (empty.empty()) return 0;
+  const std::vector<int64_t> far = farthest_rows(dist, static_cast<int64_t>(empty.size()));
+  std::vector<float> row(static_cast<size_t>(d));
+  for (size_t e = 0; e < far.size(); ++e) {
+    const int64_t i = far[e], to = empty[e], from = labels[i];
+    src.read(i, 1, row.data());
+    for (int64_t j = 0; j < d; ++j) {
+      s.sums[from * d + j] -= row[j];
+      s.sums[to * d + j] = row[j];
+    }
+    s.counts[from] -= 1;
+    s.counts[to] = 1;
+  }
+  return static_cast<int64_t>(far.size());
+}
+
+std::vector<float> centres_from_sums(const std::vector<float>& centres, const ClusterSums& s) {
+  std::vector<float> next(centres);
+  for (int64_t c = 0; c < s.k; ++c) {
+    if (s.counts[c] <= 0) continue;
+    const double inv = 1.0 / static_cast<double>(s.counts[c]);
+    for (int64_t j = 0; j < s.d; ++j)
+      next[c * s.d + j] = static_cast<float>(s.sums[c * s.d + j] * inv);
+  }
+  return next;
+}
+
+double centre_shift(const std::vector<float>& from, const std::vector<float>& to) {
+  double shift = 0;
+  for (size_t i = 0; i < from.size(); ++i) {
+    const double t = static_cast<double>(to[i]) - from[i];
+    shift += t * t;
+  }
+  return shift;
+}
+
+}  // namespace embcluster

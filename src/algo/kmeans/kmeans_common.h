@@ -1,0 +1,36 @@
+#pragma once
+// What the K-means variants share (Lloyd today; mini-batch and bounds-based ones to come), as
+// scikit-learn's _k_means_common and cuVS's kmeans_common do: the centres from the per-cluster
+// sums, the relocation of empty clusters, and the shift and convergence test.
+#include <cstdint>
+#include <vector>
+
+#include "backend/kmeans_backend.h"
+#include "embcluster/source.h"
+
+namespace embcluster {
+
+// The `count` rows farthest from their centres (largest distance first, lower row first on ties).
+std::vector<int64_t> farthest_rows(const std::vector<float>& dist, int64_t count);
+
+// Empty clusters take the rows farthest from their centres, as scikit-learn does: each such row
+// leaves its cluster's sums and becomes the empty cluster's only row (read again from src).
+// labels and dist: per row, its cluster and squared distance of the pass that made s. Returns
+// the number of clusters relocated.
+int64_t relocate_empty_clusters(ClusterSums& s, const std::vector<int32_t>& labels,
+                                const std::vector<float>& dist, Source& src);
+
+// New centres: the mean of each cluster's rows (sums in double, rounded once); a cluster that
+// stays empty keeps its centre.
+std::vector<float> centres_from_sums(const std::vector<float>& centres, const ClusterSums& s);
+
+// Sum over centres of the squared move, in double.
+double centre_shift(const std::vector<float>& from, const std::vector<float>& to);
+
+// Converged when no label changed (strict convergence) or the shift is within tol_abs.
+inline bool converged(const std::vector<int32_t>& labels, const std::vector<int32_t>& old,
+                      double shift, double tol_abs) {
+  return labels == old || shift <= tol_abs;
+}
+
+}  // namespace embcluster

@@ -1,0 +1,95 @@
+#include "algo/kmeans/lloyd.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "algo/kmeans/kmeans_common.h"
+
+namespace embcluster {
+namespace {
+
+double now_s() {
+  using clock = std::chrono::steady_clock;
+  return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+Lloyd::Lloyd(Source& src, const KMeansParams& p, const ExecutionContext& ctx, KMeansBackend& be,
+             RowBlocks& blocks,
+             const KMeansCallback& cb)
+    : src_(src),
+      p_(p),
+      ctx_(ctx),
+      be_(be),
+      blocks_(blocks),
+      cb_(cb),
+      n_(src.rows()),
+      d_(src.cols()),
+      k_(p.n_clusters) {}
+
+KMeansRun Lloyd::run(std::vector<float> centres, double tol_abs, double scale, int run,
+                     int n_init) {
+  KMeansRun r;
+  std::vector<int32_t> labels(static_cast<size_t>(n_)), old(static_cast<size_t>(n_), -1);
+  std::vector<float> dist(static_cast<size_t>(n_));
+  ClusterSums sums;
+  const double t_run = now_s();
+  for (int it = 0; it < p_.max_iter; ++it) {
+    throw_if_cancelled(ctx_);
+    const double t0 = now_s();
+    pass(centres, labels, dist, sums);
+    const double t1 = now_s();
+    r.relocations += relocate_empty_clusters(sums, labels, dist, src_);
+    std::vector<float> next = centres_from_sums(centres, sums);
+    const double shift = centre_shift(centres, next);
+    centres.swap(next);
+    update_s += now_s() - t1;
+    r.history.push_back({sums.inertia(), shift});
+    r.iterations = it + 1;
+    report(run, n_init, it + 1, sums.inertia(), shift, scale, now_s() - t_run, t1 - t0);
+    if (converged(labels, old, shift, tol_abs)) {
+      r.converged = true;
+      break;
+    }
+    old.swap(labels);
+  }
+  // Labels and inertia of the final centres.
+  pass(centres, labels, dist, sums);
+  r.centroids = std::move(centres);
+  r.labels = std::move(labels);
+  r.sizes = sums.counts;
+  r.inertia = sums.inertia();
+  return r;
+}
+
+void Lloyd::pass(const std::vector<float>& centres, std::vector<int32_t>& labels,
+                 std::vector<float>& dist, ClusterSums& sums) {
+  const double t0 = now_s();
+  be_.set_centroids(centres.data(), k_, d_);
+  sums.reset(k_, d_);
+  be_.begin_pass(&sums);
+  blocks_.for_each([&](const Block& b) {
+    be_.assign(b, labels.data() + b.start, dist.data() + b.start, &sums);
+  });
+  be_.end_pass(&sums);
+  assign_s += now_s() - t0;
+}
+
+void Lloyd::report(int run, int n_init, int iteration, double inertia, double shift, double scale,
+                   double elapsed_s, double pass_s) const {
+  if (!cb_) return;
+  KMeansProgress pr;
+  pr.rows_total = n_;
+  pr.run = run;
+  pr.n_init = n_init;
+  pr.iteration = iteration;
+  pr.max_iter = p_.max_iter;
+  pr.inertia = inertia;
+  pr.shift = scale > 0 ? shift / scale : shift;
+  pr.elapsed_s = elapsed_s;
+  pr.rows_per_s = static_cast<double>(n_) / std::max(1e-9, pass_s);
+  cb_(pr);
+}
+
+}  // namespace embcluster

@@ -1,0 +1,55 @@
+#pragma once
+// Lloyd's K-means iterations over the row blocks through a backend: assign every row to its
+// nearest centre while the backend sums the clusters, then move the centres (kmeans_common.h).
+#include <cstdint>
+#include <vector>
+
+#include "backend/kmeans_backend.h"
+#include "embcluster/kmeans.h"
+#include "io/row_blocks.h"
+
+namespace embcluster {
+
+// One run from one set of initial centres.
+struct KMeansRun {
+  std::vector<float> centroids;
+  std::vector<int32_t> labels;
+  std::vector<int64_t> sizes;
+  std::vector<KMeansIteration> history;
+  double inertia = 0;
+  int iterations = 0;
+  bool converged = false;
+  int64_t relocations = 0;
+};
+
+class Lloyd {
+ public:
+  // ctx: polled for cancellation before every iteration.
+  Lloyd(Source& src, const KMeansParams& p, const ExecutionContext& ctx, KMeansBackend& be,
+        RowBlocks& blocks, const KMeansCallback& cb);
+
+  // Seconds spent assigning (the passes over the data) and updating, over every run.
+  double assign_s = 0, update_s = 0;
+
+  // Lloyd iterations from the given centres until converged (kmeans_common.h) or max_iter, then a
+  // last assignment to the final centres. tol_abs: the shift tolerance; scale: the tolerance's
+  // scale for the progress reports; run of n_init: for the progress reports.
+  KMeansRun run(std::vector<float> centres, double tol_abs, double scale, int run, int n_init);
+
+ private:
+  // Assigns every row to its nearest centre; sums holds the pass's per-cluster sums after.
+  void pass(const std::vector<float>& centres, std::vector<int32_t>& labels,
+            std::vector<float>& dist, ClusterSums& sums);
+  void report(int run, int n_init, int iteration, double inertia, double shift, double scale,
+              double elapsed_s, double pass_s) const;
+
+  Source& src_;
+  const KMeansParams& p_;
+  const ExecutionContext& ctx_;
+  KMeansBackend& be_;
+  RowBlocks& blocks_;
+  const KMeansCallback& cb_;
+  int64_t n_, d_, k_;
+};
+
+}  // namespace embcluster
