@@ -117,27 +117,46 @@ struct ColumnScan {
   int64_t filled = 0;  // non-empty numeric cells
 };
 
-}  // namespace
-
-std::unique_ptr<Source> open_csv(const std::string& file, const SourceOptions& options) {
-  require(options.impute == "none" || options.impute == "mean", "--impute '", options.impute,
-          "' must be none or mean");
-  const bool impute = options.impute == "mean";
-  std::ifstream in(file, std::ios::binary);
-  require(in.good(), file, ": cannot open");
+// Reads the header row (dropping a UTF-8 byte order mark) into trimmed column names; *pos becomes
+// the byte offset of the line after it.
+std::vector<std::string> read_header(std::istream& in, const std::string& file, int64_t* pos) {
   std::string line;
   require(static_cast<bool>(std::getline(in, line)), file, " is empty (no header row)");
-  int64_t pos = static_cast<int64_t>(line.size()) + 1;            // byte offset of the next line
+  *pos = static_cast<int64_t>(line.size()) + 1;
   if (line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);  // UTF-8 byte order mark
   require(!blank(line), file, ": line 1 (the header) is empty");
   std::vector<std::string> header;
   require(split_fields(line, &header), file, ": line 1 has an unterminated quote");
   for (auto& h : header) h = trim(h);
-  const size_t h = header.size();
+  return header;
+}
 
-  std::vector<ColumnScan> scan(h);
+// Counts one data row's cells into the column scans.
+void scan_cells(const std::vector<std::string>& f, int64_t line_no, std::vector<ColumnScan>* scan) {
+  for (size_t j = 0; j < scan->size(); ++j) {
+    ColumnScan& s = (*scan)[j];
+    double v;
+    if (blank(f[j])) {
+      if (!s.empty_line) s.empty_line = line_no;
+    } else if (parse_number(f[j], &v)) {
+      ++s.filled;
+      if (std::isfinite(v)) s.sum += v, ++s.finite;
+    } else if (s.numeric) {
+      s.numeric = false;
+      s.bad_line = line_no;
+      s.bad_cell = trim(f[j]);
+    }
+  }
+}
+
+// The indexing pass over the data rows after the header (starting at byte offset pos): fills one
+// scan per column and returns the byte offset of every non-blank row.
+std::vector<int64_t> index_rows(std::istream& in, const std::string& file, int64_t pos,
+                                std::vector<ColumnScan>* scan) {
+  const size_t h = scan->size();
   std::vector<int64_t> offsets;
   std::vector<std::string> f;
+  std::string line;
   int64_t line_no = 1;
   while (std::getline(in, line)) {
     const int64_t line_start = pos;
@@ -148,52 +167,64 @@ std::unique_ptr<Source> open_csv(const std::string& file, const SourceOptions& o
             " has an unterminated quote (fields spanning lines are not supported)");
     require(f.size() == h, file, ": line ", line_no, " has ", f.size(), " fields; the header has ",
             h);
-    for (size_t j = 0; j < h; ++j) {
-      ColumnScan& s = scan[j];
-      double v;
-      if (blank(f[j])) {
-        if (!s.empty_line) s.empty_line = line_no;
-      } else if (parse_number(f[j], &v)) {
-        ++s.filled;
-        if (std::isfinite(v)) s.sum += v, ++s.finite;
-      } else if (s.numeric) {
-        s.numeric = false;
-        s.bad_line = line_no;
-        s.bad_cell = trim(f[j]);
-      }
-    }
+    scan_cells(f, line_no, scan);
     offsets.push_back(line_start);
   }
   require(!offsets.empty(), file, " is empty (no data rows after the header)");
+  return offsets;
+}
 
+// Without --columns: every numeric column with at least one value.
+std::vector<int64_t> numeric_columns(const std::string& file,
+                                     const std::vector<std::string>& header,
+                                     const std::vector<ColumnScan>& scan) {
   std::vector<int64_t> cols;
-  if (options.columns.empty()) {
-    for (size_t j = 0; j < h; ++j)
-      if (scan[j].numeric && scan[j].filled > 0) cols.push_back(static_cast<int64_t>(j));
-    std::string names;
-    for (const auto& n : header) names += (names.empty() ? "" : ", ") + n;
-    require(!cols.empty(), file, ": no numeric column (columns: ", names, ")");
-  } else {
-    for (const auto& want : options.columns) {
-      int64_t idx = -1;
-      for (size_t j = 0; j < h && idx < 0; ++j)
-        if (header[j] == trim(want)) idx = static_cast<int64_t>(j);
-      // Not a header name: a 0-based index.
-      if (idx < 0 && !want.empty() && want.find_first_not_of("0123456789") == std::string::npos &&
-          want.size() < 10 && std::stoll(want) < static_cast<int64_t>(h))
-        idx = std::stoll(want);
-      require(idx >= 0, file, ": no column '", want,
-              "' (--columns takes header names or 0-based "
-              "indices; the header has ",
-              h, " columns)");
-      const ColumnScan& s = scan[idx];
-      require(s.numeric, file, ": column '", header[idx], "' is not numeric (line ", s.bad_line,
-              ": '", s.bad_cell, "')");
-      require(s.filled > 0, file, ": column '", header[idx], "' has no values");
-      cols.push_back(idx);
-    }
-  }
+  for (size_t j = 0; j < header.size(); ++j)
+    if (scan[j].numeric && scan[j].filled > 0) cols.push_back(static_cast<int64_t>(j));
+  std::string names;
+  for (const auto& n : header) names += (names.empty() ? "" : ", ") + n;
+  require(!cols.empty(), file, ": no numeric column (columns: ", names, ")");
+  return cols;
+}
 
+// One --columns entry: a header name, else a 0-based index; -1 when it is neither.
+int64_t find_column(const std::string& want, const std::vector<std::string>& header) {
+  const size_t h = header.size();
+  int64_t idx = -1;
+  for (size_t j = 0; j < h && idx < 0; ++j)
+    if (header[j] == trim(want)) idx = static_cast<int64_t>(j);
+  // Not a header name: a 0-based index.
+  if (idx < 0 && !want.empty() && want.find_first_not_of("0123456789") == std::string::npos &&
+      want.size() < 10 && std::stoll(want) < static_cast<int64_t>(h))
+    idx = std::stoll(want);
+  return idx;
+}
+
+// With --columns: each named column, which must exist, be numeric and hold a value.
+std::vector<int64_t> chosen_columns(const std::string& file, const std::vector<std::string>& wanted,
+                                    const std::vector<std::string>& header,
+                                    const std::vector<ColumnScan>& scan) {
+  std::vector<int64_t> cols;
+  for (const auto& want : wanted) {
+    const int64_t idx = find_column(want, header);
+    require(idx >= 0, file, ": no column '", want,
+            "' (--columns takes header names or 0-based "
+            "indices; the header has ",
+            header.size(), " columns)");
+    const ColumnScan& s = scan[idx];
+    require(s.numeric, file, ": column '", header[idx], "' is not numeric (line ", s.bad_line,
+            ": '", s.bad_cell, "')");
+    require(s.filled > 0, file, ": column '", header[idx], "' has no values");
+    cols.push_back(idx);
+  }
+  return cols;
+}
+
+// The mean of each chosen column's finite cells (NaN when none), used to impute empty cells;
+// without imputation an empty cell in a chosen column is an error.
+std::vector<double> column_means(const std::string& file, const std::vector<std::string>& header,
+                                 const std::vector<ColumnScan>& scan,
+                                 const std::vector<int64_t>& cols, bool impute) {
   std::vector<double> means;
   int64_t first_empty = 0, first_empty_col = -1;
   for (auto j : cols) {
@@ -205,6 +236,25 @@ std::unique_ptr<Source> open_csv(const std::string& file, const SourceOptions& o
   }
   require(impute || first_empty == 0, file, ": line ", first_empty, ", column '",
           first_empty_col >= 0 ? header[first_empty_col] : "", "' is empty (use --impute mean)");
+  return means;
+}
+
+}  // namespace
+
+std::unique_ptr<Source> open_csv(const std::string& file, const SourceOptions& options) {
+  require(options.impute == "none" || options.impute == "mean", "--impute '", options.impute,
+          "' must be none or mean");
+  const bool impute = options.impute == "mean";
+  std::ifstream in(file, std::ios::binary);
+  require(in.good(), file, ": cannot open");
+  int64_t pos = 0;  // byte offset of the first data line
+  const std::vector<std::string> header = read_header(in, file, &pos);
+  std::vector<ColumnScan> scan(header.size());
+  std::vector<int64_t> offsets = index_rows(in, file, pos, &scan);
+  std::vector<int64_t> cols = options.columns.empty()
+                                  ? numeric_columns(file, header, scan)
+                                  : chosen_columns(file, options.columns, header, scan);
+  std::vector<double> means = column_means(file, header, scan, cols, impute);
   return std::make_unique<CsvSource>(file, std::move(offsets), std::move(cols), std::move(means),
                                      options.check_finite);
 }

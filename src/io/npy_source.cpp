@@ -36,20 +36,8 @@ float half_to_float(uint16_t h) {
 
 namespace {
 
-enum class Elem { f16, f32, f64, i8, u8, i16, u16, i32, u32, i64 };
-
-struct ElemInfo {
-  const char* descr;  // as numpy writes it
-  Elem elem;
-  const char* name;
-  int64_t size;
-};
-
-constexpr ElemInfo kElems[] = {{"<f2", Elem::f16, "float16", 2}, {"<f4", Elem::f32, "float32", 4},
-                               {"<f8", Elem::f64, "float64", 8}, {"|i1", Elem::i8, "int8", 1},
-                               {"|u1", Elem::u8, "uint8", 1},    {"<i2", Elem::i16, "int16", 2},
-                               {"<u2", Elem::u16, "uint16", 2},  {"<i4", Elem::i32, "int32", 4},
-                               {"<u4", Elem::u32, "uint32", 4},  {"<i8", Elem::i64, "int64", 8}};
+// Converts n little-endian elements of one dtype to floats.
+using Convert = void (*)(const char* src, int64_t n, float* out);
 
 template <typename T>
 void widen(const char* src, int64_t n, float* out) {
@@ -60,44 +48,27 @@ void widen(const char* src, int64_t n, float* out) {
   }
 }
 
-void convert(Elem e, const char* src, int64_t n, float* out) {
-  switch (e) {
-    case Elem::f16:
-      for (int64_t i = 0; i < n; ++i) {
-        uint16_t h;
-        std::memcpy(&h, src + 2 * i, 2);
-        out[i] = half_to_float(h);
-      }
-      break;
-    case Elem::f32:
-      std::memcpy(out, src, size_t(n) * 4);
-      break;
-    case Elem::f64:
-      widen<double>(src, n, out);
-      break;
-    case Elem::i8:
-      widen<int8_t>(src, n, out);
-      break;
-    case Elem::u8:
-      widen<uint8_t>(src, n, out);
-      break;
-    case Elem::i16:
-      widen<int16_t>(src, n, out);
-      break;
-    case Elem::u16:
-      widen<uint16_t>(src, n, out);
-      break;
-    case Elem::i32:
-      widen<int32_t>(src, n, out);
-      break;
-    case Elem::u32:
-      widen<uint32_t>(src, n, out);
-      break;
-    case Elem::i64:
-      widen<int64_t>(src, n, out);
-      break;
+void widen_halves(const char* src, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    uint16_t h;
+    std::memcpy(&h, src + 2 * i, 2);
+    out[i] = half_to_float(h);
   }
 }
+
+struct ElemInfo {
+  const char* descr;  // as numpy writes it
+  const char* name;
+  int64_t size;
+  Convert convert;  // nullptr for float32: read straight into the output
+};
+
+constexpr ElemInfo kElems[] = {
+    {"<f2", "float16", 2, widen_halves},   {"<f4", "float32", 4, nullptr},
+    {"<f8", "float64", 8, widen<double>},  {"|i1", "int8", 1, widen<int8_t>},
+    {"|u1", "uint8", 1, widen<uint8_t>},   {"<i2", "int16", 2, widen<int16_t>},
+    {"<u2", "uint16", 2, widen<uint16_t>}, {"<i4", "int32", 4, widen<int32_t>},
+    {"<u4", "uint32", 4, widen<uint32_t>}, {"<i8", "int64", 8, widen<int64_t>}};
 
 class NpySource final : public Source {
  public:
@@ -119,12 +90,12 @@ class NpySource final : public Source {
       const int64_t offset = data_offset_ + (start + r) * row_bytes;
       float* dst = out + r * cols();
       int64_t got;
-      if (elem_.elem == Elem::f32) {
+      if (elem_.convert == nullptr) {
         got = file_.read_at(offset, dst, bytes);  // already the output layout
       } else {
         buf_.resize(static_cast<size_t>(bytes));
         got = file_.read_at(offset, buf_.data(), bytes);
-        if (got == bytes) convert(elem_.elem, buf_.data(), n * cols(), dst);
+        if (got == bytes) elem_.convert(buf_.data(), n * cols(), dst);
       }
       require(got == bytes, name(), ": read failed at rows ", start + r, "..", start + r + n - 1,
               " (file truncated?)");
@@ -159,11 +130,9 @@ size_t skip_spaces(const std::string& s, size_t pos) {
   throw_error(file, ": not a valid .npy file (", why, ")");
 }
 
-}  // namespace
-
-std::unique_ptr<Source> open_npy(const std::string& file, const SourceOptions& options) {
-  PositionalFile in(file);
-  const int64_t file_size = in.size();
+// Reads the magic, version and header length, then the header dict itself; *data_offset becomes
+// the byte offset of the array data.
+std::string read_header(const PositionalFile& in, const std::string& file, int64_t* data_offset) {
   unsigned char pre[12] = {};
   const int64_t got = in.read_at(0, pre, 12);
   if (got < 10 || std::memcmp(pre, "\x93NUMPY", 6) != 0) invalid(file, "bad magic");
@@ -177,10 +146,14 @@ std::unique_ptr<Source> open_npy(const std::string& file, const SourceOptions& o
   std::string header(header_len, '\0');
   if (in.read_at(prefix, header.data(), header_len) != header_len)
     invalid(file, "truncated header");
-  const int64_t data_offset = prefix + int64_t(header_len);
+  *data_offset = prefix + int64_t(header_len);
+  return header;
+}
 
-  // The header is a Python dict literal: {'descr': '<f4', 'fortran_order': False, 'shape': (3, 2),
-  // }
+// The header is a Python dict literal, e.g.
+//   {'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }
+// The element type named by 'descr'.
+const ElemInfo& parse_descr(const std::string& file, const std::string& header) {
   size_t pos = find_key(header, "descr");
   if (pos == std::string::npos) invalid(file, "no 'descr'");
   pos = skip_spaces(header, pos);
@@ -197,8 +170,12 @@ std::unique_ptr<Source> open_npy(const std::string& file, const SourceOptions& o
   require(elem != nullptr, file, ": dtype '", descr,
           "' is not supported (expected little-endian <f2, <f4, <f8, |i1, |u1, <i2, <u2, <i4, "
           "<u4 or <i8)");
+  return *elem;
+}
 
-  pos = find_key(header, "fortran_order");
+// Only C order is read: 'fortran_order' must be False.
+void check_c_order(const std::string& file, const std::string& header) {
+  size_t pos = find_key(header, "fortran_order");
   if (pos == std::string::npos) invalid(file, "no 'fortran_order'");
   pos = skip_spaces(header, pos);
   if (header.compare(pos, 4, "True") == 0) {
@@ -207,8 +184,11 @@ std::unique_ptr<Source> open_npy(const std::string& file, const SourceOptions& o
                 "np.save(f, np.ascontiguousarray(x)))");
   }
   if (header.compare(pos, 5, "False") != 0) invalid(file, "bad 'fortran_order'");
+}
 
-  pos = find_key(header, "shape");
+// The dimensions in the 'shape' tuple.
+std::vector<int64_t> parse_shape(const std::string& file, const std::string& header) {
+  size_t pos = find_key(header, "shape");
   if (pos == std::string::npos) invalid(file, "no 'shape'");
   pos = skip_spaces(header, pos);
   const size_t close = header.find(')', pos);
@@ -233,6 +213,19 @@ std::unique_ptr<Source> open_npy(const std::string& file, const SourceOptions& o
       tok += c;
     }
   }
+  return shape;
+}
+
+}  // namespace
+
+std::unique_ptr<Source> open_npy(const std::string& file, const SourceOptions& options) {
+  PositionalFile in(file);
+  const int64_t file_size = in.size();
+  int64_t data_offset = 0;
+  const std::string header = read_header(in, file, &data_offset);
+  const ElemInfo& elem = parse_descr(file, header);
+  check_c_order(file, header);
+  const std::vector<int64_t> shape = parse_shape(file, header);
   require(shape.size() == 2 || (shape.size() == 1 && options.allow_1d), file, " is ", shape.size(),
           "-D; expected a 2-D array");
   const int64_t rows = shape[0];
@@ -240,12 +233,12 @@ std::unique_ptr<Source> open_npy(const std::string& file, const SourceOptions& o
   require(rows > 0, file, " is empty (0 rows)");
   require(cols > 0, file, " has 0 columns");
   int64_t need = 0;
-  require(!__builtin_mul_overflow(rows, cols, &need) &&
-              !__builtin_mul_overflow(need, elem->size, &need),
-          file, ": shape (", rows, ", ", cols, ") is too large");
+  require(
+      !__builtin_mul_overflow(rows, cols, &need) && !__builtin_mul_overflow(need, elem.size, &need),
+      file, ": shape (", rows, ", ", cols, ") is too large");
   const int64_t have = std::max<int64_t>(0, file_size - data_offset);
   require(have >= need, file, ": truncated: expected ", need, " bytes of data, found ", have);
-  return std::make_unique<NpySource>(file, rows, cols, *elem, data_offset, options.check_finite);
+  return std::make_unique<NpySource>(file, rows, cols, elem, data_offset, options.check_finite);
 }
 
 }  // namespace embcluster
