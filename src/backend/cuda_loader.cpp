@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -91,10 +92,13 @@ struct Loaded {
   CudaModuleStatus status;
 };
 
+std::atomic<bool> looked_up{false};
+
 const Loaded& loaded() {
   static const Loaded once = [] {
     Loaded l;
     l.status = open_module(&l.table);
+    looked_up = true;
     return l;
   }();
   return once;
@@ -134,6 +138,8 @@ std::string find_cuda_module() {
 }
 
 const CudaModuleStatus& cuda_module_status() { return loaded().status; }
+
+bool cuda_module_looked_up() { return looked_up; }
 
 bool cuda_built() {
   const auto state = cuda_module_status().state;

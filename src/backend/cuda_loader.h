@@ -25,6 +25,10 @@ struct CudaModuleStatus {
 // the module itself is loaded only when there is a device to use. Never throws.
 const CudaModuleStatus& cuda_module_status();
 
+// Whether this process has looked for the module already (a device choice or a factory did):
+// then cuda_devices() costs nothing more. Never opens anything itself.
+bool cuda_module_looked_up();
+
 // The module's file: $EMBCLUSTER_CUDA_MODULE when set (and then only that), else
 // libembcluster_cuda.so next to this library, else in the install libdir. Empty when none exists.
 std::string find_cuda_module();

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "backend/cuda_loader.h"
 #include "embcluster/device.h"
 #include "embcluster/memory.h"
 #include "embcluster/prepare.h"
@@ -108,9 +109,12 @@ nlohmann::json report_header(const std::string& command, const Source& input) {
                 {"cols", input.cols()},
                 {"dtype", input.dtype()}};
   j["threads"] = globals().threads > 0 ? globals().threads : omp_get_max_threads();
+  // The devices as the run's device choice saw them; a run that never asked (--device cpu) does
+  // not open the CUDA module for the report.
   nlohmann::json devs = nlohmann::json::array();
-  for (const auto& d : cuda_devices())
-    devs.push_back({{"index", d.index}, {"name", d.name}, {"memory_bytes", d.total_bytes}});
+  if (cuda_module_looked_up())
+    for (const auto& d : cuda_devices())
+      devs.push_back({{"index", d.index}, {"name", d.name}, {"memory_bytes", d.total_bytes}});
   j["cuda_devices"] = devs;
   return j;
 }
