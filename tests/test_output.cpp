@@ -242,3 +242,60 @@ TEST(OutputDir, UnusableDirectoriesAreErrors) {
   fs::create_directory(tmp.file("d/sub"));
   EXPECT_ERROR(out.stage("sub"), "d/sub exists and is a directory");
 }
+
+// A neighbour who plants links at the names a run writes to cannot make it write elsewhere: the
+// write probe, the staged outputs and generate's temporary file never follow a link.
+namespace {
+
+// Runs `shell` with $E the command, $D the scratch directory; $$ is the command's own process id
+// (the shell execs it), so links named after it sit where a predictable name would be.
+int run_shell(const TempDir& tmp, const std::string& shell) {
+  const std::string cmd = "cd " + tmp.path() + " && E=" + EMBCLUSTER_CLI + " D=" + tmp.path() +
+                          " sh -c '" + shell + "' >/dev/null 2>&1";
+  return std::system(cmd.c_str());
+}
+
+std::string text_of(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+TEST(PlantedLinks, WriteProbeAndStagedOutputsDoNotFollowThem) {
+  TempDir tmp;
+  std::ofstream(tmp.file("victim")) << "KEEP\n";
+  ASSERT_EQ(run_shell(tmp, "$E -q generate --n 200 --d 4 --k 3 --out $D/blobs.h5"), 0);
+  fs::create_directory(tmp.file("od"));
+  // Links at the names a pid-based scheme would use for the probe and the staged report.
+  const int rc = run_shell(tmp,
+                           "ln -s $D/victim od/.write-probe-$$; "
+                           "ln -s $D/victim od/.report.tmp-$$.json; "
+                           "exec $E -q kmeans $D/blobs.h5:/data -k 3 --device cpu --out $D/od");
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(text_of(tmp.file("victim")), "KEEP\n");
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(tmp.file("od/report.json"))));
+  EXPECT_NE(text_of(tmp.file("od/report.json")).find("\"inertia\""), std::string::npos);
+}
+
+TEST(PlantedLinks, GenerateTemporaryFileDoesNotFollowThem) {
+  TempDir tmp;
+  std::ofstream(tmp.file("victim")) << "KEEP\n";
+  const int rc = run_shell(
+      tmp, "ln -s $D/victim $D/g.h5.tmp-$$; exec $E -q generate --n 10 --d 2 --k 2 --out $D/g.h5");
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(text_of(tmp.file("victim")), "KEEP\n");
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(tmp.file("g.h5"))));
+  EXPECT_EQ(testutil::read_h5(tmp.file("g.h5"), "/data").size(), 20u);
+}
+
+TEST(PlantedLinks, ArrayWritersRefuseALinkAtTheirPath) {
+  TempDir tmp;
+  std::ofstream(tmp.file("victim")) << "KEEP\n";
+  const std::vector<float> v = {1, 2, 3, 4};
+  for (const char* name : {"a.npy", "a.csv", "a.h5"}) {
+    fs::create_symlink(tmp.file("victim"), tmp.file(name));
+    EXPECT_ERROR(write_array(tmp.file(name), "/a", ElemType::f32, v.data(), 2, 2), name);
+    EXPECT_EQ(text_of(tmp.file("victim")), "KEEP\n") << name;
+  }
+}

@@ -12,6 +12,7 @@
 #include "embcluster/output.h"
 #include "io/h5_handle.h"
 #include "io/readers.h"
+#include "io/safe_file.h"
 
 namespace embcluster {
 namespace {
@@ -34,7 +35,7 @@ void write_h5(const std::string& path, std::string dataset, ElemType type, const
   std::error_code ec;
   H5Id f(std::filesystem::exists(path, ec)
              ? H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT)
-             : H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+             : H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT));  // no link followed
   require(f.ok(), path, ": cannot create or open as an HDF5 file for writing");
   if (H5Lexists(f.get(), dataset.c_str(), H5P_DEFAULT) > 0) {
     H5O_info_t info;
@@ -92,9 +93,7 @@ struct FileCloser {
 using FilePtr = std::unique_ptr<FILE, FileCloser>;
 
 FilePtr open_for_writing(const std::string& path) {
-  FilePtr f(std::fopen(path.c_str(), "wb"));
-  require(f != nullptr, path, ": cannot create: ", std::strerror(errno));
-  return f;
+  return FilePtr(open_for_writing_nofollow(path));
 }
 
 void finish(FilePtr f, const std::string& path) {

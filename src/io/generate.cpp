@@ -11,6 +11,7 @@
 #include "core/rng.h"
 #include "embcluster/error.h"
 #include "io/h5_handle.h"
+#include "io/safe_file.h"
 
 namespace embcluster {
 namespace {
@@ -93,7 +94,8 @@ void write_points(const GenerateParams& p, const std::vector<float>& centres, co
 // Writes the whole HDF5 file (/data, /labels, /centers) to path; call with h5_mutex() held.
 void write_file(const GenerateParams& p, const std::string& path, const std::vector<float>& centres,
                 const std::function<void(int64_t)>& progress) {
-  H5Id file{H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)};
+  // Exclusive: an existing file or a link planted at the temporary name is an error, never followed.
+  H5Id file{H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT)};
   require(file.get() >= 0, p.out, ": cannot create the file");
   const int64_t chunk_rows = std::max<int64_t>(1, std::min<int64_t>(p.n, (1 << 20) / (4 * p.d)));
   const hsize_t dims[2] = {hsize_t(p.n), hsize_t(p.d)},
@@ -118,7 +120,7 @@ void write_file(const GenerateParams& p, const std::string& path, const std::vec
 
 void generate_blobs(const GenerateParams& p, const std::function<void(int64_t)>& progress) {
   check_params(p);
-  const std::string tmp = p.out + ".tmp-" + std::to_string(getpid());
+  const std::string tmp = p.out + ".tmp-" + std::to_string(getpid()) + "-" + random_suffix();
   const std::vector<float> centres = make_centres(p);
 
   // The whole file is written under the HDF5 lock (generation happens between the writes).

@@ -6,10 +6,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "embcluster/error.h"
 #include "embcluster/output.h"
+#include "io/safe_file.h"
 
 namespace embcluster {
 namespace fs = std::filesystem;
@@ -23,9 +23,10 @@ OutputDir::OutputDir(const std::string& dir, bool force) : dir_(dir), force_(for
   }
   require(fs::is_directory(dir_, ec), "cannot write to output directory ", dir_,
           ": exists and is not a directory");
-  // Creating a file is the only reliable test (read-only mounts, ACLs, root squash).
-  const std::string probe = dir_ + "/.write-probe-" + std::to_string(::getpid());
-  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  // Creating a file is the only reliable test (read-only mounts, ACLs, root squash). The name is
+  // unpredictable and the create exclusive: a link planted there is never followed.
+  const std::string probe = dir_ + "/.write-probe-" + random_suffix();
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
     const std::string why = std::strerror(errno);
     if (created_) fs::remove(dir_, ec);
@@ -52,12 +53,12 @@ std::string OutputDir::stage(const std::string& name) {
   const auto st = fs::status(final_path, ec);
   require(!fs::is_directory(st), final_path, " exists and is a directory");
   require(force_ || !fs::exists(st), final_path, " exists (use --force to overwrite)");
-  // Hidden, unique to this process, and keeping the extension, which selects the writer:
-  // "labels.h5" is staged as ".labels.tmp-1234.h5".
+  // Hidden, unpredictable, and keeping the extension, which selects the writer: "labels.h5" is
+  // staged as ".labels.tmp-<pid>-<16 random hex digits>.h5". The writers create it without
+  // following a link (HDF5 exclusively, the others with O_NOFOLLOW).
   const fs::path p(name);
   const std::string tmp = dir_ + "/." + p.stem().string() + ".tmp-" + std::to_string(::getpid()) +
-                          p.extension().string();
-  fs::remove(tmp, ec);  // left over from a crashed run of a process with the same id
+                          "-" + random_suffix() + p.extension().string();
   staged_.emplace_back(tmp, final_path);
   committed_ = false;
   return tmp;
@@ -65,11 +66,10 @@ std::string OutputDir::stage(const std::string& name) {
 
 void OutputDir::write_text(const std::string& name, const std::string& content) {
   const std::string tmp = stage(name);
-  std::ofstream out(tmp, std::ios::binary);
-  require(out.good(), dir_ + "/" + name, ": cannot create: ", std::strerror(errno));
-  out << content;
-  out.close();
-  require(out.good(), dir_ + "/" + name, ": write failed (disk full?)");
+  FILE* f = open_for_writing_nofollow(tmp);
+  const bool written = std::fwrite(content.data(), 1, content.size(), f) == content.size();
+  const bool closed = std::fclose(f) == 0;
+  require(written && closed, dir_ + "/" + name, ": write failed (disk full?)");
 }
 
 void OutputDir::commit() {
