@@ -135,3 +135,21 @@ TEST_F(Cli, StreamedRunEqualsInMemoryRun) {
   auto rb = nlohmann::json::parse(testutil::read_text(b + "/report.json"));
   EXPECT_TRUE(rb["streamed"].get<bool>());
 }
+
+// Absurd thread counts are capped at 4 x the cores with a note (100000 threads crashed the OpenMP
+// runtime); negative ones are a plain error.
+TEST_F(Cli, ThreadCountsAreCappedOrRefused) {
+  for (const char* cmd : {"kmeans --n-clusters 4 --device cpu --no-metrics",
+                          "dbscan --eps 3 --min-samples 5 --device cpu", "kdist --k 5",
+                          "evaluate --device cpu --labels " /* labels appended below */}) {
+    std::string args = std::string("--threads 100000 ") + cmd;
+    if (args.find("evaluate") != std::string::npos) args += data_ + ":/labels";
+    std::string out;
+    EXPECT_EQ(run_cli(args + " " + data_ + ":/data", &out), 0) << out;
+    EXPECT_NE(out.find("--threads 100000 is more than 4 x the"), std::string::npos) << out;
+  }
+  std::string out;
+  EXPECT_EQ(run_cli("--threads -1 kmeans --n-clusters 4 " + data_ + ":/data", &out), 2);
+  EXPECT_NE(out.find("--threads: must be >= 0 (0 = all cores)"), std::string::npos) << out;
+  EXPECT_EQ(out.find("308"), std::string::npos) << out;
+}

@@ -33,7 +33,11 @@ struct ExecutionContext {
 // budgets).
 void check_context(const ExecutionContext& ctx);
 
-// ctx.threads, or every core for 0.
+// The most threads a run starts: 4 x the cores (more only costs memory and, far beyond, crashes
+// the OpenMP runtime).
+int max_threads();
+
+// ctx.threads capped at max_threads(), or every core for 0.
 int context_threads(const ExecutionContext& ctx);
 
 // ctx.memory_budget, or default_memory_budget() for 0.

@@ -2,9 +2,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <string>
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "embcluster/context.h"
 #include "embcluster/error.h"
 
 namespace embcluster::cli {
@@ -22,7 +24,12 @@ int main(int argc, char** argv) {
   app.fallthrough();
   auto& g = globals();
   app.add_flag("-q,--quiet", g.quiet, "No progress or notes on stderr");
-  app.add_option("--threads", g.threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", g.threads, "CPU threads (0 = all cores; at most 4 x the cores)")
+      ->check(CLI::Validator(
+          [](const std::string& v) {
+            return v.find('-') == std::string::npos ? "" : "must be >= 0 (0 = all cores)";
+          },
+          "", "threads"));
   app.add_option("--memory", g.memory, "Memory budget for data blocks, e.g. 256M or 4G "
                                        "(default: half of the available memory)");
   app.set_version_flag("--version", std::string("embcluster ") + EMBCLUSTER_VERSION_STRING);
@@ -44,6 +51,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "embcluster: error: %s (see embcluster --help)\n", e.what());
     return 2;
+  }
+  if (g.threads > embcluster::max_threads()) {  // thousands of threads crash the OpenMP runtime
+    ProgressLine::note("--threads " + std::to_string(g.threads) + " is more than 4 x the " +
+                       std::to_string(embcluster::max_threads() / 4) + " cores: using " +
+                       std::to_string(embcluster::max_threads()));
+    g.threads = embcluster::max_threads();
   }
   try {
     for (auto* sub : app.get_subcommands()) return runners.at(sub->get_name())();

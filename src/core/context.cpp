@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <algorithm>
+
 #include "embcluster/error.h"
 #include "embcluster/memory.h"
 
@@ -13,8 +15,10 @@ void check_context(const ExecutionContext& ctx) {
   require(ctx.device_memory_budget >= 0, "device memory budget must be positive");
 }
 
+int max_threads() { return 4 * std::max(1, omp_get_num_procs()); }
+
 int context_threads(const ExecutionContext& ctx) {
-  return ctx.threads > 0 ? ctx.threads : omp_get_max_threads();
+  return ctx.threads > 0 ? std::min(ctx.threads, max_threads()) : omp_get_max_threads();
 }
 
 int64_t context_memory_budget(const ExecutionContext& ctx) {
