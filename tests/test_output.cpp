@@ -299,3 +299,18 @@ TEST(PlantedLinks, ArrayWritersRefuseALinkAtTheirPath) {
     EXPECT_EQ(text_of(tmp.file("victim")), "KEEP\n") << name;
   }
 }
+
+// Two runs writing the same directory at once: the second is refused while the first holds it.
+TEST(OutputDir, ASecondWriterIsRefusedWhileTheFirstHoldsTheDirectory) {
+  TempDir tmp;
+  {
+    OutputDir first(tmp.file("out"), false);
+    EXPECT_ERROR(OutputDir(tmp.file("out"), true), "out is in use by another run");
+    first.write_text("report.json", "{}\n");
+    first.commit();
+  }
+  OutputDir again(tmp.file("out"), true);  // free once the first is done
+  again.write_text("report.json", "{\"n\": 2}\n");
+  again.commit();
+  EXPECT_EQ(testutil::read_text(tmp.file("out/report.json")), "{\"n\": 2}\n");
+}

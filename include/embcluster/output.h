@@ -23,6 +23,9 @@ void write_array(const std::string& path, const std::string& dataset, ElemType t
 //   the final file exists and force is false (before any work is done, when called up front).
 // - commit() renames every staged file into place. Without commit() (an error on the way), the
 //   destructor removes the temporary files, and the directory if this object created it.
+//   One OutputDir at a time holds a directory (an exclusive flock for its lifetime): a second
+//   run writing to the same directory is refused with an Error instead of replacing the first
+//   one's results.
 class OutputDir {
  public:
   OutputDir(const std::string& dir, bool force);
@@ -42,6 +45,7 @@ class OutputDir {
   bool force_;
   bool created_ = false;
   bool committed_ = false;
+  int lock_fd_ = -1;  // the directory, flock'ed for this object's lifetime
   std::vector<std::pair<std::string, std::string>> staged_;  // (temporary, final)
 };
 

@@ -1,6 +1,7 @@
 // An output directory whose files appear together: written under temporary names, renamed on
 // commit(), removed (with the directory, if it was created here) otherwise.
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,13 +35,25 @@ OutputDir::OutputDir(const std::string& dir, bool force) : dir_(dir), force_(for
   }
   ::close(fd);
   fs::remove(probe, ec);
+  lock_fd_ = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (lock_fd_ >= 0 && ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+    if (err == EWOULDBLOCK)
+      throw_error("output directory ", dir_,
+                  " is in use by another run (it holds the directory's lock): wait for it to "
+                  "finish or choose another --out");
+  }
 }
 
 OutputDir::~OutputDir() {
-  if (committed_) return;
-  std::error_code ec;
-  for (const auto& staged : staged_) fs::remove(staged.first, ec);
-  if (created_ && fs::is_empty(dir_, ec) && !ec) fs::remove(dir_, ec);
+  if (!committed_) {
+    std::error_code ec;
+    for (const auto& staged : staged_) fs::remove(staged.first, ec);
+    if (created_ && fs::is_empty(dir_, ec) && !ec) fs::remove(dir_, ec);
+  }
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the lock
 }
 
 std::string OutputDir::stage(const std::string& name) {
