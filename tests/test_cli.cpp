@@ -153,3 +153,12 @@ TEST_F(Cli, ThreadCountsAreCappedOrRefused) {
   EXPECT_NE(out.find("--threads: must be >= 0 (0 = all cores)"), std::string::npos) << out;
   EXPECT_EQ(out.find("308"), std::string::npos) << out;
 }
+
+// A memory size beyond any machine is named as such, not taken for a negative number.
+TEST_F(Cli, HugeMemorySizeIsNamed) {
+  std::string out;
+  EXPECT_EQ(
+      run_cli("--memory 99999999999999999999G kmeans --n-clusters 4 " + data_ + ":/data", &out),
+      1);
+  EXPECT_NE(out.find("is larger than any machine's memory"), std::string::npos) << out;
+}

@@ -1,6 +1,8 @@
 // K-means on the CPU: exactness against scikit-learn, determinism, streaming, bad parameters.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -285,6 +287,8 @@ TEST(KMeans, BadParametersAreNamed) {
   p = cpu_params(2);
   p.tol = -1;
   expect_error(p, "tol");
+  p.tol = std::numeric_limits<double>::infinity();
+  expect_error(p, "tol=inf must be a finite number >= 0");
   p = cpu_params(2);
   p.init = InitMethod::File;
   expect_error(p, "init_file");

@@ -31,6 +31,7 @@ int64_t parse_bytes(const std::string& text, const std::string& what) {
   else if (unit == "T") scale = 1024.0 * 1024 * 1024 * 1024;
   else throw_error(what, ": '", text, "' has an unknown unit (use K, M, G or T)");
   require(std::isfinite(value) && value > 0, what, ": '", text, "' must be a positive size");
+  require(value * scale < 0x1p62, what, ": '", text, "' is larger than any machine's memory");
   return static_cast<int64_t>(value * scale);
 }
 

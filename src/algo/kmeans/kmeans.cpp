@@ -36,7 +36,7 @@ void validate(const Source& s, const KMeansParams& p) {
   require(p.n_clusters >= 1 && p.n_clusters <= s.rows(), "n_clusters=", p.n_clusters,
           " must be between 1 and the number of rows (", s.rows(), ")");
   require(p.max_iter >= 1, "max_iter=", p.max_iter, " must be at least 1");
-  require(p.tol >= 0 && std::isfinite(p.tol), "tol=", p.tol, " must be >= 0");
+  require(p.tol >= 0 && std::isfinite(p.tol), "tol=", p.tol, " must be a finite number >= 0");
   require(p.n_init >= 0, "n_init=", p.n_init, " must be >= 1 (0 = auto)");
   require(p.init_sample >= 0, "init_sample=", p.init_sample, " must be >= 0 (0 = auto)");
   require(p.init != InitMethod::File || !p.init_file.empty(),
