@@ -411,3 +411,19 @@ TEST(Metrics, BadLabelsAreNamedErrors) {
   msg = error_of([&] { cluster_metrics(*src, labels, params()); });
   EXPECT_NE(msg.find("row 57"), std::string::npos) << msg;
 }
+
+// Labels 2^24 and 2^24 + 1 are one float32: refused rather than merged into one cluster.
+TEST(Metrics, LabelsFloat32CannotTellApartAreRefused) {
+  testutil::TempDir tmp;
+  std::vector<int32_t> labels(10, 0);
+  labels[4] = 16777216;
+  labels[5] = 16777217;
+  testutil::write_h5_i32(tmp.file("l.h5"), "/labels", labels);
+  const std::string msg = error_of([&] { read_labels(tmp.file("l.h5") + ":/labels", 10); });
+  EXPECT_NE(msg.find("row 4 holds 16777216, at or beyond +/-2^24"), std::string::npos) << msg;
+  labels[4] = 16777215;  // the largest that float32 keeps apart from its neighbours
+  labels[5] = -16777215;
+  testutil::write_h5_i32(tmp.file("m.h5"), "/labels", labels);
+  const auto got = read_labels(tmp.file("m.h5") + ":/labels", 10);
+  EXPECT_EQ(got, labels);
+}

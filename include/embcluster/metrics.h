@@ -110,8 +110,9 @@ ClusterMetrics cluster_metrics(Source& data, const std::vector<int32_t>& labels,
                                SilhouetteResult* simplified = nullptr);
 
 // Reads cluster labels from a one-column source spec ("x.h5:/labels", "labels.npy", "l.csv", a
-// 1-D dataset is accepted; "x.h5" alone means its /labels, or its only dataset). Throws Error when the row count differs from expected_rows, when a
-// value is not an integer (the row is named) or lies outside +/- 2^24 (exact in float32).
+// 1-D dataset is accepted; "x.h5" alone means its /labels, or its only dataset). Throws Error
+// when the row count differs from expected_rows, when a value is not an integer (the row is named) or is at or beyond +/- 2^24 (where float32, through
+// which labels are read, stops telling neighbouring integers apart).
 std::vector<int32_t> read_labels(const std::string& spec, int64_t expected_rows);
 
 }  // namespace embcluster

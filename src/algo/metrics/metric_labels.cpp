@@ -93,8 +93,12 @@ std::vector<int32_t> read_labels(const std::string& spec, int64_t expected_rows)
       const float v = buf[i];
       require(v == std::nearbyint(v), "labels ", src->name(), ": row ", s + i, " holds ", v,
               ", not an integer label");
-      require(std::fabs(v) <= 16777216.0f, "labels ", src->name(), ": row ", s + i, " holds ",
-              static_cast<double>(v), ", beyond +/-2^24 (labels are read through float32)");
+      // 2^24 + 1 reads as 2^24 in float32: from 2^24 on, distinct labels could merge.
+      require(std::fabs(v) < 16777216.0f, "labels ", src->name(), ": row ", s + i, " holds ",
+              std::fabs(v) < 1e18f ? std::to_string(static_cast<long long>(v))
+                                   : std::to_string(static_cast<double>(v)),
+              ", at or beyond +/-2^24 (labels are read through float32, where larger labels "
+              "can merge)");
       out[s + i] = static_cast<int32_t>(v);
     }
   }
