@@ -1,11 +1,11 @@
 // Backend conformance: the same K-means, DBSCAN and silhouette cases against every backend present
-// (the CPU always; CUDA where a device exists, else skipped visibly). Each case checks scikit-learn's
-// figures on fixed inputs, an independent verifier, or the CPU's result, and the streamed paths
-// forced by tiny budgets against the resident ones.
+// (the CPU always; CUDA where a device exists, else skipped visibly). Each case checks
+// scikit-learn's figures on fixed inputs, an independent verifier, or the CPU's result, and the
+// streamed paths forced by tiny budgets against the resident ones.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -28,8 +28,7 @@ const std::string kData = EMBCLUSTER_TEST_DATA;
 class Backend : public ::testing::TestWithParam<DeviceKind> {
  protected:
   void SetUp() override {
-    if (GetParam() == DeviceKind::Cuda && cuda_devices().empty())
-      GTEST_SKIP() << "no CUDA device";
+    if (GetParam() == DeviceKind::Cuda && cuda_devices().empty()) GTEST_SKIP() << "no CUDA device";
   }
   ExecutionContext ctx() const {
     ExecutionContext c;
@@ -64,7 +63,8 @@ TEST_P(KMeansConformance, WineFromScikitLearnsCentresGivesItsLabelsAndInertia) {
   const int64_t d = src->cols();
   const auto x = read_all(*src);
   std::vector<float> init;
-  for (int r : ref["init_rows"]) init.insert(init.end(), x.begin() + r * d, x.begin() + (r + 1) * d);
+  for (int r : ref["init_rows"])
+    init.insert(init.end(), x.begin() + r * d, x.begin() + (r + 1) * d);
   testutil::TempDir tmp;
   testutil::write_h5_f32(tmp.file("init.h5"), "/c", init, 3, d);
   KMeansParams p;
@@ -172,8 +172,7 @@ void expect_scikit_learn_samples(const SilhouetteResult& s, const std::vector<in
 }
 
 TEST_P(SilhouetteConformance, ScikitLearnsScoresEuclideanAndCosineTiles) {
-  const auto ref =
-      nlohmann::json::parse(testutil::read_text(kData + "/metrics_ref.json"));
+  const auto ref = nlohmann::json::parse(testutil::read_text(kData + "/metrics_ref.json"));
   auto src = open_source(kData + "/metrics_data.npy");
   const auto labels = read_labels(kData + "/metrics_labels.npy", src->rows());
   for (Metric metric : {Metric::Euclidean, Metric::Cosine}) {

@@ -112,8 +112,7 @@ const CudaModuleTable& table_or_throw() {
     case CudaModuleState::no_device:
       throw DeviceUnavailable("--device: no CUDA device (" + l.status.detail + ")");
     case CudaModuleState::failed:
-      throw DeviceUnavailable("--device: the CUDA backend could not be loaded: " +
-                              l.status.detail);
+      throw DeviceUnavailable("--device: the CUDA backend could not be loaded: " + l.status.detail);
     default:
       throw DeviceUnavailable(std::string("--device: ") + kNotBuilt +
                               " (configure with -DEMBCLUSTER_CUDA=ON)");

@@ -18,8 +18,9 @@ std::vector<Command>& command_registry() {
 
 int main(int argc, char** argv) {
   using namespace embcluster::cli;
-  CLI::App app{"embcluster: clustering of embedding vectors (K-means, DBSCAN, silhouette) on CPU "
-               "and GPU, streamed from HDF5, .npy, .fvecs and CSV"};
+  CLI::App app{
+      "embcluster: clustering of embedding vectors (K-means, DBSCAN, silhouette) on CPU "
+      "and GPU, streamed from HDF5, .npy, .fvecs and CSV"};
   app.require_subcommand(1);
   app.fallthrough();
   auto& g = globals();
@@ -30,8 +31,9 @@ int main(int argc, char** argv) {
             return v.find('-') == std::string::npos ? "" : "must be >= 0 (0 = all cores)";
           },
           "", "threads"));
-  app.add_option("--memory", g.memory, "Memory budget for data blocks, e.g. 256M or 4G "
-                                       "(default: half of the available memory)");
+  app.add_option("--memory", g.memory,
+                 "Memory budget for data blocks, e.g. 256M or 4G "
+                 "(default: half of the available memory)");
   app.set_version_flag("--version", std::string("embcluster ") + EMBCLUSTER_VERSION_STRING);
 
   auto commands = command_registry();

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 #include <filesystem>
+#include <string>
 
 #include "embcluster/error.h"
 #include "embcluster/metrics.h"
@@ -51,8 +52,8 @@ DenseLabels dense_labels(const std::vector<int32_t>& labels, int64_t data_rows,
   } else {
     for (int64_t i = 0; i < n; ++i) {
       auto it = std::lower_bound(values.begin(), values.end(), labels[i]);
-      out.id[i] = it != values.end() && *it == labels[i]
-                      ? static_cast<int32_t>(it - values.begin()) : -1;
+      out.id[i] =
+          it != values.end() && *it == labels[i] ? static_cast<int32_t>(it - values.begin()) : -1;
     }
   }
   for (int32_t c : out.id)
