@@ -1,6 +1,7 @@
-// Exact DBSCAN on a CUDA device against the CPU beyond the conformance suite (test_conformance.cpp,
-// scikit-learn's data and noisy blobs on every backend): identical labels and core flags far from
-// the origin, with tiny device budgets that stream chunks, and on edge cases. The GPU tests skip, visibly, where no
+// Exact DBSCAN on a CUDA device against the CPU beyond the conformance suite
+// (test_cuda_conformance.cpp: scikit-learn's data and noisy blobs on every backend): identical
+// labels and core flags far from the origin, with tiny device budgets that stream chunks, and on
+// edge cases. The GPU tests skip, visibly, where no
 // CUDA device is present; the __host__ __device__ arithmetic and union-find steps the kernels run
 // are checked here on the CPU everywhere.
 #include <gtest/gtest.h>

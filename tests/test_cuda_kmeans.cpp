@@ -1,5 +1,6 @@
-// The CUDA K-means backend beyond the conformance suite (test_conformance.cpp): overlapping data,
-// k-means++, reduced precision, the backend primitives on exact data.
+// The CUDA K-means backend beyond the conformance suite (test_cuda_conformance.cpp): the CPU's
+// labels from the same seed, overlapping data, k-means++, reduced precision, the backend
+// primitives on exact data.
 // Skipped, visibly, where no CUDA device is present.
 #include <gtest/gtest.h>
 
@@ -67,6 +68,19 @@ TEST(CudaKMeans, DeviceListIsConsistentWithTheBuild) {
       EXPECT_NE(std::string(e.what()).find("--device"), std::string::npos) << e.what();
     }
   }
+}
+
+// GPU and CPU from the same seed; also the small case the GPU check runs under memcheck.
+TEST(CudaKMeans, SameLabelsAndInertiaAsTheCpu) {
+  REQUIRE_DEVICE();
+  auto b = testutil::make_blobs(40000, 64, 50, 2);
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  auto cpu = kmeans(*src, params(50), on("cpu"));
+  auto gpu = kmeans(*src, params(50), on("cuda"));
+  EXPECT_EQ(gpu.labels, cpu.labels);
+  EXPECT_NEAR(gpu.inertia, cpu.inertia, 1e-5 * cpu.inertia);
+  EXPECT_DOUBLE_EQ(testutil::adjusted_rand_index(gpu.labels, b.labels), 1.0);
+  EXPECT_NE(gpu.device.find("cuda:0"), std::string::npos);
 }
 
 

@@ -1,7 +1,8 @@
-// Backend conformance: the same K-means, DBSCAN and silhouette cases against every backend present
-// (the CPU always; CUDA where a device exists, else skipped visibly). Each case checks
-// scikit-learn's figures on fixed inputs, an independent verifier, or the CPU's result, and the
-// streamed paths forced by tiny budgets against the resident ones.
+// Backend conformance (test_cuda_* so that the GPU check runs it): the same K-means, DBSCAN and
+// silhouette cases against every backend present (the CPU always; CUDA where a device exists, else
+// skipped visibly). Each case checks scikit-learn's figures on fixed inputs, an independent
+// verifier, or the CPU's result, and the streamed paths forced by tiny budgets against the resident
+// ones.
 #include <gtest/gtest.h>
 
 #include <cmath>
