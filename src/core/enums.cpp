@@ -7,23 +7,58 @@
 #include "embcluster/error.h"
 
 namespace embcluster {
+namespace {
+
+// Each enum's words, written once for parsing and printing.
+template <class E>
+struct Word {
+  E value;
+  const char* word;
+};
+constexpr Word<Metric> kMetrics[] = {{Metric::Euclidean, "euclidean"}, {Metric::Cosine, "cosine"}};
+constexpr Word<InitMethod> kInits[] = {{InitMethod::KMeansPlusPlus, "k-means++"},
+                                       {InitMethod::Random, "random"},
+                                       {InitMethod::File, "file"}};
+constexpr Word<DeviceKind> kDeviceKinds[] = {
+    {DeviceKind::Auto, "auto"}, {DeviceKind::Cpu, "cpu"}, {DeviceKind::Cuda, "cuda"}};
+constexpr Word<Precision> kPrecisions[] = {
+    {Precision::Fp32, "fp32"}, {Precision::Tf32, "tf32"}, {Precision::Bf16, "bf16"}};
+constexpr Word<DBSCANIndex> kIndexes[] = {{DBSCANIndex::Exact, "exact"},
+                                          {DBSCANIndex::Flat, "flat"},
+                                          {DBSCANIndex::Ivf, "ivf"},
+                                          {DBSCANIndex::Hnsw, "hnsw"}};
+
+// The value whose word is text, if any.
+template <class E, size_t N>
+bool value_of(const Word<E> (&words)[N], const std::string& text, E* value) {
+  for (const auto& w : words)
+    if (text == w.word) return *value = w.value, true;
+  return false;
+}
+
+template <class E, size_t N>
+std::string word_of(const Word<E> (&words)[N], E value, const char* type) {
+  for (const auto& w : words)
+    if (w.value == value) return w.word;
+  EMBCLUSTER_UNREACHABLE("unknown ", type, " ", static_cast<int>(value));
+}
+
+}  // namespace
 
 Metric parse_metric(const std::string& text) {
-  if (text == "euclidean") return Metric::Euclidean;
-  if (text == "cosine") return Metric::Cosine;
+  Metric m;
+  if (value_of(kMetrics, text, &m)) return m;
   throw_error("metric='", text, "' must be euclidean or cosine");
 }
 
 InitMethod parse_init(const std::string& text) {
-  if (text == "k-means++") return InitMethod::KMeansPlusPlus;
-  if (text == "random") return InitMethod::Random;
-  return InitMethod::File;
+  InitMethod m;
+  return value_of(kInits, text, &m) ? m : InitMethod::File;  // any other text is a data spec
 }
 
 DeviceChoice parse_device(const std::string& text) {
-  if (text == "auto") return {DeviceKind::Auto, -1};
-  if (text == "cpu") return {DeviceKind::Cpu, -1};
-  if (text == "cuda") return {DeviceKind::Cuda, -1};
+  DeviceKind kind;
+  if (value_of(kDeviceKinds, text, &kind)) return {kind, -1};
   if (text.rfind("cuda:", 0) == 0) {
     const std::string num = text.substr(5);
     char* end = nullptr;
@@ -35,75 +70,26 @@ DeviceChoice parse_device(const std::string& text) {
 }
 
 Precision parse_precision(const std::string& text) {
-  if (text == "fp32") return Precision::Fp32;
-  if (text == "tf32") return Precision::Tf32;
-  if (text == "bf16") return Precision::Bf16;
+  Precision p;
+  if (value_of(kPrecisions, text, &p)) return p;
   throw_error("precision='", text, "' must be fp32, tf32 or bf16");
 }
 
 DBSCANIndex parse_index(const std::string& text) {
-  if (text == "exact") return DBSCANIndex::Exact;
-  if (text == "flat") return DBSCANIndex::Flat;
-  if (text == "ivf") return DBSCANIndex::Ivf;
-  if (text == "hnsw") return DBSCANIndex::Hnsw;
+  DBSCANIndex i;
+  if (value_of(kIndexes, text, &i)) return i;
   throw_error("index='", text, "' must be exact, flat, ivf or hnsw");
 }
 
-std::string to_string(Metric m) { return m == Metric::Cosine ? "cosine" : "euclidean"; }
-
-std::string to_string(InitMethod m) {
-  switch (m) {
-    case InitMethod::KMeansPlusPlus:
-      return "k-means++";
-    case InitMethod::Random:
-      return "random";
-    case InitMethod::File:
-      return "file";
-  }
-  EMBCLUSTER_UNREACHABLE("unknown InitMethod ", static_cast<int>(m));
-}
-
-std::string to_string(DeviceKind k) {
-  switch (k) {
-    case DeviceKind::Auto:
-      return "auto";
-    case DeviceKind::Cpu:
-      return "cpu";
-    case DeviceKind::Cuda:
-      return "cuda";
-  }
-  EMBCLUSTER_UNREACHABLE("unknown DeviceKind ", static_cast<int>(k));
-}
+std::string to_string(Metric m) { return word_of(kMetrics, m, "Metric"); }
+std::string to_string(InitMethod m) { return word_of(kInits, m, "InitMethod"); }
+std::string to_string(DeviceKind k) { return word_of(kDeviceKinds, k, "DeviceKind"); }
+std::string to_string(Precision p) { return word_of(kPrecisions, p, "Precision"); }
+std::string to_string(DBSCANIndex i) { return word_of(kIndexes, i, "DBSCANIndex"); }
 
 std::string to_string(const DeviceChoice& d) {
   if (d.kind == DeviceKind::Cuda && d.index >= 0) return "cuda:" + std::to_string(d.index);
   return to_string(d.kind);
-}
-
-std::string to_string(Precision p) {
-  switch (p) {
-    case Precision::Fp32:
-      return "fp32";
-    case Precision::Tf32:
-      return "tf32";
-    case Precision::Bf16:
-      return "bf16";
-  }
-  EMBCLUSTER_UNREACHABLE("unknown Precision ", static_cast<int>(p));
-}
-
-std::string to_string(DBSCANIndex i) {
-  switch (i) {
-    case DBSCANIndex::Exact:
-      return "exact";
-    case DBSCANIndex::Flat:
-      return "flat";
-    case DBSCANIndex::Ivf:
-      return "ivf";
-    case DBSCANIndex::Hnsw:
-      return "hnsw";
-  }
-  EMBCLUSTER_UNREACHABLE("unknown DBSCANIndex ", static_cast<int>(i));
 }
 
 }  // namespace embcluster
