@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/metrics_report.h"
+#include "cuda/device_error.h"
 #include "embcluster/error.h"
 #include "embcluster/memory.h"
 #include "embcluster/metrics.h"
@@ -77,7 +78,11 @@ nlohmann::json clustering_metrics_json(Source& data, const std::vector<int32_t>&
                                            " rows: " + std::to_string(p.sample_size) +
                                            " sampled (seed " + std::to_string(seed) + "; " + why +
                                            ")";
-  } catch (const Error& e) {
+  } catch (const CudaError&) {
+    throw;  // a fault on the device is never an entry of the report
+  } catch (const Cancelled&) {
+    throw;
+  } catch (const Error& e) {  // labels the metrics do not accept (one cluster, ...)
     j = {{"error", e.what()}};
   }
   return j;
