@@ -1,6 +1,5 @@
 #include "cli/common.h"
 
-#include <omp.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -77,10 +76,7 @@ std::unique_ptr<Source> open_data(const std::string& spec, const DataOptions& o)
   SourceOptions so;
   so.columns = o.columns;
   so.impute = o.impute;
-  ExecutionContext ctx;
-  ctx.threads = globals().threads;
-  ctx.memory_budget = globals().budget();
-  return prepare_source(open_source(spec, so), o.scale, ctx);
+  return prepare_source(open_source(spec, so), o.scale, command_context());
 }
 
 void add_output_options(CLI::App* cmd, OutputOptions& o) {
@@ -108,7 +104,7 @@ nlohmann::json report_header(const std::string& command, const Source& input) {
                 {"rows", input.rows()},
                 {"cols", input.cols()},
                 {"dtype", input.dtype()}};
-  j["threads"] = globals().threads > 0 ? globals().threads : omp_get_max_threads();
+  j["threads"] = context_threads(command_context());
   // The devices as the run's device choice saw them; a run that never asked (--device cpu) does
   // not open the CUDA module for the report.
   nlohmann::json devs = nlohmann::json::array();
