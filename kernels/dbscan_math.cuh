@@ -89,12 +89,5 @@ EMB_HD bool uf_unite(P& parents, I a, I b) {
   }
 }
 
-// A border row's attachment: the lower of its current one and the root of another core neighbour
-// (roots are lowest core rows, so the lowest root is the lowest-numbered cluster).
-template <class I>
-EMB_HD I lower_root(I current, I candidate) {
-  return candidate < current ? candidate : current;
-}
-
 }  // namespace kern
 }  // namespace embcluster

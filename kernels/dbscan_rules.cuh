@@ -34,10 +34,11 @@ EMB_HD bool dbscan_joins(bool core_row, bool core_nbr) { return core_row && core
 EMB_HD bool dbscan_attaches(bool core_row, bool core_nbr) { return !core_row && core_nbr; }
 
 // border: the attachment a border row keeps from its current one and another core neighbour's root
-// (lower_root: the lowest root is the lowest-numbered cluster, as scikit-learn labels it).
+// (roots are lowest core rows, so the lowest root is the lowest-numbered cluster, as scikit-learn
+// labels it).
 template <class I>
 EMB_HD I dbscan_attachment(I current, I root) {
-  return lower_root(current, root);
+  return root < current ? root : current;
 }
 
 // union: whether tiles s and t (core rows cs and ct; same: one tile with itself) can hold a pair of

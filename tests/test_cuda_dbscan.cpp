@@ -180,8 +180,6 @@ TEST(DbscanMath, UnionFindStepsGiveLowestMemberRoots) {
   for (auto& th : pool) th.join();
   uf.flatten();
   for (int i = 0; i < n; ++i) EXPECT_EQ(uf.root(i), want[i]) << i;
-  EXPECT_EQ(kern::lower_root(int64_t(5), int64_t(3)), 3);
-  EXPECT_EQ(kern::lower_root(int64_t(2), int64_t(3)), 2);
 }
 
 // --- Device choice (everywhere) -----------------------------------------------------------------
