@@ -425,6 +425,35 @@ TEST(DBSCAN, BadParametersNameTheParameter) {
   EXPECT_THROW(kdist(*src, kp), Error);
 }
 
+// Cosine with a zero row: the unit-sphere distances would put it at 1/2 from every row and join the
+// two far clusters below at eps 0.5 (scikit-learn keeps them apart); it is refused, naming the row,
+// by every index and by kdist.
+TEST(DBSCAN, CosineRefusesZeroRows) {
+  const std::vector<float> x = {1, 0, 1, 0.01f, 0, 0, -1, 0, -1, 0.01f};
+  auto src = memory_source(x.data(), 5, 2, "z");
+  DBSCANParams p;
+  p.metric = Metric::Cosine;
+  p.eps = 0.5;
+  p.min_samples = 2;
+  std::vector<DBSCANIndex> indexes = {DBSCANIndex::Exact};
+#ifdef EMBCLUSTER_HAVE_FAISS
+  indexes.push_back(DBSCANIndex::Flat);
+#endif
+  for (auto index : indexes) {
+    p.index = index;
+    EXPECT_ERROR(dbscan(*src, p), "z: row 2 is all zeros: the cosine metric has no direction");
+  }
+  KDistParams kp;
+  kp.k = 2;
+  kp.metric = Metric::Cosine;
+  EXPECT_ERROR(kdist(*src, kp), "z: row 2 is all zeros");
+  // Euclidean takes the zero row as any other.
+  p = DBSCANParams{};
+  p.eps = 0.5;
+  p.min_samples = 2;
+  EXPECT_EQ(dbscan(*src, p).n_clusters, 2);
+}
+
 TEST(KDist, MatchesBruteForce) {
   const auto b = noisy_blobs(1500, 8, 5, 13);
   for (const std::string metric : {"euclidean", "cosine"}) {

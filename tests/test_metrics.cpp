@@ -1,17 +1,18 @@
 // Cluster-quality metrics: scikit-learn's figures on fixed data, tiled and streamed paths against
 // in-memory ones and brute force, determinism, the sampled interval, bad input.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <numeric>
 
+#include "cluster_tiles_util.h"
 #include "embcluster/error.h"
 #include "embcluster/metrics.h"
-#include "cluster_tiles_util.h"
 #include "testutil.h"
 
 using namespace embcluster;
@@ -412,18 +413,35 @@ TEST(Metrics, BadLabelsAreNamedErrors) {
   EXPECT_NE(msg.find("row 57"), std::string::npos) << msg;
 }
 
-// Labels 2^24 and 2^24 + 1 are one float32: refused rather than merged into one cluster.
-TEST(Metrics, LabelsFloat32CannotTellApartAreRefused) {
+// Labels 2^24 and 2^24 + 1 are one float32: read as integers, they stay two clusters, from HDF5,
+// .npy (int64) and CSV alike; labels beyond 32 bits are refused, never wrapped.
+TEST(Metrics, LabelsReadAsIntegersNotThroughFloat32) {
   testutil::TempDir tmp;
   std::vector<int32_t> labels(10, 0);
   labels[4] = 16777216;
   labels[5] = 16777217;
+  labels[6] = -2147483647 - 1;
+  labels[7] = 2147483647;
   testutil::write_h5_i32(tmp.file("l.h5"), "/labels", labels);
-  const std::string msg = error_of([&] { read_labels(tmp.file("l.h5") + ":/labels", 10); });
-  EXPECT_NE(msg.find("row 4 holds 16777216, at or beyond +/-2^24"), std::string::npos) << msg;
-  labels[4] = 16777215;  // the largest that float32 keeps apart from its neighbours
-  labels[5] = -16777215;
-  testutil::write_h5_i32(tmp.file("m.h5"), "/labels", labels);
-  const auto got = read_labels(tmp.file("m.h5") + ":/labels", 10);
-  EXPECT_EQ(got, labels);
+  EXPECT_EQ(read_labels(tmp.file("l.h5") + ":/labels", 10), labels);
+
+  std::string csv = "label\n";
+  for (auto l : labels) csv += std::to_string(l) + "\n";
+  std::ofstream(tmp.file("l.csv")) << csv;
+  EXPECT_EQ(read_labels(tmp.file("l.csv"), 10), labels);
+
+  // .npy int64, one value past the 32-bit range.
+  std::vector<int64_t> wide(labels.begin(), labels.end());
+  std::string header = "{'descr': '<i8', 'fortran_order': False, 'shape': (10,), }";
+  header.append(128 - 10 - header.size() - 1, ' ').push_back('\n');
+  std::ofstream npy(tmp.file("l.npy"), std::ios::binary);
+  npy.write("\x93NUMPY\x01\x00", 8);
+  const uint16_t hlen = static_cast<uint16_t>(header.size());
+  npy.write(reinterpret_cast<const char*>(&hlen), 2).write(header.data(), hlen);
+  wide[9] = int64_t(3000000000);
+  npy.write(reinterpret_cast<const char*>(wide.data()), 8 * 10);
+  npy.close();
+  const std::string msg = error_of([&] { read_labels(tmp.file("l.npy"), 10); });
+  EXPECT_NE(msg.find("row 9 holds 3000000000, outside the 32-bit label range"), std::string::npos)
+      << msg;
 }

@@ -582,6 +582,48 @@ TEST(Csv, MissingCellsAndImputation) {
   EXPECT_EQ(read_all(*open_source(tmp.file("gap2.csv"), x)), (std::vector<float>{1, 3}));
 }
 
+// A stray non-numeric cell in a column of numbers is an error naming it, never the column dropped
+// in silence; text and empty columns left out of the automatic choice are said in notes.
+TEST(Csv, StrayCellsAreErrorsAndLeftOutColumnsAreNoted) {
+  TempDir tmp;
+  std::ofstream(tmp.file("bad.csv")) << "a,b,c\n1,2,3\n4,x,6\n7,8,9\n";
+  EXPECT_ERROR(open_source(tmp.file("bad.csv")),
+               "bad.csv: line 3, column 'b': 'x' is not a number");
+  {  // one bad cell near the end of a long file
+    std::ofstream f(tmp.file("long.csv"));
+    f << "u,v\n";
+    for (int i = 0; i < 20000; ++i) f << i << "," << (i == 19990 ? "n/a" : "1.5") << "\n";
+  }
+  EXPECT_ERROR(open_source(tmp.file("long.csv")), "long.csv: line 19992, column 'v': 'n/a'");
+
+  std::ofstream(tmp.file("mixed.csv")) << "id,name,empty,x\n1,Ann,,1.5\n2,Bob,,3\n";
+  SourceOptions mean;
+  mean.impute = "mean";
+  auto s = open_source(tmp.file("mixed.csv"), mean);
+  EXPECT_EQ(s->column_names(), (std::vector<std::string>{"id", "x"}));
+  ASSERT_EQ(s->notes().size(), 2u);
+  EXPECT_EQ(s->notes()[0], "column 'name' left out: not numeric (line 2: 'Ann')");
+  EXPECT_EQ(s->notes()[1], "column 'empty' left out: every cell is empty");
+  mean.columns = {"empty"};
+  EXPECT_ERROR(open_source(tmp.file("mixed.csv"), mean), "column 'empty' has no values");
+  SourceOptions twice;
+  twice.columns = {"x", "3"};
+  EXPECT_ERROR(open_source(tmp.file("mixed.csv"), twice), "column 'x' is named twice");
+}
+
+// --columns and --impute are CSV's; elsewhere they are refused rather than ignored.
+TEST(Readers, CsvOptionsOnOtherFormatsAreRefused) {
+  TempDir tmp;
+  std::vector<float> w = {1, 2};
+  write_npy(tmp.file("w.npy"), "<f4", "(1, 2)", w.data(), 8);
+  SourceOptions o;
+  o.columns = {"0"};
+  EXPECT_ERROR(open_source(tmp.file("w.npy"), o), "w.npy: --columns applies to CSV input only");
+  SourceOptions m;
+  m.impute = "mean";
+  EXPECT_ERROR(open_source(tmp.file("w.npy"), m), "w.npy: --impute applies to CSV input only");
+}
+
 TEST(Csv, MalformedFilesAreNamed) {
   TempDir tmp;
   std::ofstream(tmp.file("ragged.csv")) << "x,y\n1,2\n3,4,5\n";
@@ -635,7 +677,7 @@ TEST(Readers, DispatchAndBaseChecks) {
   EXPECT_ERROR(read_all(*mem), "mine: row 3 contains NaN");
   EXPECT_ERROR(mem->read(3, 2, out.data()), "mine: rows 3..4 are out of range (4 rows)");
   EXPECT_ERROR(mem->read(-1, 1, out.data()), "mine", "out of range");
-  mem->read(2, 0, nullptr);  // nothing to read
+  mem->read(2, 0, static_cast<float*>(nullptr));  // nothing to read
 
   std::vector<float> w = {1, 2};
   write_npy(tmp.file("w.npy"), "<f4", "(1, 2)", w.data(), 8);

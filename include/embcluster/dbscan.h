@@ -176,7 +176,9 @@ struct KDistResult {
   // (q, value) for q = 0, 0.1, 0.5, 0.9, 0.99, 1 (linear interpolation, as numpy.quantile).
   std::vector<std::pair<double, double>> quantiles;
   // The knee of the sorted curve: the point farthest below the chord from its first to its last
-  // point, both axes scaled to [0, 1]. suggested_eps = kdist[knee].
+  // point, both axes scaled to [0, 1], moved on to the first non-zero distance when it falls on
+  // zeros (duplicate rows; DBSCAN needs eps > 0). suggested_eps = kdist[knee]: 0 only when every
+  // distance is 0.
   int64_t knee = 0;
   double suggested_eps = 0;
   int64_t rows_total = 0;

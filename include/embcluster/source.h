@@ -30,14 +30,27 @@ class Source {
   const std::string& name() const { return name_; }
   // Stored element type: "float32", "uint8", ...
   const std::string& dtype() const { return dtype_; }
+  // The names of the columns read, in order, where the format names them (CSV); else empty.
+  const std::vector<std::string>& column_names() const { return column_names_; }
+  // How the input was read, for the report and the summary: e.g. the CSV columns left out of an
+  // automatic choice and why. Empty when there is nothing to say.
+  const std::vector<std::string>& notes() const { return notes_; }
 
   // Reads rows [start, start + count) into out (count * cols() floats, row-major).
   // Throws Error naming the source and row for I/O failures and non-finite values.
   void read(int64_t start, int64_t count, float* out);
+  // The same rows as double: exact for every stored value of the formats' integer types up to 2^53
+  // and every float (labels are read this way, never through float32's 24 bits).
+  void read(int64_t start, int64_t count, double* out);
 
  protected:
   Source(std::string name, int64_t rows, int64_t cols, std::string dtype, bool check_finite);
   virtual void read_rows(int64_t start, int64_t count, float* out) = 0;
+  // Readers whose stored type is wider than float32's 24-bit integers override this; the default
+  // widens read_rows' floats.
+  virtual void read_rows_f64(int64_t start, int64_t count, double* out);
+  void set_column_names(std::vector<std::string> names) { column_names_ = std::move(names); }
+  void add_note(std::string note) { notes_.push_back(std::move(note)); }
 
  private:
   std::string name_;
@@ -45,6 +58,8 @@ class Source {
   int64_t cols_;
   std::string dtype_;
   bool check_finite_;
+  std::vector<std::string> column_names_;
+  std::vector<std::string> notes_;
 };
 
 // Opens "file.h5:/dataset", "file.h5" (its only 2-D dataset, or /data), "x.npy", "x.fvecs",

@@ -61,7 +61,8 @@ bool parse_number(const std::string& s, double* v) {
 class CsvSource final : public Source {
  public:
   CsvSource(const std::string& file, std::vector<int64_t> offsets, std::vector<int64_t> columns,
-            std::vector<double> means, bool check)
+            std::vector<double> means, bool check, const std::vector<std::string>& header,
+            std::vector<std::string> notes)
       : Source(file, static_cast<int64_t>(offsets.size()), static_cast<int64_t>(columns.size()),
                "csv", check),
         offsets_(std::move(offsets)),
@@ -69,10 +70,22 @@ class CsvSource final : public Source {
         means_(std::move(means)),
         in_(file, std::ios::binary) {
     require(in_.good(), file, ": cannot open");
+    std::vector<std::string> names;
+    for (auto c : columns_) names.push_back(header[static_cast<size_t>(c)]);
+    set_column_names(std::move(names));
+    for (auto& n : notes) add_note(std::move(n));
   }
 
  protected:
-  void read_rows(int64_t start, int64_t count, float* out) override {
+  void read_rows(int64_t start, int64_t count, float* out) override { read_as(start, count, out); }
+  // Cells parse as double: integer labels up to 2^53 read exactly.
+  void read_rows_f64(int64_t start, int64_t count, double* out) override {
+    read_as(start, count, out);
+  }
+
+ private:
+  template <typename Out>
+  void read_as(int64_t start, int64_t count, Out* out) {
     in_.clear();
     in_.seekg(offsets_[start]);
     std::string line;
@@ -93,13 +106,12 @@ class CsvSource final : public Source {
                       " is not numeric (file changed since it was "
                       "opened?)");
         }
-        out[r * cols() + j] = static_cast<float>(v);
+        out[r * cols() + j] = static_cast<Out>(v);
       }
       ++r;
     }
   }
 
- private:
   std::vector<int64_t> offsets_, columns_;
   std::vector<double> means_;
   std::ifstream in_;
@@ -108,8 +120,8 @@ class CsvSource final : public Source {
 
 // What the indexing pass learns about one column.
 struct ColumnScan {
-  bool numeric = true;
-  int64_t bad_line = 0;  // first non-numeric cell
+  int64_t text = 0;      // non-empty cells that are not numbers
+  int64_t bad_line = 0;  // the first of them
   std::string bad_cell;
   int64_t empty_line = 0;  // first empty cell
   double sum = 0;
@@ -141,8 +153,7 @@ void scan_cells(const std::vector<std::string>& f, int64_t line_no, std::vector<
     } else if (parse_number(f[j], &v)) {
       ++s.filled;
       if (std::isfinite(v)) s.sum += v, ++s.finite;
-    } else if (s.numeric) {
-      s.numeric = false;
+    } else if (s.text++ == 0) {
       s.bad_line = line_no;
       s.bad_cell = trim(f[j]);
     }
@@ -174,13 +185,29 @@ std::vector<int64_t> index_rows(std::istream& in, const std::string& file, int64
   return offsets;
 }
 
-// Without --columns: every numeric column with at least one value.
+// Without --columns: every column whose cells are all numbers (or empty), with at least one value.
+// A text column or an empty one is left out with a note; a column of numbers with a cell that is
+// not one is an error naming the cell, never a column dropped in silence.
 std::vector<int64_t> numeric_columns(const std::string& file,
                                      const std::vector<std::string>& header,
-                                     const std::vector<ColumnScan>& scan) {
+                                     const std::vector<ColumnScan>& scan,
+                                     std::vector<std::string>* notes) {
   std::vector<int64_t> cols;
-  for (size_t j = 0; j < header.size(); ++j)
-    if (scan[j].numeric && scan[j].filled > 0) cols.push_back(static_cast<int64_t>(j));
+  for (size_t j = 0; j < header.size(); ++j) {
+    const ColumnScan& s = scan[j];
+    require(s.text == 0 || s.filled == 0, file, ": line ", s.bad_line, ", column '", header[j],
+            "': '", s.bad_cell,
+            "' is not a number (the column's other cells are; fix the cell, or choose the columns "
+            "with --columns)");
+    if (s.text == 0 && s.filled > 0) {
+      cols.push_back(static_cast<int64_t>(j));
+    } else if (s.text > 0) {
+      notes->push_back("column '" + header[j] + "' left out: not numeric (line " +
+                       std::to_string(s.bad_line) + ": '" + s.bad_cell + "')");
+    } else {
+      notes->push_back("column '" + header[j] + "' left out: every cell is empty");
+    }
+  }
   std::string names;
   for (const auto& n : header) names += (names.empty() ? "" : ", ") + n;
   require(!cols.empty(), file, ": no numeric column (columns: ", names, ")");
@@ -211,8 +238,10 @@ std::vector<int64_t> chosen_columns(const std::string& file, const std::vector<s
             "' (--columns takes header names or 0-based "
             "indices; the header has ",
             header.size(), " columns)");
+    for (auto c : cols)
+      require(c != idx, file, ": column '", header[idx], "' is named twice in --columns");
     const ColumnScan& s = scan[idx];
-    require(s.numeric, file, ": column '", header[idx], "' is not numeric (line ", s.bad_line,
+    require(s.text == 0, file, ": column '", header[idx], "' is not numeric (line ", s.bad_line,
             ": '", s.bad_cell, "')");
     require(s.filled > 0, file, ": column '", header[idx], "' has no values");
     cols.push_back(idx);
@@ -251,12 +280,13 @@ std::unique_ptr<Source> open_csv(const std::string& file, const SourceOptions& o
   const std::vector<std::string> header = read_header(in, file, &pos);
   std::vector<ColumnScan> scan(header.size());
   std::vector<int64_t> offsets = index_rows(in, file, pos, &scan);
+  std::vector<std::string> notes;
   std::vector<int64_t> cols = options.columns.empty()
-                                  ? numeric_columns(file, header, scan)
+                                  ? numeric_columns(file, header, scan, &notes)
                                   : chosen_columns(file, options.columns, header, scan);
   std::vector<double> means = column_means(file, header, scan, cols, impute);
   return std::make_unique<CsvSource>(file, std::move(offsets), std::move(cols), std::move(means),
-                                     options.check_finite);
+                                     options.check_finite, header, std::move(notes));
 }
 
 }  // namespace embcluster

@@ -9,6 +9,12 @@
 namespace embcluster {
 namespace {
 
+// HDF5 closes whatever is still open when the process exits; after a failed write (a full disk, a
+// file size limit) that pass crashes inside the library. Every file here is closed by its owner
+// (H5Id) before exit, so the library's exit pass is turned off, once, as the library loads and
+// before any other HDF5 call.
+const bool kNoHdf5AtExit = H5dont_atexit() >= 0;
+
 std::string type_name(hid_t type) {
   const H5T_class_t cls = H5Tget_class(type);
   const size_t size = H5Tget_size(type);
@@ -116,6 +122,15 @@ class Hdf5Source final : public Source {
 
  protected:
   void read_rows(int64_t start, int64_t count, float* out) override {
+    read_as(H5T_NATIVE_FLOAT, start, count, out);
+  }
+  // HDF5 converts every integer type to double exactly up to 2^53.
+  void read_rows_f64(int64_t start, int64_t count, double* out) override {
+    read_as(H5T_NATIVE_DOUBLE, start, count, out);
+  }
+
+ private:
+  void read_as(hid_t mem_type, int64_t start, int64_t count, void* out) {
     std::lock_guard<std::mutex> lock(h5_mutex());
     h5_quiet();
     H5Id fspace(H5Dget_space(ds_.get()));
@@ -125,12 +140,11 @@ class Hdf5Source final : public Source {
               H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, off, nullptr, cnt, nullptr) >= 0;
     H5Id mspace(H5Screate_simple(rank_, cnt, nullptr));
     ok = ok && mspace.ok() &&
-         H5Dread(ds_.get(), H5T_NATIVE_FLOAT, mspace.get(), fspace.get(), H5P_DEFAULT, out) >= 0;
+         H5Dread(ds_.get(), mem_type, mspace.get(), fspace.get(), H5P_DEFAULT, out) >= 0;
     require(ok, name(), ": read failed at rows ", start, "..", start + count - 1,
             " (file truncated or corrupt?)");
   }
 
- private:
   H5Id file_, ds_;
   int rank_;
 };

@@ -36,19 +36,21 @@ float half_to_float(uint16_t h) {
 
 namespace {
 
-// Converts n little-endian elements of one dtype to floats.
-using Convert = void (*)(const char* src, int64_t n, float* out);
+// Converts n little-endian elements of one dtype to floats or doubles.
+template <typename Out>
+using Convert = void (*)(const char* src, int64_t n, Out* out);
 
-template <typename T>
-void widen(const char* src, int64_t n, float* out) {
+template <typename T, typename Out>
+void widen(const char* src, int64_t n, Out* out) {
   for (int64_t i = 0; i < n; ++i) {
     T v;
     std::memcpy(&v, src + i * int64_t(sizeof(T)), sizeof(T));
-    out[i] = static_cast<float>(v);
+    out[i] = static_cast<Out>(v);
   }
 }
 
-void widen_halves(const char* src, int64_t n, float* out) {
+template <typename Out>
+void widen_halves(const char* src, int64_t n, Out* out) {
   for (int64_t i = 0; i < n; ++i) {
     uint16_t h;
     std::memcpy(&h, src + 2 * i, 2);
@@ -60,15 +62,25 @@ struct ElemInfo {
   const char* descr;  // as numpy writes it
   const char* name;
   int64_t size;
-  Convert convert;  // nullptr for float32: read straight into the output
+  Convert<float> convert;  // nullptr for float32: read straight into the output
+  Convert<double> convert_f64;
 };
 
-constexpr ElemInfo kElems[] = {
-    {"<f2", "float16", 2, widen_halves},   {"<f4", "float32", 4, nullptr},
-    {"<f8", "float64", 8, widen<double>},  {"|i1", "int8", 1, widen<int8_t>},
-    {"|u1", "uint8", 1, widen<uint8_t>},   {"<i2", "int16", 2, widen<int16_t>},
-    {"<u2", "uint16", 2, widen<uint16_t>}, {"<i4", "int32", 4, widen<int32_t>},
-    {"<u4", "uint32", 4, widen<uint32_t>}, {"<i8", "int64", 8, widen<int64_t>}};
+template <typename T>
+constexpr ElemInfo elem(const char* descr, const char* name) {
+  return {descr, name, sizeof(T), widen<T, float>, widen<T, double>};
+}
+
+constexpr ElemInfo kElems[] = {{"<f2", "float16", 2, widen_halves<float>, widen_halves<double>},
+                               {"<f4", "float32", 4, nullptr, widen<float, double>},
+                               elem<double>("<f8", "float64"),
+                               elem<int8_t>("|i1", "int8"),
+                               elem<uint8_t>("|u1", "uint8"),
+                               elem<int16_t>("<i2", "int16"),
+                               elem<uint16_t>("<u2", "uint16"),
+                               elem<int32_t>("<i4", "int32"),
+                               elem<uint32_t>("<u4", "uint32"),
+                               elem<int64_t>("<i8", "int64")};
 
 class NpySource final : public Source {
  public:
@@ -81,28 +93,37 @@ class NpySource final : public Source {
 
  protected:
   void read_rows(int64_t start, int64_t count, float* out) override {
+    read_as(start, count, out, elem_.convert);
+  }
+  void read_rows_f64(int64_t start, int64_t count, double* out) override {
+    read_as(start, count, out, elem_.convert_f64);
+  }
+
+ private:
+  // Rows through a buffer of at most ~4 MiB (memory stays bounded for any block), converted to Out;
+  // a null convert means the stored layout is already Out's.
+  template <typename Out>
+  void read_as(int64_t start, int64_t count, Out* out, Convert<Out> convert) {
     const int64_t row_bytes = cols() * elem_.size;
-    // Converting through a buffer of at most ~4 MiB keeps memory bounded for any block.
     const int64_t per_chunk = std::max<int64_t>(1, (int64_t(4) << 20) / row_bytes);
     for (int64_t r = 0; r < count; r += per_chunk) {
       const int64_t n = std::min(per_chunk, count - r);
       const int64_t bytes = n * row_bytes;
       const int64_t offset = data_offset_ + (start + r) * row_bytes;
-      float* dst = out + r * cols();
+      Out* dst = out + r * cols();
       int64_t got;
-      if (elem_.convert == nullptr) {
-        got = file_.read_at(offset, dst, bytes);  // already the output layout
+      if (convert == nullptr) {
+        got = file_.read_at(offset, dst, bytes);
       } else {
         buf_.resize(static_cast<size_t>(bytes));
         got = file_.read_at(offset, buf_.data(), bytes);
-        if (got == bytes) elem_.convert(buf_.data(), n * cols(), dst);
+        if (got == bytes) convert(buf_.data(), n * cols(), dst);
       }
       require(got == bytes, name(), ": read failed at rows ", start + r, "..", start + r + n - 1,
               " (file truncated?)");
     }
   }
 
- private:
   PositionalFile file_;
   ElemInfo elem_;
   int64_t data_offset_;

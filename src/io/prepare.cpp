@@ -18,8 +18,13 @@ class PreparedSource final : public Source {
                  std::vector<float> scale)
       : Source(inner->name() + " (" + mode + ")", inner->rows(), inner->cols(), inner->dtype(),
                false),
-        inner_(std::move(inner)), mode_(std::move(mode)), shift_(std::move(shift)),
-        scale_(std::move(scale)) {}
+        inner_(std::move(inner)),
+        mode_(std::move(mode)),
+        shift_(std::move(shift)),
+        scale_(std::move(scale)) {
+    set_column_names(inner_->column_names());
+    for (const auto& n : inner_->notes()) add_note(n);
+  }
 
  protected:
   void read_rows(int64_t start, int64_t count, float* out) override {

@@ -19,19 +19,43 @@ Source::Source(std::string name, int64_t rows, int64_t cols, std::string dtype, 
       dtype_(std::move(dtype)),
       check_finite_(check_finite) {}
 
-void Source::read(int64_t start, int64_t count, float* out) {
-  if (count <= 0) return;
-  require(start >= 0 && start <= rows_ - count, name_, ": rows ", start, "..", start + count - 1,
-          " are out of range (", rows_, " rows)");
-  read_rows(start, count, out);
-  if (!check_finite_) return;
-  const int64_t total = count * cols_;
+namespace {
+void check_rows(const std::string& name, int64_t rows, int64_t start, int64_t count) {
+  require(start >= 0 && start <= rows - count, name, ": rows ", start, "..", start + count - 1,
+          " are out of range (", rows, " rows)");
+}
+
+template <typename T>
+void check_finite(const std::string& name, int64_t start, int64_t count, int64_t cols,
+                  const T* out) {
+  const int64_t total = count * cols;
   for (int64_t i = 0; i < total; ++i) {
     if (!std::isfinite(out[i])) {
-      throw_error(name_, ": row ", start + i / cols_, " contains ",
-                  std::isnan(out[i]) ? "NaN" : "Inf", " (column ", i % cols_, ")");
+      throw_error(name, ": row ", start + i / cols, " contains ",
+                  std::isnan(out[i]) ? "NaN" : "Inf", " (column ", i % cols, ")");
     }
   }
+}
+}  // namespace
+
+void Source::read(int64_t start, int64_t count, float* out) {
+  if (count <= 0) return;
+  check_rows(name_, rows_, start, count);
+  read_rows(start, count, out);
+  if (check_finite_) check_finite(name_, start, count, cols_, out);
+}
+
+void Source::read(int64_t start, int64_t count, double* out) {
+  if (count <= 0) return;
+  check_rows(name_, rows_, start, count);
+  read_rows_f64(start, count, out);
+  if (check_finite_) check_finite(name_, start, count, cols_, out);
+}
+
+void Source::read_rows_f64(int64_t start, int64_t count, double* out) {
+  std::vector<float> buf(static_cast<size_t>(count * cols_));
+  read_rows(start, count, buf.data());
+  std::copy(buf.begin(), buf.end(), out);
 }
 
 std::vector<float> read_all(Source& source) {
@@ -101,6 +125,11 @@ std::unique_ptr<Source> open_source(const std::string& spec, const SourceOptions
   split_spec(spec, &file, &dataset);
   check_file(file);
   const std::string ext = lower_extension(file);
+  // Column choice and imputation are CSV's: elsewhere they would be ignored in silence.
+  require(ext == ".csv" || options.columns.empty(), file,
+          ": --columns applies to CSV input only (this file's rows are read whole)");
+  require(ext == ".csv" || options.impute == "none", file,
+          ": --impute applies to CSV input only (other formats have no empty cells)");
   if (is_hdf5_extension(ext)) return open_hdf5(file, dataset, options);
   if (ext == ".npy") return open_npy(file, options);
   if (ext == ".fvecs" || ext == ".bvecs" || ext == ".ivecs") return open_vecs(file, ext, options);

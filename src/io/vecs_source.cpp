@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "embcluster/error.h"
@@ -25,7 +26,15 @@ class VecsSource final : public Source {
       : Source(file, rows, cols, elem_name(elem), check), file_(file), elem_(elem) {}
 
  protected:
-  void read_rows(int64_t start, int64_t count, float* out) override {
+  void read_rows(int64_t start, int64_t count, float* out) override { read_as(start, count, out); }
+  // .ivecs holds int32: exact as double, not always as float.
+  void read_rows_f64(int64_t start, int64_t count, double* out) override {
+    read_as(start, count, out);
+  }
+
+ private:
+  template <typename Out>
+  void read_as(int64_t start, int64_t count, Out* out) {
     const int64_t row_bytes = 4 + cols() * elem_size(elem_);
     const int64_t per_chunk = std::max<int64_t>(1, (int64_t(4) << 20) / row_bytes);
     buf_.resize(static_cast<size_t>(std::min(count, per_chunk) * row_bytes));
@@ -46,18 +55,24 @@ class VecsSource final : public Source {
     }
   }
 
- private:
-  void convert(const char* src, float* dst) const {
+  template <typename Out>
+  void convert(const char* src, Out* dst) const {
     const int64_t n = cols();
-    if (elem_ == VecsElem::f32) {
+    if (elem_ == VecsElem::f32 && std::is_same_v<Out, float>) {
       std::memcpy(dst, src, size_t(n) * 4);
+    } else if (elem_ == VecsElem::f32) {
+      for (int64_t j = 0; j < n; ++j) {
+        float v;
+        std::memcpy(&v, src + 4 * j, 4);
+        dst[j] = v;
+      }
     } else if (elem_ == VecsElem::u8) {
       for (int64_t j = 0; j < n; ++j) dst[j] = static_cast<unsigned char>(src[j]);
     } else {
       for (int64_t j = 0; j < n; ++j) {
         int32_t v;
         std::memcpy(&v, src + 4 * j, 4);
-        dst[j] = static_cast<float>(v);
+        dst[j] = static_cast<Out>(v);
       }
     }
   }

@@ -19,6 +19,7 @@
 #include "cuda/cuda_dbscan.h"
 #include "embcluster/error.h"
 #include "embcluster/memory.h"
+#include "io/nonzero_rows.h"
 #include "kernels/dbscan_rules.cuh"
 
 namespace embcluster {
@@ -188,10 +189,14 @@ void faiss_dbscan(Source& source, const DBSCANParams& p, const ExecutionContext&
 
 }  // namespace
 
-DBSCANResult dbscan(Source& source, const DBSCANParams& params, const ExecutionContext& ctx,
+DBSCANResult dbscan(Source& input, const DBSCANParams& params, const ExecutionContext& ctx,
                     const DBSCANCallback& progress) {
-  check_dbscan_params(params, &source);
+  check_dbscan_params(params, &input);
   check_context(ctx);
+  // Cosine: a zero row is refused as it is read, whichever index or device reads it.
+  const std::unique_ptr<Source> checked =
+      params.metric == Metric::Cosine ? nonzero_rows(input) : nullptr;
+  Source& source = checked ? *checked : input;
   const double t_start = dbscan_now_s();
   const int threads = context_threads(ctx);
   const ThreadGuard thread_guard(threads, 1);

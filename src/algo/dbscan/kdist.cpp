@@ -14,6 +14,7 @@
 #include "embcluster/dbscan.h"
 #include "embcluster/error.h"
 #include "embcluster/memory.h"
+#include "io/nonzero_rows.h"
 #include "io/row_blocks.h"
 #include "kernels/distance.cuh"
 
@@ -119,15 +120,22 @@ void curve_from_heaps(const std::vector<float>& heaps, const std::vector<int64_t
     const double gap = double(i) / (m - 1) - (res->kdist[i] - y0) / span;
     if (gap > best) best = gap, res->knee = i;
   }
+  // DBSCAN needs eps > 0: a knee on a run of zeros (duplicate rows) moves to the first non-zero
+  // distance; when every distance is 0 there is nothing to suggest (suggested_eps stays 0).
+  while (res->knee + 1 < m && res->kdist[res->knee] <= 0) ++res->knee;
   res->suggested_eps = res->kdist[res->knee];
 }
 
 }  // namespace
 
-KDistResult kdist(Source& source, const KDistParams& p, const ExecutionContext& ctx,
+KDistResult kdist(Source& input, const KDistParams& p, const ExecutionContext& ctx,
                   const DBSCANCallback& progress) {
-  check_kdist_params(p, source);
+  check_kdist_params(p, input);
   check_context(ctx);
+  // Cosine: a zero row is refused as it is read (as dbscan does).
+  const std::unique_ptr<Source> checked =
+      p.metric == Metric::Cosine ? nonzero_rows(input) : nullptr;
+  Source& source = checked ? *checked : input;
   const int64_t n = source.rows(), d = source.cols();
   const double t_start = dbscan_now_s();
   const int threads = context_threads(ctx);

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <string>
 
 #include "embcluster/error.h"
@@ -81,25 +82,29 @@ std::vector<int32_t> read_labels(const std::string& spec, int64_t expected_rows)
   auto src = open_source(label_spec(spec), so);
   require(src->cols() == 1, "labels ", src->name(), " has ", src->cols(),
           " columns; labels must be one column (or a 1-D dataset)");
-  require(src->rows() == expected_rows, "labels ", src->name(), " has ", src->rows(),
-          " rows; the data has ", expected_rows);
+  // One row short in a CSV: most likely a file without a header row, whose first label was taken as
+  // the header.
+  const bool csv_header_taken = src->dtype() == "csv" && src->rows() + 1 == expected_rows;
+  require(
+      src->rows() == expected_rows, "labels ", src->name(), " has ", src->rows(),
+      " rows; the data has ", expected_rows,
+      csv_header_taken ? " (a CSV file's first line is its header: add one, e.g. 'label')" : "");
   std::vector<int32_t> out(static_cast<size_t>(src->rows()));
   constexpr int64_t kChunk = int64_t(1) << 20;
-  std::vector<float> buf;
+  std::vector<double> buf;
   for (int64_t s = 0; s < src->rows(); s += kChunk) {
     const int64_t m = std::min(kChunk, src->rows() - s);
     buf.resize(static_cast<size_t>(m));
-    src->read(s, m, buf.data());
+    src->read(s, m,
+              buf.data());  // as double: integer labels exactly, never through float32
     for (int64_t i = 0; i < m; ++i) {
-      const float v = buf[i];
+      const double v = buf[i];
       require(v == std::nearbyint(v), "labels ", src->name(), ": row ", s + i, " holds ", v,
               ", not an integer label");
-      // 2^24 + 1 reads as 2^24 in float32: from 2^24 on, distinct labels could merge.
-      require(std::fabs(v) < 16777216.0f, "labels ", src->name(), ": row ", s + i, " holds ",
-              std::fabs(v) < 1e18f ? std::to_string(static_cast<long long>(v))
-                                   : std::to_string(static_cast<double>(v)),
-              ", at or beyond +/-2^24 (labels are read through float32, where larger labels "
-              "can merge)");
+      require(v >= std::numeric_limits<int32_t>::min() && v <= std::numeric_limits<int32_t>::max(),
+              "labels ", src->name(), ": row ", s + i, " holds ",
+              std::fabs(v) < 9e18 ? std::to_string(static_cast<long long>(v)) : std::to_string(v),
+              ", outside the 32-bit label range (-2147483648 to 2147483647)");
       out[s + i] = static_cast<int32_t>(v);
     }
   }
