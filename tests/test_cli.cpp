@@ -150,7 +150,9 @@ TEST_F(Cli, ThreadCountsAreCappedOrRefused) {
   }
   std::string out;
   EXPECT_EQ(run_cli("--threads -1 kmeans --n-clusters 4 " + data_ + ":/data", &out), 2);
-  EXPECT_NE(out.find("--threads: must be >= 0 (0 = all cores)"), std::string::npos) << out;
+  EXPECT_NE(out.find("--threads: -1 must be a whole number >= 0 (0 = all cores)"),
+            std::string::npos)
+      << out;
   EXPECT_EQ(out.find("308"), std::string::npos) << out;
 }
 

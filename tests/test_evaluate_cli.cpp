@@ -95,8 +95,11 @@ TEST(EvaluateCli, NoiseSampleAndSimplified) {
   EXPECT_NEAR(r["davies_bouldin"].get<double>(), ref["all"]["davies_bouldin"].get<double>(), 1e-5);
   EXPECT_EQ(r["noise"]["included"], true);
 
-  ASSERT_EQ(run_cli("evaluate " + kData + " --labels " + kLabels +
-                        " --sample 100 --seed 4 --quiet --out " + tmp.file("s"), &out), 0) << out;
+  ASSERT_EQ(run_cli("evaluate " + kData + " --labels " + kLabels + " --sample 100 --seed 4 --out " +
+                        tmp.file("s"),
+                    &out),
+            0)
+      << out;
   EXPECT_NE(out.find("95% CI"), std::string::npos) << out;
   r = report_of(tmp.file("s"));
   EXPECT_EQ(r["silhouette"]["method"], "sampled");

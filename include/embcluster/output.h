@@ -25,7 +25,10 @@ void write_array(const std::string& path, const std::string& dataset, ElemType t
 //   destructor removes the temporary files, and the directory if this object created it.
 //   One OutputDir at a time holds a directory (an exclusive flock for its lifetime): a second
 //   run writing to the same directory is refused with an Error instead of replacing the first
-//   one's results.
+//   one's results. Holding the lock, the constructor removes the temporary files that runs which
+//   died (kill -9, power loss) left there.
+// - retire() names a previous run's output (from its report's manifest): commit() removes it
+//   unless this run writes the same name, so that --force replaces a run's outputs as a set.
 class OutputDir {
  public:
   OutputDir(const std::string& dir, bool force);
@@ -37,8 +40,12 @@ class OutputDir {
   std::string stage(const std::string& name);
   // Writes text content (report.json, ...) to a staged file.
   void write_text(const std::string& name, const std::string& content);
+  // A previous run's output file `name`, removed by commit() unless this run stages it too.
+  void retire(const std::string& name);
   void commit();
   const std::string& dir() const { return dir_; }
+  // The final names of the files staged so far, in staging order (the run's manifest).
+  std::vector<std::string> files() const;
 
  private:
   std::string dir_;
@@ -47,6 +54,7 @@ class OutputDir {
   bool committed_ = false;
   int lock_fd_ = -1;  // the directory, flock'ed for this object's lifetime
   std::vector<std::pair<std::string, std::string>> staged_;  // (temporary, final)
+  std::vector<std::string> retired_;                         // final paths
 };
 
 }  // namespace embcluster

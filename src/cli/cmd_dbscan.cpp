@@ -86,30 +86,30 @@ void print_summary(const DBSCANResult& r, const DBSCANOptions& o) {
   double total = 0;
   for (const auto& [name, s] : r.timings)
     if (name == "total") total = s;
-  std::printf("dbscan: %lld rows x %lld dims, eps %g, min_samples %lld, %s, index %s on %s%s\n",
-              static_cast<long long>(r.rows), static_cast<long long>(r.dims), o.params.eps,
-              static_cast<long long>(o.params.min_samples), to_string(o.params.metric).c_str(),
-              to_string(r.index).c_str(), r.device.c_str(), r.streamed ? " (streamed)" : "");
-  std::printf("  clusters %lld, core %lld, border %lld, noise %lld, time %s\n",
-              static_cast<long long>(r.n_clusters), static_cast<long long>(r.n_core),
-              static_cast<long long>(r.rows - r.n_core - r.n_noise),
-              static_cast<long long>(r.n_noise), human_seconds(total).c_str());
+  summary("dbscan: %lld rows x %lld dims, eps %g, min_samples %lld, %s, index %s on %s%s\n",
+          static_cast<long long>(r.rows), static_cast<long long>(r.dims), o.params.eps,
+          static_cast<long long>(o.params.min_samples), to_string(o.params.metric).c_str(),
+          to_string(r.index).c_str(), r.device.c_str(), r.streamed ? " (streamed)" : "");
+  summary("  clusters %lld, core %lld, border %lld, noise %lld, time %s\n",
+          static_cast<long long>(r.n_clusters), static_cast<long long>(r.n_core),
+          static_cast<long long>(r.rows - r.n_core - r.n_noise), static_cast<long long>(r.n_noise),
+          human_seconds(total).c_str());
   std::vector<int64_t> sorted(r.cluster_sizes);
   std::sort(sorted.rbegin(), sorted.rend());
   std::string sizes;
   for (size_t i = 0; i < sorted.size() && i < 20; ++i) sizes += " " + std::to_string(sorted[i]);
   if (sorted.size() > 20) sizes += " ... (smallest " + std::to_string(sorted.back()) + ")";
-  if (!sorted.empty()) std::printf("  cluster sizes (largest first):%s\n", sizes.c_str());
+  if (!sorted.empty()) summary("  cluster sizes (largest first):%s\n", sizes.c_str());
   if (r.checked)
-    std::printf(
+    summary(
         "  vs exact on %lld sampled rows: core recall %.4f, split rows %lld, clusters "
         "merged by exact neighbourhoods >= %lld\n",
         static_cast<long long>(r.check.sample_rows), r.check.core_recall,
         static_cast<long long>(r.check.split_rows),
         static_cast<long long>(r.check.clusters_merged));
   if (!o.out.dir.empty())
-    std::printf("  wrote %s/{%s, %s, report.json}\n", o.out.dir.c_str(),
-                array_file(o.out, "labels").c_str(), array_file(o.out, "core_samples").c_str());
+    summary("  wrote %s/{%s, %s, report.json}\n", o.out.dir.c_str(),
+            array_file(o.out, "labels").c_str(), array_file(o.out, "core_samples").c_str());
 }
 
 int run_dbscan(DBSCANOptions& o) {

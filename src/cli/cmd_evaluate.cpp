@@ -145,22 +145,21 @@ struct EvaluateOptions {
 
 void print_scores(const SilhouetteResult& s, const ClusterMetrics& m, const Source& src,
                   const EvaluateOptions& o) {
-  std::printf("evaluate: %lld rows x %lld dims, %zu clusters, %s\n",
-              static_cast<long long>(src.rows()), static_cast<long long>(src.cols()),
-              m.cluster_labels.size(), to_string(s.metric).c_str());
+  summary("evaluate: %lld rows x %lld dims, %zu clusters, %s\n", static_cast<long long>(src.rows()),
+          static_cast<long long>(src.cols()), m.cluster_labels.size(), to_string(s.metric).c_str());
   if (m.noise_rows > 0)
-    std::printf("  noise: %lld rows labelled -1 %s\n", static_cast<long long>(m.noise_rows),
-                m.noise_included ? "counted as a cluster" : "left out of every metric");
+    summary("  noise: %lld rows labelled -1 %s\n", static_cast<long long>(m.noise_rows),
+            m.noise_included ? "counted as a cluster" : "left out of every metric");
   if (s.method == "sampled")
-    std::printf(
+    summary(
         "  silhouette %.6f +/- %.6f (95%% CI %.6f .. %.6f; %lld rows sampled, each "
         "against all rows)\n",
         s.score, 1.96 * s.std_error, s.ci_low, s.ci_high, static_cast<long long>(s.rows_scored));
   else
-    std::printf("  silhouette %.6f (%s, %lld rows, %s)\n", s.score, s.method.c_str(),
-                static_cast<long long>(s.rows_scored), s.device.c_str());
-  std::printf("  Davies-Bouldin %.6f, Calinski-Harabasz %.6g, inertia %.6g\n", m.davies_bouldin,
-              m.calinski_harabasz, m.inertia);
+    summary("  silhouette %.6f (%s, %lld rows, %s)\n", s.score, s.method.c_str(),
+            static_cast<long long>(s.rows_scored), s.device.c_str());
+  summary("  Davies-Bouldin %.6f, Calinski-Harabasz %.6g, inertia %.6g\n", m.davies_bouldin,
+          m.calinski_harabasz, m.inertia);
   std::string line;
   const size_t shown = std::min<size_t>(s.cluster_labels.size(), 20);
   for (size_t c = 0; c < shown; ++c) {
@@ -170,10 +169,10 @@ void print_scores(const SilhouetteResult& s, const ClusterMetrics& m, const Sour
     line += buf;
   }
   if (shown < s.cluster_labels.size()) line += " ...";
-  std::printf("  clusters (label:size/silhouette):%s\n", line.c_str());
+  summary("  clusters (label:size/silhouette):%s\n", line.c_str());
   if (!o.out.dir.empty())
-    std::printf("  wrote %s/{%s, report.json}\n", o.out.dir.c_str(),
-                array_file(o.out, "silhouette_samples").c_str());
+    summary("  wrote %s/{%s, report.json}\n", o.out.dir.c_str(),
+            array_file(o.out, "silhouette_samples").c_str());
 }
 
 int run_evaluate(EvaluateOptions& o) {
@@ -240,7 +239,7 @@ Runner add_evaluate(CLI::App& app) {
   cmd->add_option("--sample", p.sample_size,
                   "Silhouette of N sampled rows, each against all "
                   "rows, with a 95% interval (0 = exact)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(at_least(0, "0 = exact"))
       ->capture_default_str();
   cmd->add_option("--seed,--random-state", p.seed, "Seed of the sample")->capture_default_str();
   cmd->add_flag("--simplified", o->simplified,

@@ -11,11 +11,12 @@ namespace embcluster::cli {
 namespace {
 Runner add_generate(CLI::App& app) {
   auto p = std::make_shared<GenerateParams>();
-  auto* cmd = app.add_subcommand("generate", "Write Gaussian-blob embeddings (/data, /labels, "
-                                             "/centers) to an HDF5 file, streamed");
-  cmd->add_option("--n", p->n, "Rows")->required()->check(CLI::PositiveNumber);
-  cmd->add_option("--d", p->d, "Dimensions")->required()->check(CLI::PositiveNumber);
-  cmd->add_option("--k", p->k, "Blobs")->required()->check(CLI::PositiveNumber);
+  auto* cmd = app.add_subcommand(
+      "generate",
+      "Write Gaussian-blob embeddings (/data, /labels, /centers) to an HDF5 file, streamed");
+  cmd->add_option("--n", p->n, "Rows")->required()->check(at_least(1));
+  cmd->add_option("--d", p->d, "Dimensions")->required()->check(at_least(1));
+  cmd->add_option("--k", p->k, "Blobs")->required()->check(at_least(1));
   cmd->add_option("--out", p->out, "Output HDF5 file")->required();
   cmd->add_option("--seed", p->seed, "Random seed")->capture_default_str();
   cmd->add_option("--cluster-std", p->cluster_std, "Spread of each blob")->capture_default_str();
@@ -33,9 +34,9 @@ Runner add_generate(CLI::App& app) {
     });
     line.finish();
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("wrote %s: /data %lld x %lld float32, /labels, /centers (%lld blobs) in %s\n",
-                p->out.c_str(), static_cast<long long>(p->n), static_cast<long long>(p->d),
-                static_cast<long long>(p->k), human_seconds(s).c_str());
+    summary("wrote %s: /data %lld x %lld float32, /labels, /centers (%lld blobs) in %s\n",
+            p->out.c_str(), static_cast<long long>(p->n), static_cast<long long>(p->d),
+            static_cast<long long>(p->k), human_seconds(s).c_str());
     return 0;
   };
 }

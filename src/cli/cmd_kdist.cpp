@@ -69,22 +69,29 @@ int run_kdist(KDistOptions& o) {
     commit_with_report(*out, report, t0);
   }
 
-  std::printf(
+  summary(
       "kdist: distance to the %lld-th nearest row (the row itself counts as the first, as "
       "DBSCAN's min_samples), %lld of %lld rows, %s\n",
       static_cast<long long>(p.k), static_cast<long long>(m), static_cast<long long>(r.rows_total),
       to_string(p.metric).c_str());
-  std::printf("  quantiles:");
+  summary("  quantiles:");
   for (size_t i = 0; i < r.quantiles.size(); ++i)
-    std::printf("  %s %.6g", kNames[i], r.quantiles[i].second);
-  std::printf("\n  suggested eps (knee of the sorted curve, %.1f%% of the rows below it): %.6g\n",
-              m > 1 ? 100.0 * r.knee / (m - 1) : 100.0, r.suggested_eps);
-  std::printf("  then: embcluster dbscan %s --eps %.6g --min-samples %lld%s\n", o.data.c_str(),
-              r.suggested_eps, static_cast<long long>(p.k),
-              p.metric == Metric::Cosine ? " --metric cosine" : "");
+    summary("  %s %.6g", kNames[i], r.quantiles[i].second);
+  if (r.suggested_eps <= 0) {
+    summary(
+        "\n  no eps to suggest: every sampled row has %lld identical rows "
+        "(counting itself), so any eps > 0 joins them; DBSCAN needs eps > 0\n",
+        static_cast<long long>(p.k));
+  } else {
+    summary("\n  suggested eps (knee of the sorted curve, %.1f%% of the rows below it): %.6g\n",
+            m > 1 ? 100.0 * r.knee / (m - 1) : 100.0, r.suggested_eps);
+    summary("  then: embcluster dbscan %s --eps %.6g --min-samples %lld%s\n", o.data.c_str(),
+            r.suggested_eps, static_cast<long long>(p.k),
+            p.metric == Metric::Cosine ? " --metric cosine" : "");
+  }
   if (out)
-    std::printf("  wrote %s/{%s, report.json}\n", o.out.dir.c_str(),
-                array_file(o.out, "kdist").c_str());
+    summary("  wrote %s/{%s, report.json}\n", o.out.dir.c_str(),
+            array_file(o.out, "kdist").c_str());
   return 0;
 }
 

@@ -85,24 +85,24 @@ void print_summary(const KMeansResult& r, const KMeansOptions& o, const nlohmann
   double total = 0;
   for (const auto& [name, s] : r.timings)
     if (name == "total") total = s;
-  std::printf("kmeans: %lld rows x %lld dims, %lld clusters on %s%s\n",
-              static_cast<long long>(r.rows), static_cast<long long>(r.dims),
-              static_cast<long long>(o.params.n_clusters), r.device.c_str(),
-              r.streamed ? " (streamed)" : "");
-  std::printf("  iterations %d (%s), inertia %.6g, time %s\n", r.iterations,
-              r.converged ? "converged" : "max_iter reached", r.inertia,
-              human_seconds(total).c_str());
+  summary("kmeans: %lld rows x %lld dims, %lld clusters on %s%s\n", static_cast<long long>(r.rows),
+          static_cast<long long>(r.dims), static_cast<long long>(o.params.n_clusters),
+          r.device.c_str(), r.streamed ? " (streamed)" : "");
+  summary("  iterations %d (%s), inertia %.6g, time %s\n", r.iterations,
+          r.converged ? "converged" : "max_iter reached", r.inertia, human_seconds(total).c_str());
   std::vector<int64_t> sorted(r.sizes);
   std::sort(sorted.rbegin(), sorted.rend());
   std::string sizes;
   for (size_t i = 0; i < sorted.size() && i < 20; ++i) sizes += " " + std::to_string(sorted[i]);
   if (sorted.size() > 20) sizes += " ... (smallest " + std::to_string(sorted.back()) + ")";
-  std::printf("  cluster sizes (largest first):%s\n", sizes.c_str());
+  summary("  cluster sizes (largest first):%s\n", sizes.c_str());
+  for (const auto& [k, v] : r.notes)
+    if (k == "distinct_clusters") summary("  note: %s\n", v.c_str());
   const std::string scores = metrics.is_object() ? metrics_summary(metrics) : "";
-  if (!scores.empty()) std::printf("  %s\n", scores.c_str());
+  if (!scores.empty()) summary("  %s\n", scores.c_str());
   if (!o.out.dir.empty())
-    std::printf("  wrote %s/{%s, %s, report.json}\n", o.out.dir.c_str(),
-                array_file(o.out, "labels").c_str(), array_file(o.out, "centroids").c_str());
+    summary("  wrote %s/{%s, %s, report.json}\n", o.out.dir.c_str(),
+            array_file(o.out, "labels").c_str(), array_file(o.out, "centroids").c_str());
 }
 
 int run_kmeans(KMeansOptions& o) {
@@ -208,7 +208,7 @@ Runner add_kmeans(CLI::App& app) {
                   "Rows of the report's silhouette when there are more than 10000, each scored "
                   "against all rows; 0 leaves it out (default: min(10000, max(1000, k x "
                   "iterations)))")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0, "0 = none"));
   cmd->add_flag("--no-metrics", o->no_metrics,
                 "Leave the quality metrics (silhouette, Davies-Bouldin, Calinski-Harabasz) out of "
                 "the report");

@@ -2,11 +2,16 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdarg>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 
 #include "backend/cuda_loader.h"
 #include "embcluster/device.h"
+#include "embcluster/error.h"
 #include "embcluster/memory.h"
 #include "embcluster/prepare.h"
 
@@ -54,10 +59,51 @@ void add_metric_option(CLI::App* cmd, std::string& metric) {
       ->capture_default_str();
 }
 
+CLI::Validator at_least(long long min, const std::string& meaning) {
+  const std::string rule = "must be a whole number >= " + std::to_string(min) +
+                           (meaning.empty() ? "" : " (" + meaning + ")");
+  return CLI::Validator(
+      [min, rule](const std::string& v) {
+        size_t used = 0;
+        long long x = 0;
+        try {
+          x = std::stoll(v, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        return used == v.size() && used > 0 && x >= min ? std::string() : v + " " + rule;
+      },
+      ">= " + std::to_string(min));
+}
+
+namespace {
+// The outputs the previous run in dir listed in its report.json (none when there is no readable
+// report: a plain file, not a link, parsed as JSON).
+std::vector<std::string> previous_outputs(const std::string& dir) {
+  const std::string path = dir + "/report.json";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(std::filesystem::symlink_status(path, ec))) return {};
+  std::ifstream in(path);
+  const nlohmann::json old = nlohmann::json::parse(in, nullptr, false);
+  std::vector<std::string> names;
+  if (old.is_object() && old.contains("outputs") && old["outputs"].is_array())
+    for (const auto& n : old["outputs"])
+      if (n.is_string()) names.push_back(n.get<std::string>());
+  return names;
+}
+}  // namespace
+
 void commit_with_report(OutputDir& out, nlohmann::json& report,
                         std::chrono::steady_clock::time_point t0) {
   report["peak_rss_bytes"] = peak_rss_bytes();
   report["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // The manifest: with --force, a previous run's outputs that this run does not write (another
+  // --format, another command) go when this run's are in place.
+  for (const auto& name : previous_outputs(out.dir())) out.retire(name);
+  std::vector<std::string> files = out.files();
+  if (std::find(files.begin(), files.end(), "report.json") == files.end())
+    files.push_back("report.json");
+  report["outputs"] = files;
   out.write_text("report.json", report.dump(2) + "\n");
   out.commit();
 }
@@ -76,7 +122,20 @@ std::unique_ptr<Source> open_data(const std::string& spec, const DataOptions& o)
   SourceOptions so;
   so.columns = o.columns;
   so.impute = o.impute;
-  return prepare_source(open_source(spec, so), o.scale, command_context());
+  auto src = open_source(spec, so);
+  // Columns left out of an automatic choice are said before the work starts (and in the report).
+  if (!src->notes().empty()) {
+    std::string line = src->name() + ": ";
+    if (!src->column_names().empty()) {
+      line += "columns";
+      for (const auto& c : src->column_names())
+        line += (&c == &src->column_names()[0] ? " " : ", ") + c;
+      line += " read; ";
+    }
+    for (const auto& n : src->notes()) line += (&n == &src->notes()[0] ? "" : "; ") + n;
+    ProgressLine::note(line);
+  }
+  return prepare_source(std::move(src), o.scale, command_context());
 }
 
 void add_output_options(CLI::App* cmd, OutputOptions& o) {
@@ -93,7 +152,16 @@ std::string array_file(const OutputOptions& o, const std::string& base) {
 
 void write_staged(OutputDir& out, const OutputOptions& o, const std::string& base, ElemType type,
                   const void* data, int64_t rows, int64_t cols) {
-  write_array(out.stage(array_file(o, base)), "/" + base, type, data, rows, cols);
+  const std::string file = array_file(o, base), tmp = out.stage(file);
+  try {
+    write_array(tmp, "/" + base, type, data, rows, cols);
+  } catch (const Error& e) {
+    // Named as the user knows it: the file it becomes, not its temporary name.
+    std::string msg = e.what();
+    const size_t at = msg.find(tmp);
+    if (at != std::string::npos) msg.replace(at, tmp.size(), out.dir() + "/" + file);
+    throw Error(msg);
+  }
 }
 
 nlohmann::json report_header(const std::string& command, const Source& input) {
@@ -104,6 +172,8 @@ nlohmann::json report_header(const std::string& command, const Source& input) {
                 {"rows", input.rows()},
                 {"cols", input.cols()},
                 {"dtype", input.dtype()}};
+  if (!input.column_names().empty()) j["input"]["columns"] = input.column_names();
+  if (!input.notes().empty()) j["input"]["notes"] = input.notes();
   j["threads"] = context_threads(command_context());
   // The devices as the run's device choice saw them; a run that never asked (--device cpu) does
   // not open the CUDA module for the report.
@@ -147,6 +217,14 @@ void ProgressLine::finish() {
 
 void ProgressLine::note(const std::string& text) {
   if (!globals().quiet) std::fprintf(stderr, "%s\n", text.c_str());
+}
+
+void summary(const char* format, ...) {
+  if (globals().quiet) return;
+  va_list args;
+  va_start(args, format);
+  std::vfprintf(stdout, format, args);
+  va_end(args);
 }
 
 std::string human_rate(double r) {

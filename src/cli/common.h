@@ -23,6 +23,10 @@ struct GlobalOptions {
 };
 GlobalOptions& globals();
 
+// A validator for a whole-number option: "must be a whole number >= min", plus what that means when
+// given ("0 = all cores"), instead of a range of 309 digits.
+CLI::Validator at_least(long long min, const std::string& meaning = "");
+
 // How the input data is read and prepared.
 struct DataOptions {
   std::vector<std::string> columns;
@@ -85,6 +89,10 @@ class ProgressLine {
   bool open_ = false;
   double last_ = 0;
 };
+
+// The command's summary on stdout (printf format); nothing with --quiet, whose runs speak only
+// through their output files, exit code and errors.
+void summary(const char* format, ...) __attribute__((format(printf, 1, 2)));
 
 std::string human_rate(double rows_per_s);
 std::string human_seconds(double s);

@@ -24,13 +24,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   auto& g = globals();
-  app.add_flag("-q,--quiet", g.quiet, "No progress or notes on stderr");
+  app.add_flag("-q,--quiet", g.quiet,
+               "Only errors: no progress, notes or summary (results go to --out)");
   app.add_option("--threads", g.threads, "CPU threads (0 = all cores; at most 4 x the cores)")
-      ->check(CLI::Validator(
-          [](const std::string& v) {
-            return v.find('-') == std::string::npos ? "" : "must be >= 0 (0 = all cores)";
-          },
-          "", "threads"));
+      ->check(at_least(0, "0 = all cores"));
   app.add_option("--memory", g.memory,
                  "Memory budget for data blocks, e.g. 256M or 4G "
                  "(default: half of the available memory)");

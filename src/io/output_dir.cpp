@@ -1,12 +1,15 @@
 // An output directory whose files appear together: written under temporary names, renamed on
 // commit(), removed (with the directory, if it was created here) otherwise.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <regex>
 
 #include "embcluster/error.h"
 #include "embcluster/output.h"
@@ -14,6 +17,37 @@
 
 namespace embcluster {
 namespace fs = std::filesystem;
+
+namespace {
+
+bool plain_name(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos;
+}
+
+// Removes the files a dead run left under the names stage() and the write probe make
+// (".labels.tmp-<pid>-<16 hex>.h5", ".write-probe-<16 hex>"). Called with the directory's lock
+// held, so no live run of this directory is writing; a pid still alive keeps its files anyway. A
+// planted link of such a name is removed itself, never followed.
+void remove_stale_temporaries(const std::string& dir) {
+  static const std::regex staged(R"(\..+\.tmp-([0-9]+)-[0-9a-f]{16}(\.[A-Za-z0-9]+)?)");
+  static const std::regex probe(R"(\.write-probe-[0-9a-f]{16})");
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::smatch m;
+    bool stale = false;
+    if (std::regex_match(name, m, staged)) {
+      const long pid = std::strtol(m[1].str().c_str(), nullptr, 10);
+      stale = pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+    } else {
+      stale = std::regex_match(name, probe);
+    }
+    std::error_code rm;
+    if (stale && !it->is_directory(rm)) fs::remove(it->path(), rm);
+  }
+}
+
+}  // namespace
 
 OutputDir::OutputDir(const std::string& dir, bool force) : dir_(dir), force_(force) {
   require(!dir_.empty(), "cannot write to output directory '': no directory given");
@@ -45,6 +79,7 @@ OutputDir::OutputDir(const std::string& dir, bool force) : dir_(dir), force_(for
                   " is in use by another run (it holds the directory's lock): wait for it to "
                   "finish or choose another --out");
   }
+  if (lock_fd_ >= 0) remove_stale_temporaries(dir_);
 }
 
 OutputDir::~OutputDir() {
@@ -57,8 +92,7 @@ OutputDir::~OutputDir() {
 }
 
 std::string OutputDir::stage(const std::string& name) {
-  require(!name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos, dir_,
-          ": '", name, "' is not a plain file name");
+  require(plain_name(name), dir_, ": '", name, "' is not a plain file name");
   const std::string final_path = dir_ + "/" + name;
   for (const auto& staged : staged_)
     if (staged.second == final_path) return staged.first;
@@ -85,6 +119,16 @@ void OutputDir::write_text(const std::string& name, const std::string& content) 
   require(written && closed, dir_ + "/" + name, ": write failed (disk full?)");
 }
 
+void OutputDir::retire(const std::string& name) {
+  if (plain_name(name)) retired_.push_back(dir_ + "/" + name);
+}
+
+std::vector<std::string> OutputDir::files() const {
+  std::vector<std::string> names;
+  for (const auto& staged : staged_) names.push_back(fs::path(staged.second).filename().string());
+  return names;
+}
+
 void OutputDir::commit() {
   for (const auto& [tmp, final_path] : staged_) {
     std::error_code ec;
@@ -92,7 +136,16 @@ void OutputDir::commit() {
     fs::rename(tmp, final_path, ec);
     require(!ec, final_path, ": cannot move the finished file into place: ", ec.message());
   }
+  // The previous run's other outputs go once this run's are in place (a symlink is removed itself,
+  // never followed; a directory is left alone).
+  for (const auto& old : retired_) {
+    const bool replaced = std::any_of(staged_.begin(), staged_.end(),
+                                      [&](const auto& st) { return st.second == old; });
+    std::error_code ec;
+    if (!replaced && !fs::is_directory(fs::symlink_status(old, ec))) fs::remove(old, ec);
+  }
   staged_.clear();
+  retired_.clear();
   committed_ = true;
 }
 

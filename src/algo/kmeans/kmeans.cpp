@@ -216,6 +216,15 @@ KMeansResult kmeans(Source& source, const KMeansParams& params, const ExecutionC
   for (auto& t : backend.timings()) res.timings.push_back(t);
   for (auto& nt : backend.notes()) res.notes.push_back(nt);
   res.notes.emplace_back("memory_budget", format_bytes(budget));
+  // As scikit-learn warns: fewer distinct clusters than asked for (duplicate rows).
+  const int64_t distinct =
+      std::count_if(res.sizes.begin(), res.sizes.end(), [](int64_t s) { return s > 0; });
+  if (distinct < k)
+    res.notes.emplace_back("distinct_clusters",
+                           "only " + std::to_string(distinct) +
+                               (distinct == 1 ? " distinct cluster" : " distinct clusters") +
+                               " found, fewer than n_clusters=" + std::to_string(k) +
+                               " (duplicate rows?)");
   return res;
 }
 
