@@ -19,7 +19,8 @@ struct KMeansCheckpoint {
   // Directory of the checkpoint file (dir/kmeans.ckpt, created with the directory when missing).
   // Empty (default) = no checkpoint.
   std::string dir;
-  // Lloyd iterations between two writes; every run's end is written too. Must be >= 1.
+  // Lloyd iterations between two writes (>= 1). The state after the first pass over the data and
+  // at the end of every run is written too.
   int every = 10;
   // Continue from dir/kmeans.ckpt. A missing, unreadable or corrupt file, or one made for other
   // data or other parameters, throws Error naming the file (and what differs). Without resume an

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -47,8 +47,8 @@ std::string data_file(const std::string& spec) {
 // its rows: size, modification time and how the rows are prepared.
 void set_checkpoint(KMeansOptions& o) {
   auto& c = o.params.checkpoint;
-  require(o.resume.empty() || o.checkpoint.empty() || o.resume == o.checkpoint,
-          "--resume ", o.resume, " and --checkpoint ", o.checkpoint,
+  require(o.resume.empty() || o.checkpoint.empty() || o.resume == o.checkpoint, "--resume ",
+          o.resume, " and --checkpoint ", o.checkpoint,
           " name different directories (--resume DIR alone continues and keeps saving in DIR)");
   c.dir = o.resume.empty() ? o.checkpoint : o.resume;
   c.resume = !o.resume.empty();
@@ -61,8 +61,8 @@ void set_checkpoint(KMeansOptions& o) {
   std::string columns;
   for (const auto& col : o.data_opts.columns) columns += (columns.empty() ? "" : ",") + col;
   c.identity = {{"file_size", std::to_string(st.st_size)},
-                {"file_mtime_ns", std::to_string(int64_t(st.st_mtim.tv_sec) * 1000000000 +
-                                                 st.st_mtim.tv_nsec)},
+                {"file_mtime_ns",
+                 std::to_string(int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec)},
                 {"columns", columns},
                 {"impute", o.data_opts.impute},
                 {"scale", o.data_opts.scale}};

@@ -206,16 +206,22 @@ class Runs {
  public:
   Runs(const KMeansParams& p, int n_init, FirstPass& first, const std::vector<float>& file_centres,
        KMeansBackend& backend, int threads, Lloyd& lloyd, Checkpointing& ckpt)
-      : p_(p), n_init_(n_init), first_(first), file_centres_(file_centres), backend_(backend),
-        threads_(threads), lloyd_(lloyd), ckpt_(ckpt) {}
+      : p_(p),
+        n_init_(n_init),
+        first_(first),
+        file_centres_(file_centres),
+        backend_(backend),
+        threads_(threads),
+        lloyd_(lloyd),
+        ckpt_(ckpt) {}
 
   double init_s = 0;
 
   void all(const ExecutionContext& ctx, const KMeansCallback& progress, KMeansResult& res) {
     KMeansState& st = ckpt_.resumed;
-    require(!ckpt_.on() || !p_.checkpoint.resume || st.mean_var == first_.mean_var,
-            "checkpoint ", ckpt_.path, ": made for data of mean feature variance ",
-            exact(st.mean_var), ", this run's is ", exact(first_.mean_var), " (the data differ)");
+    require(!ckpt_.on() || !p_.checkpoint.resume || st.mean_var == first_.mean_var, "checkpoint ",
+            ckpt_.path, ": made for data of mean feature variance ", exact(st.mean_var),
+            ", this run's is ", exact(first_.mean_var), " (the data differ)");
     KMeansRun best = std::move(st.best);
     bool has_best = st.has_best;
     res.best_run = st.best_run;
@@ -266,8 +272,7 @@ class Runs {
       pr.run = r;
       progress(pr);
     }
-    auto centres =
-        initial_centres(p_, r, first_, file_centres_, first_.d, backend_, threads_);
+    auto centres = initial_centres(p_, r, first_, file_centres_, first_.d, backend_, threads_);
     init_s += now_s() - t0;
     return centres;
   }

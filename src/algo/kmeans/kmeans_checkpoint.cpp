@@ -61,7 +61,8 @@ std::vector<KMeansIteration> unflatten(const std::vector<double>& v) {
 // Reads what put() wrote, refusing anything that runs past the end.
 class Reader {
  public:
-  Reader(const std::string& path, const std::string& s, size_t pos) : path_(path), s_(s), pos_(pos) {}
+  Reader(const std::string& path, const std::string& s, size_t pos)
+      : path_(path), s_(s), pos_(pos) {}
   template <typename T>
   std::vector<T> get() {
     uint64_t bytes = 0;
@@ -90,7 +91,8 @@ void check_identity(const std::string& path, const nlohmann::json& stored,
                     const CheckpointIdentity& id) {
   require(stored.is_array(), "checkpoint ", path, ": corrupt (no identity)");
   std::vector<std::pair<std::string, std::string>> made;
-  for (const auto& e : stored) made.emplace_back(e.at(0).get<std::string>(), e.at(1).get<std::string>());
+  for (const auto& e : stored)
+    made.emplace_back(e.at(0).get<std::string>(), e.at(1).get<std::string>());
   for (const auto& [key, value] : id) {
     const std::string* was = nullptr;
     for (const auto& m : made)
@@ -103,8 +105,8 @@ void check_identity(const std::string& path, const nlohmann::json& stored,
   for (const auto& m : made) {
     bool known = false;
     for (const auto& e : id) known = known || e.first == m.first;
-    require(known, "checkpoint ", path, ": made for ", m.first, "=", m.second,
-            ", this run has no ", m.first);
+    require(known, "checkpoint ", path, ": made for ", m.first, "=", m.second, ", this run has no ",
+            m.first);
   }
 }
 
@@ -237,8 +239,8 @@ std::string checkpoint_file(const std::string& dir) { return dir + "/kmeans.ckpt
 void prepare_checkpoint_dir(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  require(!ec && fs::is_directory(dir), "checkpoint directory ", dir, ": cannot create: ",
-          ec ? ec.message() : "exists and is not a directory");
+  require(!ec && fs::is_directory(dir), "checkpoint directory ", dir,
+          ": cannot create: ", ec ? ec.message() : "exists and is not a directory");
   // ".kmeans.ckpt.tmp-<pid>-<random>" of a process that no longer exists: a writer killed before
   // its rename.
   for (const auto& e : fs::directory_iterator(dir, ec)) {
@@ -279,8 +281,7 @@ void save_checkpoint(const std::string& path, const CheckpointIdentity& id, cons
 
 KMeansState load_checkpoint(const std::string& path, const CheckpointIdentity& id) {
   std::error_code ec;
-  require(fs::exists(path, ec), "checkpoint ", path,
-          ": not found (nothing to resume)");
+  require(fs::exists(path, ec), "checkpoint ", path, ": not found (nothing to resume)");
   std::ifstream in(path, std::ios::binary);
   require(in.good(), "checkpoint ", path, ": cannot read: ", std::strerror(errno));
   const std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

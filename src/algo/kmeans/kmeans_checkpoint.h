@@ -18,8 +18,8 @@ namespace embcluster {
 // variance must equal the stored one (a change in any row, sampled for the identity or not,
 // shows there).
 struct KMeansState {
-  int run = 0;        // the run in progress (n_init when every run is done)
-  LloydState lloyd;   // that run's state (iteration 0: not started, no centres stored)
+  int run = 0;       // the run in progress (n_init when every run is done)
+  LloydState lloyd;  // that run's state (iteration 0: not started, no centres stored)
   std::vector<double> run_inertia;  // of the finished runs
   bool has_best = false;
   int best_run = 0;

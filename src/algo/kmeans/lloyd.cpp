@@ -16,8 +16,7 @@ double now_s() {
 }  // namespace
 
 Lloyd::Lloyd(Source& src, const KMeansParams& p, const ExecutionContext& ctx, KMeansBackend& be,
-             RowBlocks& blocks,
-             const KMeansCallback& cb)
+             RowBlocks& blocks, const KMeansCallback& cb)
     : src_(src),
       p_(p),
       ctx_(ctx),
