@@ -149,9 +149,9 @@ int run_kmeans(KMeansOptions& o) {
   p.init = parse_init(o.init);
   if (p.init == InitMethod::File) p.init_file = o.init;
   p.precision = parse_precision(o.precision);
-  set_checkpoint(o);
   const ExecutionContext ctx = command_context(o.device, &o.device_memory);
   auto source = open_data(o.data, o.data_opts);
+  set_checkpoint(o);
 
   std::unique_ptr<OutputDir> out;
   if (!o.out.dir.empty()) {
@@ -254,14 +254,16 @@ Runner add_kmeans(CLI::App& app) {
                 "the report");
   cmd->add_option("--checkpoint", o->checkpoint,
                   "Save the run's state in DIR/kmeans.ckpt every --checkpoint-every iterations "
-                  "and at the end of every run (kept after the run)");
+                  "and at the end of every run (kept after the run)")
+      ->type_name("DIR");
   o->checkpoint_every =
       cmd->add_option("--checkpoint-every", p.checkpoint.every, "Iterations between checkpoints")
           ->check(CLI::PositiveNumber)
           ->capture_default_str();
   cmd->add_option("--resume", o->resume,
                   "Continue from DIR/kmeans.ckpt (same data and parameters; the result is "
-                  "identical to an uninterrupted run) and keep saving there");
+                  "identical to an uninterrupted run) and keep saving there")
+      ->type_name("DIR");
   add_data_options(cmd, o->data_opts);
   add_output_options(cmd, o->out);
   return [o] { return run_kmeans(*o); };

@@ -196,8 +196,10 @@ Checkpointing open_checkpoint(Source& src, const KMeansParams& p, int n_init,
               (!in_run || (s.run < n_init && s.lloyd.centres.size() == kd &&
                            s.lloyd.prev_centres.size() == kd)),
           "checkpoint ", c.path, ": corrupt (inconsistent state)");
-  res.notes.emplace_back("resumed_from", "run " + std::to_string(s.run + 1) + ", iteration " +
-                                             std::to_string(s.lloyd.iteration));
+  res.notes.emplace_back("resumed_from", s.run == n_init
+                                             ? "the end of every run"
+                                             : "run " + std::to_string(s.run + 1) + ", iteration " +
+                                                   std::to_string(s.lloyd.iteration));
   return c;
 }
 
