@@ -55,8 +55,12 @@ void set_checkpoint(KMeansOptions& o) {
   require(!c.dir.empty() || o.checkpoint_every->count() == 0,
           "--checkpoint-every needs --checkpoint DIR");
   if (c.dir.empty()) return;
-  const std::string file = data_file(o.data);
+  // A night's work is never replaced by a command that forgot --resume.
+  const std::string saved = c.dir + "/kmeans.ckpt";
   struct stat st;
+  require(c.resume || ::stat(saved.c_str(), &st) != 0, "checkpoint ", saved, " exists: --resume ",
+          c.dir, " continues it; remove it to start again");
+  const std::string file = data_file(o.data);
   require(::stat(file.c_str(), &st) == 0, file, ": cannot read: ", std::strerror(errno));
   std::string columns;
   for (const auto& col : o.data_opts.columns) columns += (columns.empty() ? "" : ",") + col;

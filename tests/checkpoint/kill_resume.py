@@ -105,7 +105,9 @@ def main():
                   "made for seed=7, this run has seed=8"),
                  (kmeans(exe, other, os.path.join(tmp, "x3"), "--resume", cp), "made for data="),
                  (kmeans(exe, data, os.path.join(tmp, "x4"), "--resume",
-                         os.path.join(tmp, "none")), "not found")]
+                         os.path.join(tmp, "none")), "not found"),
+                 (kmeans(exe, data, os.path.join(tmp, "x5"), "--checkpoint", cp),
+                  "kmeans.ckpt exists: --resume")]
         for cmd, want in cases:
             r = run(cmd)
             lines = r.stderr.strip().splitlines()
