@@ -159,6 +159,25 @@ TEST(KMeansCheckpoint, EmptyClusterRelocationsSurviveAResume) {
   expect_identical(resume(*src, p), ref);
 }
 
+TEST(KMeansCheckpoint, AStreamedResumeOfAnInMemoryRunIsBitIdentical) {
+  auto b = make_blobs(12000, 4, 8, 31, 2.0f, 6.0f);
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  testutil::TempDir tmp;
+  KMeansParams p = params(tmp.file("cp"));
+  p.n_init = 2;
+  p.max_iter = 12;
+  KMeansParams plain = p;
+  plain.checkpoint.dir.clear();
+  const KMeansResult in_memory = kmeans(*src, plain, cpu());
+  ASSERT_TRUE(run_until(*src, p, 16));
+  p.checkpoint.resume = true;
+  ExecutionContext small = cpu(2);
+  small.memory_budget = 100 * 1024;  // far below the 192 KB of data: blocks of 4096 rows
+  const KMeansResult streamed = kmeans(*src, p, small);
+  EXPECT_TRUE(streamed.streamed);
+  expect_identical(streamed, in_memory);
+}
+
 TEST(KMeansCheckpoint, OtherDataOrParametersAreRefusedNamingTheDifference) {
   Data d;
   testutil::TempDir tmp;
