@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "embcluster/context.h"
@@ -10,6 +11,26 @@
 #include "embcluster/source.h"
 
 namespace embcluster {
+
+// Saving a K-means run's state to a directory so that an interrupted run (killed, cancelled, a
+// crashed machine) continues where it stopped. A resumed run gives labels, centroids, inertia,
+// iterations, history and run inertias bit-identical to an uninterrupted run.
+struct KMeansCheckpoint {
+  // Directory of the checkpoint file (dir/kmeans.ckpt, created with the directory when missing).
+  // Empty (default) = no checkpoint.
+  std::string dir;
+  // Lloyd iterations between two writes (>= 1). The state after the first pass over the data and
+  // at the end of every run is written too.
+  int every = 10;
+  // Continue from dir/kmeans.ckpt. A missing, unreadable or corrupt file, or one made for other
+  // data or other parameters, throws Error naming the file (and what differs). Without resume an
+  // existing checkpoint is replaced once the run writes its first state.
+  bool resume = false;
+  // Facts about the input the source cannot tell (file size, modification time, how the data were
+  // prepared): stored with the state and compared on resume, each one named when it differs. The
+  // source's name, shape, type and a hash of a sample of its rows are always compared.
+  std::vector<std::pair<std::string, std::string>> identity;
+};
 
 struct KMeansParams {
   // Number of clusters (scikit-learn n_clusters). Must be in [1, rows].
@@ -36,6 +57,9 @@ struct KMeansParams {
   int64_t init_sample = 0;
   // GEMM precision on the GPU (the CPU always runs fp32).
   Precision precision = Precision::Fp32;
+  // Where the run's state is saved and whether it resumes from there (default: not saved). Not a
+  // parameter of the result: a checkpointed or resumed run gives the same result.
+  KMeansCheckpoint checkpoint;
 };
 
 // Progress of a run: phase "device" once the backend is chosen, "read" after every block of the

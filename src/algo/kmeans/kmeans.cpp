@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
+#include "algo/kmeans/kmeans_checkpoint.h"
 #include "algo/kmeans/kmeans_init.h"
 #include "algo/kmeans/lloyd.h"
 #include "backend/device_select.h"
@@ -30,6 +32,12 @@ double now_s() {
   return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
 }
 
+std::string exact(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
 void validate(const Source& s, const KMeansParams& p) {
   require(s.rows() > 0, s.name(), ": no rows");
   require(s.cols() > 0, s.name(), ": rows have 0 columns");
@@ -41,6 +49,10 @@ void validate(const Source& s, const KMeansParams& p) {
   require(p.init_sample >= 0, "init_sample=", p.init_sample, " must be >= 0 (0 = auto)");
   require(p.init != InitMethod::File || !p.init_file.empty(),
           "init=file needs init_file, a data spec of n_clusters x d centres");
+  require(p.checkpoint.every >= 1, "checkpoint every=", p.checkpoint.every,
+          " must be at least 1 iteration");
+  require(!p.checkpoint.resume || !p.checkpoint.dir.empty(),
+          "resume needs the checkpoint directory (checkpoint.dir)");
 }
 
 std::vector<float> centres_from_file(const std::string& spec, int64_t k, int64_t d) {
@@ -63,6 +75,7 @@ KMeansProgress phase(const char* name, int64_t rows, const KMeansParams& p, int 
 // What the first pass over the data leaves: the initialisation sample and the feature variance.
 struct FirstPass {
   int64_t m = 0;            // sample rows
+  int64_t d = 0;            // columns
   std::vector<float> rows;  // m x d
   double mean_var = 0;      // mean feature variance (the tolerance's scale)
   double seconds = 0;
@@ -90,6 +103,7 @@ FirstPass first_pass(RowBlocks& blocks, const KMeansParams& p, const ExecutionCo
   const int64_t n = blocks.rows(), d = blocks.cols();
   FirstPass f;
   f.m = m;
+  f.d = d;
   Rng sample_rng(p.seed, 0x5a3d1e);
   const std::vector<int64_t> picks = sample_rows(n, m, sample_rng);
   f.rows.resize(static_cast<size_t>(m * d));
@@ -142,6 +156,151 @@ void take_best_run(KMeansRun&& best, KMeansResult& res) {
   res.empty_cluster_relocations = best.relocations;
 }
 
+// A run without its labels and sizes: what a checkpoint keeps of the best run.
+KMeansRun without_labels(const KMeansRun& r) {
+  KMeansRun s;
+  s.centroids = r.centroids;
+  s.history = r.history;
+  s.inertia = r.inertia;
+  s.iterations = r.iterations;
+  s.converged = r.converged;
+  s.relocations = r.relocations;
+  return s;
+}
+
+// The checkpoint of a run (when params.checkpoint.dir is set): its file, the identity it must
+// match, and the state it was resumed from.
+struct Checkpointing {
+  std::string path;
+  CheckpointIdentity id;
+  KMeansState resumed;
+  bool on() const { return !path.empty(); }
+};
+
+Checkpointing open_checkpoint(Source& src, const KMeansParams& p, int n_init,
+                              const KMeansBackend& backend, KMeansResult& res) {
+  Checkpointing c;
+  if (p.checkpoint.dir.empty()) return c;
+  const std::string name = backend.device_name();
+  c.id = checkpoint_identity(src, p, n_init, name.rfind("cpu", 0) == 0 ? "cpu" : name);
+  prepare_checkpoint_dir(p.checkpoint.dir);
+  c.path = checkpoint_file(p.checkpoint.dir);
+  res.notes.emplace_back("checkpoint", c.path);
+  if (!p.checkpoint.resume) return c;
+  c.resumed = load_checkpoint(c.path, c.id);
+  const KMeansState& s = c.resumed;
+  const size_t kd = static_cast<size_t>(p.n_clusters * src.cols());
+  const bool in_run = s.lloyd.iteration > 0;
+  require(s.run >= 0 && s.run <= n_init && s.run_inertia.size() == static_cast<size_t>(s.run) &&
+              s.has_best == (s.run > 0) && (!s.has_best || s.best.centroids.size() == kd) &&
+              (!in_run || (s.run < n_init && s.lloyd.centres.size() == kd &&
+                           s.lloyd.prev_centres.size() == kd)),
+          "checkpoint ", c.path, ": corrupt (inconsistent state)");
+  res.notes.emplace_back("resumed_from", s.run == n_init
+                                             ? "the end of every run"
+                                             : "run " + std::to_string(s.run + 1) + ", iteration " +
+                                                   std::to_string(s.lloyd.iteration));
+  return c;
+}
+
+// The n_init runs of Lloyd (from the checkpoint's state when resuming); the best is left in res.
+class Runs {
+ public:
+  Runs(const KMeansParams& p, int n_init, FirstPass& first, const std::vector<float>& file_centres,
+       KMeansBackend& backend, int threads, Lloyd& lloyd, Checkpointing& ckpt)
+      : p_(p),
+        n_init_(n_init),
+        first_(first),
+        file_centres_(file_centres),
+        backend_(backend),
+        threads_(threads),
+        lloyd_(lloyd),
+        ckpt_(ckpt) {}
+
+  double init_s = 0;
+
+  void all(const ExecutionContext& ctx, const KMeansCallback& progress, KMeansResult& res) {
+    KMeansState& st = ckpt_.resumed;
+    require(!ckpt_.on() || !p_.checkpoint.resume || st.mean_var == first_.mean_var, "checkpoint ",
+            ckpt_.path, ": made for data of mean feature variance ", exact(st.mean_var),
+            ", this run's is ", exact(first_.mean_var), " (the data differ)");
+    KMeansRun best = std::move(st.best);
+    bool has_best = st.has_best;
+    res.best_run = st.best_run;
+    res.run_inertia = st.run_inertia;
+    // Saved before the first run too: a run stopped at any point after its first pass resumes.
+    if (ckpt_.on() && !p_.checkpoint.resume) save_state(0, LloydState{}, res, nullptr);
+    for (int r = st.run; r < n_init_; ++r) {
+      throw_if_cancelled(ctx);
+      LloydState start;
+      if (r == st.run && st.lloyd.iteration > 0) {
+        start = std::move(st.lloyd);
+      } else {
+        start.centres = initial(r, progress, res.rows);
+      }
+      // The sample (up to 256 MiB) is not needed by the last run's Lloyd passes: the memory goes
+      // back before they allocate labels and distances for every row.
+      if (r + 1 == n_init_) std::vector<float>().swap(first_.rows);
+      const auto save = [&](const LloydState& ls) {
+        save_state(r, ls, res, has_best ? &best : nullptr);
+      };
+      KMeansRun run = lloyd_.run(std::move(start), res.tol_abs, first_.mean_var, r, n_init_,
+                                 ckpt_.on() ? LloydSaveFn(save) : nullptr, p_.checkpoint.every);
+      res.run_inertia.push_back(run.inertia);
+      if (!has_best || run.inertia < best.inertia) {
+        best = std::move(run);
+        res.best_run = r;
+        has_best = true;
+      }
+      if (ckpt_.on()) save_state(r + 1, LloydState{}, res, &best);
+    }
+    if (best.labels.empty()) {
+      // The best run finished before the resume: one pass gives its labels again, and the
+      // inertia it had.
+      const double stored = best.inertia;
+      lloyd_.finish(best);
+      require(best.inertia == stored, "checkpoint ", ckpt_.path,
+              ": the best run's centres give inertia ", exact(best.inertia), ", not the stored ",
+              exact(stored), " (the data differ)");
+    }
+    take_best_run(std::move(best), res);
+  }
+
+ private:
+  std::vector<float> initial(int r, const KMeansCallback& progress, int64_t n) {
+    const double t0 = now_s();
+    if (progress && file_centres_.empty()) {
+      KMeansProgress pr = phase("init", n, p_, n_init_);
+      pr.run = r;
+      progress(pr);
+    }
+    auto centres = initial_centres(p_, r, first_, file_centres_, first_.d, backend_, threads_);
+    init_s += now_s() - t0;
+    return centres;
+  }
+
+  void save_state(int run, const LloydState& ls, const KMeansResult& res, const KMeansRun* best) {
+    KMeansState s;
+    s.run = run;
+    s.lloyd = ls;
+    s.run_inertia = res.run_inertia;
+    s.has_best = best != nullptr;
+    s.best_run = res.best_run;
+    if (best) s.best = without_labels(*best);
+    s.mean_var = first_.mean_var;
+    save_checkpoint(ckpt_.path, ckpt_.id, s);
+  }
+
+  const KMeansParams& p_;
+  int n_init_;
+  FirstPass& first_;
+  const std::vector<float>& file_centres_;
+  KMeansBackend& backend_;
+  int threads_;
+  Lloyd& lloyd_;
+  Checkpointing& ckpt_;
+};
+
 }  // namespace
 
 KMeansResult kmeans(Source& source, const KMeansParams& params, const ExecutionContext& ctx,
@@ -170,46 +329,27 @@ KMeansResult kmeans(Source& source, const KMeansParams& params, const ExecutionC
     pr.device_note = choice.note;
     progress(pr);
   }
+  // A checkpoint that cannot be resumed stops the run before any pass over the data.
+  Checkpointing ckpt = open_checkpoint(source, params, n_init, backend, res);
 
   RowBlocks blocks(source, budget, kAssignGrain);
   const int64_t m = sample_size(params, n, d, res);
   FirstPass first = first_pass(blocks, params, ctx, from_file ? 0 : m, threads, n_init, progress);
   res.tol_abs = params.tol * first.mean_var;
-
-  Lloyd lloyd(source, params, ctx, backend, blocks, progress);
-  double init_s = 0;
-  KMeansRun best;
-  for (int r = 0; r < n_init; ++r) {
-    throw_if_cancelled(ctx);
-    const double t0 = now_s();
-    if (progress && !from_file) {
-      KMeansProgress pr = phase("init", n, params, n_init);
-      pr.run = r;
-      progress(pr);
-    }
-    std::vector<float> centres = initial_centres(params, r, first, file_centres, d, backend, threads);
-    // The sample (up to 256 MiB) is not needed by the last run's Lloyd passes: the memory goes
-    // back before they allocate labels and distances for every row.
-    if (r + 1 == n_init) std::vector<float>().swap(first.rows);
-    init_s += now_s() - t0;
-    KMeansRun run = lloyd.run(std::move(centres), res.tol_abs, first.mean_var, r, n_init);
-    res.run_inertia.push_back(run.inertia);
-    if (r == 0 || run.inertia < best.inertia) {
-      best = std::move(run);
-      res.best_run = r;
-    }
-  }
-
-  take_best_run(std::move(best), res);
   res.rows = n;
   res.dims = d;
+
+  Lloyd lloyd(source, params, ctx, backend, blocks, progress);
+  Runs runs(params, n_init, first, file_centres, backend, threads, lloyd, ckpt);
+  runs.all(ctx, progress, res);
+
   res.device = backend.device_name();
   res.streamed = !blocks.resident();
   res.block_rows = blocks.block_rows();
   res.init_sample_rows = first.m;
   res.timings = {{"read_wait", blocks.wait_seconds()},
                  {"stats_and_sample", first.seconds},
-                 {"init", init_s},
+                 {"init", runs.init_s},
                  {"assign", lloyd.assign_s},
                  {"update", lloyd.update_s},
                  {"total", now_s() - t_start}};

@@ -16,8 +16,7 @@ double now_s() {
 }  // namespace
 
 Lloyd::Lloyd(Source& src, const KMeansParams& p, const ExecutionContext& ctx, KMeansBackend& be,
-             RowBlocks& blocks,
-             const KMeansCallback& cb)
+             RowBlocks& blocks, const KMeansCallback& cb)
     : src_(src),
       p_(p),
       ctx_(ctx),
@@ -28,14 +27,21 @@ Lloyd::Lloyd(Source& src, const KMeansParams& p, const ExecutionContext& ctx, KM
       d_(src.cols()),
       k_(p.n_clusters) {}
 
-KMeansRun Lloyd::run(std::vector<float> centres, double tol_abs, double scale, int run,
-                     int n_init) {
+KMeansRun Lloyd::run(LloydState start, double tol_abs, double scale, int run, int n_init,
+                     const LloydSaveFn& save, int every) {
   KMeansRun r;
   std::vector<int32_t> labels(static_cast<size_t>(n_)), old(static_cast<size_t>(n_), -1);
   std::vector<float> dist(static_cast<size_t>(n_));
   ClusterSums sums;
+  std::vector<float> centres = std::move(start.centres);
+  r.history = std::move(start.history);
+  r.relocations = start.relocations;
+  r.iterations = start.iteration;
+  // A resumed run: the previous pass's labels, as the uninterrupted run holds them (passes are
+  // deterministic whatever the threads or blocks).
+  if (start.iteration > 0) pass(start.prev_centres, old, dist, sums);
   const double t_run = now_s();
-  for (int it = 0; it < p_.max_iter; ++it) {
+  for (int it = start.iteration; it < p_.max_iter; ++it) {
     throw_if_cancelled(ctx_);
     const double t0 = now_s();
     pass(centres, labels, dist, sums);
@@ -53,14 +59,22 @@ KMeansRun Lloyd::run(std::vector<float> centres, double tol_abs, double scale, i
       break;
     }
     old.swap(labels);
+    if (save && every > 0 && (it + 1) % every == 0 && it + 1 < p_.max_iter)
+      save(LloydState{it + 1, centres, next, r.history, r.relocations});
   }
-  // Labels and inertia of the final centres.
-  pass(centres, labels, dist, sums);
   r.centroids = std::move(centres);
+  finish(r, std::move(labels), std::move(dist));
+  return r;
+}
+
+void Lloyd::finish(KMeansRun& r, std::vector<int32_t> labels, std::vector<float> dist) {
+  labels.resize(static_cast<size_t>(n_));
+  dist.resize(static_cast<size_t>(n_));
+  ClusterSums sums;
+  pass(r.centroids, labels, dist, sums);
   r.labels = std::move(labels);
   r.sizes = sums.counts;
   r.inertia = sums.inertia();
-  return r;
 }
 
 void Lloyd::pass(const std::vector<float>& centres, std::vector<int32_t>& labels,

@@ -2,6 +2,7 @@
 // Lloyd's K-means iterations over the row blocks through a backend: assign every row to its
 // nearest centre while the backend sums the clusters, then move the centres (kmeans_common.h).
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "backend/kmeans_backend.h"
@@ -22,6 +23,19 @@ struct KMeansRun {
   int64_t relocations = 0;
 };
 
+// Where a run stands between two iterations: what a checkpoint saves and a resumed run starts
+// from. The convergence test compares a pass's labels with the previous pass's; those are the
+// labels of prev_centres, so a resume recomputes them with one pass instead of storing n labels.
+struct LloydState {
+  int iteration = 0;                // iterations done (0: a run not started)
+  std::vector<float> centres;       // after `iteration` updates (the initial ones at 0)
+  std::vector<float> prev_centres;  // the centres of the last pass; empty at iteration 0
+  std::vector<KMeansIteration> history;
+  int64_t relocations = 0;
+};
+// Called after the iterations the checkpoint interval selects (never after the last one).
+using LloydSaveFn = std::function<void(const LloydState&)>;
+
 class Lloyd {
  public:
   // ctx: polled for cancellation before every iteration.
@@ -34,7 +48,14 @@ class Lloyd {
   // Lloyd iterations from the given centres until converged (kmeans_common.h) or max_iter, then a
   // last assignment to the final centres. tol_abs: the shift tolerance; scale: the tolerance's
   // scale for the progress reports; run of n_init: for the progress reports.
-  KMeansRun run(std::vector<float> centres, double tol_abs, double scale, int run, int n_init);
+  // start: the initial centres at iteration 0, or a checkpoint's state. save (may be empty):
+  // called with the state after every `every` iterations.
+  KMeansRun run(LloydState start, double tol_abs, double scale, int run, int n_init,
+                const LloydSaveFn& save = nullptr, int every = 0);
+
+  // Labels, sizes and inertia of r.centroids (the run's last pass); labels and dist: buffers to
+  // reuse (resized to the rows).
+  void finish(KMeansRun& r, std::vector<int32_t> labels = {}, std::vector<float> dist = {});
 
  private:
   // Assigns every row to its nearest centre; sums holds the pass's per-cluster sums after.
