@@ -262,7 +262,7 @@ Runner add_kmeans(CLI::App& app) {
       ->type_name("DIR");
   o->checkpoint_every =
       cmd->add_option("--checkpoint-every", p.checkpoint.every, "Iterations between checkpoints")
-          ->check(CLI::PositiveNumber)
+          ->check(at_least(1))
           ->capture_default_str();
   cmd->add_option("--resume", o->resume,
                   "Continue from DIR/kmeans.ckpt (same data and parameters; the result is "

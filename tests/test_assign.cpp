@@ -1,0 +1,110 @@
+// Assignment to given centres: the labels and inertia K-means gives for the same centres, in
+// memory or streamed; cosine against a brute-force reference; bad centres named.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "embcluster/assign.h"
+#include "embcluster/error.h"
+#include "embcluster/kmeans.h"
+#include "testutil.h"
+
+using namespace embcluster;
+using testutil::make_blobs;
+
+TEST(Assign, GivesBackTheLabelsAndInertiaOfTheKMeansRunThatMadeTheCentres) {
+  const auto b = make_blobs(30000, 12, 9, 5, 3.0f);
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  KMeansParams kp;
+  kp.n_clusters = 9;
+  kp.seed = 3;
+  ExecutionContext cpu;
+  cpu.device = parse_device("cpu");
+  const KMeansResult km = kmeans(*src, kp, cpu);
+  for (const int64_t budget : {int64_t(0), int64_t(256) << 10}) {
+    ExecutionContext ctx = cpu;
+    ctx.memory_budget = budget;  // 0: the default; 256 KiB: streamed in many blocks
+    const AssignResult a = assign(*src, km.centroids, 9, {}, ctx);
+    EXPECT_EQ(a.labels, km.labels) << budget;
+    EXPECT_EQ(a.sizes, km.sizes);
+    EXPECT_EQ(a.inertia, km.inertia);  // the same pass, bit for bit
+    double sq = 0;
+    for (float v : a.distances) sq += double(v) * v;
+    EXPECT_NEAR(sq, km.inertia, 1e-4 * km.inertia);
+  }
+}
+
+TEST(Assign, CosineIsTheLargestSimilarityOfNormalisedRowsAndCentres) {
+  const auto b = make_blobs(2000, 6, 4, 8, 2.0f);
+  std::vector<float> c(b.x.begin(), b.x.begin() + 5 * 6);  // 5 rows as centres
+  for (auto& v : c) v *= 3;                                // the length of a centre must not matter
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  AssignParams p;
+  p.metric = Metric::Cosine;
+  ExecutionContext cpu;
+  cpu.device = parse_device("cpu");
+  const AssignResult a = assign(*src, c, 5, p, cpu);
+  int64_t checked = 0;
+  for (int64_t i = 0; i < b.n; ++i) {
+    double best = -2, second = -2;
+    int32_t arg = -1;
+    for (int64_t j = 0; j < 5; ++j) {
+      double dot = 0, nx = 0, nc = 0;
+      for (int64_t t = 0; t < 6; ++t) {
+        dot += double(b.x[i * 6 + t]) * c[j * 6 + t];
+        nx += double(b.x[i * 6 + t]) * b.x[i * 6 + t];
+        nc += double(c[j * 6 + t]) * c[j * 6 + t];
+      }
+      const double cs = dot / std::sqrt(nx * nc);
+      if (cs > best)
+        second = best, best = cs, arg = static_cast<int32_t>(j);
+      else if (cs > second)
+        second = cs;
+    }
+    if (best - second < 1e-5) continue;  // a near tie: float32 may pick either
+    ++checked;
+    ASSERT_EQ(a.labels[i], arg) << "row " << i;
+    ASSERT_NEAR(a.distances[i], 1 - best, 1e-5) << "row " << i;
+  }
+  EXPECT_GT(checked, 1900);
+}
+
+TEST(Assign, BadCentresAreNamed) {
+  const std::vector<float> x = {0, 0, 1, 1, 2, 2, 0, 0};
+  auto src = memory_source(x.data(), 4, 2, "x");
+  EXPECT_ERROR(assign(*src, {1, 2, 3}, 1), "centres hold 3 values; 1 centres of the data's 2");
+  EXPECT_ERROR(assign(*src, {1, std::nanf("")}, 1), "centre 0 is not finite (column 1)");
+  EXPECT_ERROR(assign(*src, {}, 0), "need at least one centre");
+  AssignParams p;
+  p.metric = Metric::Cosine;
+  EXPECT_ERROR(assign(*src, {1, 1, 0, 0}, 2, p), "centre 1 is all zeros");
+  const std::vector<float> y = {1, 0, 0, 0};
+  auto z = memory_source(y.data(), 2, 2, "z");
+  EXPECT_ERROR(assign(*z, {1, 1}, 1, p), "z: row 1 is all zeros");
+}
+
+TEST(AssignCli, ReproducesTheLabelsOfTheKMeansRun) {
+  testutil::TempDir tmp;
+  const std::string data = tmp.file("b.h5");
+  std::string out;
+  ASSERT_EQ(testutil::run_cli("generate --n 5000 --d 8 --k 6 --seed 2 --quiet --out " + data), 0);
+  ASSERT_EQ(
+      testutil::run_cli("kmeans " + data + " -k 6 --device cpu --quiet --out " + tmp.file("k")), 0);
+  ASSERT_EQ(testutil::run_cli("assign " + data + " --centroids " + tmp.file("k/centroids.h5") +
+                                  " --device cpu --format npy --out " + tmp.file("a"),
+                              &out),
+            0)
+      << out;
+  const auto km = testutil::read_h5(tmp.file("k/labels.h5"), "/labels");
+  ASSERT_EQ(testutil::run_cli("assign " + data + " --centroids " + tmp.file("k/centroids.h5") +
+                              " --device cpu --quiet --out " + tmp.file("h")),
+            0);
+  EXPECT_EQ(testutil::read_h5(tmp.file("h/labels.h5"), "/labels"), km);
+  EXPECT_TRUE(testutil::file_exists(tmp.file("a/distances.npy")));
+  // Centres of another width: one line naming both.
+  std::vector<float> c(6 * 5, 1.0f);
+  testutil::write_h5_f32(tmp.file("c5.h5"), "/centroids", c, 6, 5);
+  EXPECT_EQ(testutil::run_cli("assign " + data + " --centroids " + tmp.file("c5.h5"), &out), 1);
+  EXPECT_NE(out.find("have 5 columns; the data has 8"), std::string::npos) << out;
+}
