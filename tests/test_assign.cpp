@@ -108,3 +108,84 @@ TEST(AssignCli, ReproducesTheLabelsOfTheKMeansRun) {
   EXPECT_EQ(testutil::run_cli("assign " + data + " --centroids " + tmp.file("c5.h5"), &out), 1);
   EXPECT_NE(out.find("have 5 columns; the data has 8"), std::string::npos) << out;
 }
+
+namespace {
+
+// Spherical K-means in double from the given unit centres, as Dhillon & Modha: every row to the
+// centre of largest cosine (lowest index on ties), centres the renormalised means; stops when no
+// label changes. Returns the labels; *inertia = sum of 1 - cos.
+std::vector<int32_t> reference_spherical(const std::vector<float>& x, int64_t n, int64_t d,
+                                         std::vector<double> c, int64_t k, double* inertia,
+                                         int* iterations) {
+  std::vector<double> u(x.begin(), x.end());
+  for (int64_t i = 0; i < n; ++i) {
+    double s = 0;
+    for (int64_t t = 0; t < d; ++t) s += u[i * d + t] * u[i * d + t];
+    for (int64_t t = 0; t < d; ++t) u[i * d + t] /= std::sqrt(s);
+  }
+  std::vector<int32_t> labels(n, -1), old;
+  for (*iterations = 0; labels != old; ++*iterations) {
+    old = labels;
+    *inertia = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      double best = -3;
+      for (int64_t j = 0; j < k; ++j) {
+        double dot = 0;
+        for (int64_t t = 0; t < d; ++t) dot += u[i * d + t] * c[j * d + t];
+        if (dot > best) best = dot, labels[i] = static_cast<int32_t>(j);
+      }
+      *inertia += 1 - best;
+    }
+    std::vector<double> sums(k * d, 0.0);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t t = 0; t < d; ++t) sums[labels[i] * d + t] += u[i * d + t];
+    for (int64_t j = 0; j < k; ++j) {
+      double s = 0;
+      for (int64_t t = 0; t < d; ++t) s += sums[j * d + t] * sums[j * d + t];
+      for (int64_t t = 0; t < d; ++t) c[j * d + t] = sums[j * d + t] / std::sqrt(s);
+    }
+  }
+  return labels;
+}
+
+}  // namespace
+
+// Spherical K-means (kmeans --metric cosine) from the same initial centres as a double reference:
+// same labels, cosine inertia within 1e-5; assign with its centres gives its labels back.
+TEST(SphericalKMeans, EqualsTheReferenceFromTheSameCentres) {
+  auto b = make_blobs(6000, 16, 7, 11, 6.0f, 10.0f);
+  const int64_t k = 7;
+  std::vector<float> init(b.x.begin(), b.x.begin() + k * 16);  // the first k rows
+  testutil::TempDir tmp;
+  testutil::write_h5_f32(tmp.file("init.h5"), "/c", init, k, 16);
+  KMeansParams p;
+  p.n_clusters = k;
+  p.metric = Metric::Cosine;
+  p.init = InitMethod::File;
+  p.init_file = tmp.file("init.h5") + ":/c";
+  p.tol = 0;
+  ExecutionContext cpu;
+  cpu.device = parse_device("cpu");
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  const KMeansResult r = kmeans(*src, p, cpu);
+  double ref_inertia = 0;
+  int ref_iterations = 0;
+  const auto ref = reference_spherical(b.x, b.n, b.d, std::vector<double>(init.begin(), init.end()),
+                                       k, &ref_inertia, &ref_iterations);
+  EXPECT_EQ(r.labels, ref);
+  EXPECT_NEAR(r.inertia, ref_inertia, 1e-5 * ref_inertia);
+  for (int64_t j = 0; j < k; ++j) {  // unit centres
+    double s = 0;
+    for (int64_t t = 0; t < 16; ++t) s += double(r.centroids[j * 16 + t]) * r.centroids[j * 16 + t];
+    EXPECT_NEAR(s, 1.0, 1e-6);
+  }
+  AssignParams ap;
+  ap.metric = Metric::Cosine;
+  const AssignResult a = assign(*src, r.centroids, k, ap, cpu);
+  EXPECT_EQ(a.labels, r.labels);
+  EXPECT_NEAR(a.inertia / 2, r.inertia, 1e-6 * r.inertia);  // centres renormalised: rounding
+  // A zero row is named, never clustered.
+  b.x[5 * 16 + 0] = 0;
+  std::fill(b.x.begin() + 5 * 16, b.x.begin() + 6 * 16, 0.0f);
+  EXPECT_ERROR(kmeans(*src, p, cpu), "row 5 is all zeros");
+}

@@ -57,6 +57,11 @@ struct KMeansParams {
   int64_t init_sample = 0;
   // GEMM precision on the GPU (the CPU always runs fp32).
   Precision precision = Precision::Fp32;
+  // Euclidean (Lloyd), or Cosine: spherical K-means (Dhillon & Modha 2001, FAISS's `spherical`):
+  // rows L2-normalised as they are read (a zero row is an error naming it), centres (initial ones
+  // too) renormalised after every update; inertia, history and run inertias are then cosine
+  // distances, sum of 1 - cos(row, centre).
+  Metric metric = Metric::Euclidean;
   // Where the run's state is saved and whether it resumes from there (default: not saved). Not a
   // parameter of the result: a checkpointed or resumed run gives the same result.
   KMeansCheckpoint checkpoint;

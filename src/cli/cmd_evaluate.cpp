@@ -63,10 +63,11 @@ nlohmann::json cluster_metrics_json(const ClusterMetrics& m) {
 
 nlohmann::json clustering_metrics_json(Source& data, const std::vector<int32_t>& labels,
                                        uint64_t seed, int64_t sample, const std::string& why,
-                                       const ExecutionContext& ctx,
-                                       const MetricsCallback& progress) {
+                                       const ExecutionContext& ctx, const MetricsCallback& progress,
+                                       Metric metric) {
   MetricsParams p;
   p.seed = seed;
+  p.metric = metric;
   nlohmann::json j;
   try {
     j = cluster_metrics_json(cluster_metrics(data, labels, p, ctx));

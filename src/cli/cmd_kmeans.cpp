@@ -25,7 +25,7 @@ struct KMeansOptions {
   std::string data;
   KMeansParams params;
   // Parsed into params and the context when the command runs.
-  std::string init = "k-means++", device = "auto", precision = "fp32";
+  std::string init = "k-means++", device = "auto", precision = "fp32", metric = "euclidean";
   DataOptions data_opts;
   OutputOptions out;
   DeviceMemoryOption device_memory;
@@ -92,6 +92,7 @@ nlohmann::json to_json(const KMeansResult& r, const KMeansParams& p, const Execu
                      {"seed", p.seed},
                      {"device", to_string(ctx.device)},
                      {"precision", to_string(p.precision)},
+                     {"metric", to_string(p.metric)},
                      {"init_sample", r.init_sample_rows}};
   j["device"] = r.device;
   j["iterations"] = r.iterations;
@@ -128,9 +129,11 @@ void print_summary(const KMeansResult& r, const KMeansOptions& o, const nlohmann
   double total = 0;
   for (const auto& [name, s] : r.timings)
     if (name == "total") total = s;
-  summary("kmeans: %lld rows x %lld dims, %lld clusters on %s%s\n", static_cast<long long>(r.rows),
-          static_cast<long long>(r.dims), static_cast<long long>(o.params.n_clusters),
-          r.device.c_str(), r.streamed ? " (streamed)" : "");
+  summary("kmeans: %lld rows x %lld dims, %lld clusters%s on %s%s\n",
+          static_cast<long long>(r.rows), static_cast<long long>(r.dims),
+          static_cast<long long>(o.params.n_clusters),
+          o.params.metric == Metric::Cosine ? " (spherical, cosine)" : "", r.device.c_str(),
+          r.streamed ? " (streamed)" : "");
   summary("  iterations %d (%s), inertia %.6g, time %s\n", r.iterations,
           r.converged ? "converged" : "max_iter reached", r.inertia, human_seconds(total).c_str());
   std::vector<int64_t> sorted(r.sizes);
@@ -153,6 +156,7 @@ int run_kmeans(KMeansOptions& o) {
   p.init = parse_init(o.init);
   if (p.init == InitMethod::File) p.init_file = o.init;
   p.precision = parse_precision(o.precision);
+  p.metric = parse_metric(o.metric);
   const ExecutionContext ctx = command_context(o.device, &o.device_memory);
   auto source = open_data(o.data, o.data_opts);
   set_checkpoint(o);
@@ -205,7 +209,7 @@ int run_kmeans(KMeansOptions& o) {
     const auto [sample, why] = report_sample(o, r);
     ProgressLine mline;
     metrics = clustering_metrics_json(*source, r.labels, p.seed, sample, why, ctx,
-                                      silhouette_progress(mline));
+                                      silhouette_progress(mline), p.metric);
     mline.finish();
   }
   if (out) {
@@ -244,6 +248,7 @@ Runner add_kmeans(CLI::App& app) {
   cmd->add_option("--init-sample", p.init_sample,
                   "Rows sampled for the initialisation "
                   "(default: max(100000, 100 k))");
+  add_metric_option(cmd, o->metric);
   add_device_options(cmd, o->device, o->device_memory, "auto, cpu, cuda or cuda:N");
   cmd->add_option("--precision", o->precision, "GPU GEMM precision: fp32, tf32 or bf16")
       ->check(CLI::IsMember({"fp32", "tf32", "bf16"}))

@@ -20,14 +20,16 @@ constexpr int64_t kReportExactRows = 10000;
 
 // The "metrics" section of a clustering's report: silhouette (exact up to kReportExactRows rows,
 // otherwise `sample` seeded rows each scored against all rows, with its 95% interval; `why` says
-// how the sample size was chosen), Davies-Bouldin and Calinski-Harabasz (euclidean). A labelling
-// the metrics do not accept (a single cluster, ...) gives {"error": "..."} instead of failing the
-// command; a fault on the device (CudaError) or a cancelled run still fails it. The silhouette runs on ctx's device within its budgets and reports its progress to
+// how the sample size was chosen), Davies-Bouldin and Calinski-Harabasz (euclidean; the silhouette
+// in `metric`). A labelling the metrics do not accept (a single cluster, ...) gives {"error":
+// "..."} instead of failing the command; a fault on the device (CudaError) or a cancelled run still
+// fails it. The silhouette runs on ctx's device within its budgets and reports its progress to
 // `progress`.
 nlohmann::json clustering_metrics_json(Source& data, const std::vector<int32_t>& labels,
                                        uint64_t seed, int64_t sample, const std::string& why,
                                        const ExecutionContext& ctx,
-                                       const MetricsCallback& progress = nullptr);
+                                       const MetricsCallback& progress = nullptr,
+                                       Metric metric = Metric::Euclidean);
 
 // A progress callback for the silhouette that updates `line`.
 MetricsCallback silhouette_progress(ProgressLine& line);

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "algo/kmeans/kmeans_checkpoint.h"
+#include "algo/kmeans/kmeans_common.h"
 #include "algo/kmeans/kmeans_init.h"
 #include "algo/kmeans/lloyd.h"
 #include "backend/device_select.h"
@@ -20,6 +21,8 @@
 #include "core/thread_guard.h"
 #include "embcluster/error.h"
 #include "embcluster/memory.h"
+#include "embcluster/prepare.h"
+#include "io/nonzero_rows.h"
 #include "io/row_blocks.h"
 
 namespace embcluster {
@@ -301,10 +304,9 @@ class Runs {
   Checkpointing& ckpt_;
 };
 
-}  // namespace
-
-KMeansResult kmeans(Source& source, const KMeansParams& params, const ExecutionContext& ctx,
-                    const KMeansCallback& progress) {
+// K-means of the rows as read (the metric's preparation done by the caller).
+KMeansResult kmeans_prepared(Source& source, const KMeansParams& params,
+                             const ExecutionContext& ctx, const KMeansCallback& progress) {
   validate(source, params);
   check_context(ctx);
   const double t_start = now_s();
@@ -318,6 +320,14 @@ KMeansResult kmeans(Source& source, const KMeansParams& params, const ExecutionC
   // Reject a bad init file before any pass over the data.
   std::vector<float> file_centres;
   if (from_file) file_centres = centres_from_file(params.init_file, k, d);
+  if (from_file && params.metric == Metric::Cosine) {
+    for (int64_t c = 0; c < k; ++c)
+      require(std::any_of(file_centres.begin() + c * d, file_centres.begin() + (c + 1) * d,
+                          [](float v) { return v != 0.0f; }),
+              "init: ", params.init_file, ": centre ", c,
+              " is all zeros: the cosine metric has no direction for it");
+    normalise_centres(file_centres, d);
+  }
 
   KMeansResult res;
   BackendChoice choice = make_kmeans_backend(params, ctx, threads);
@@ -365,6 +375,29 @@ KMeansResult kmeans(Source& source, const KMeansParams& params, const ExecutionC
                                (distinct == 1 ? " distinct cluster" : " distinct clusters") +
                                " found, fewer than n_clusters=" + std::to_string(k) +
                                " (duplicate rows?)");
+  return res;
+}
+
+}  // namespace
+
+KMeansResult kmeans(Source& source, const KMeansParams& params, const ExecutionContext& ctx,
+                    const KMeansCallback& progress) {
+  if (params.metric != Metric::Cosine) return kmeans_prepared(source, params, ctx, progress);
+  // Spherical K-means: Lloyd on the unit sphere, where ||x - c||^2 = 2 (1 - cos): the passes sum
+  // squared distances, reported halved as cosine distances (exact: a power of two).
+  const std::unique_ptr<Source> unit = prepare_source(nonzero_rows(source), "l2", ctx);
+  KMeansCallback halved;
+  if (progress) {
+    halved = [&progress](const KMeansProgress& p) {
+      KMeansProgress q = p;
+      q.inertia /= 2;
+      progress(q);
+    };
+  }
+  KMeansResult res = kmeans_prepared(*unit, params, ctx, halved);
+  res.inertia /= 2;
+  for (auto& h : res.history) h.inertia /= 2;
+  for (auto& v : res.run_inertia) v /= 2;
   return res;
 }
 

@@ -229,6 +229,7 @@ CheckpointIdentity checkpoint_identity(Source& src, const KMeansParams& p, int n
       {"seed", std::to_string(p.seed)},
       {"init_sample", std::to_string(p.init_sample)},
       {"precision", to_string(p.precision)},
+      {"metric", to_string(p.metric)},
       {"backend", backend}};
   id.insert(id.end(), params.begin(), params.end());
   return id;

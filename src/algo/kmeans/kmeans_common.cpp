@@ -1,6 +1,7 @@
 #include "algo/kmeans/kmeans_common.h"
 
 #include <algorithm>
+#include <cmath>
 #include <queue>
 #include <utility>
 
@@ -68,6 +69,18 @@ double centre_shift(const std::vector<float>& from, const std::vector<float>& to
     shift += t * t;
   }
   return shift;
+}
+
+void normalise_centres(std::vector<float>& centres, int64_t d) {
+  const int64_t k = static_cast<int64_t>(centres.size()) / d;
+  for (int64_t i = 0; i < k; ++i) {
+    float* c = centres.data() + i * d;
+    double s = 0;
+    for (int64_t j = 0; j < d; ++j) s += static_cast<double>(c[j]) * c[j];
+    if (s <= 0) continue;
+    const float inv = static_cast<float>(1.0 / std::sqrt(s));
+    for (int64_t j = 0; j < d; ++j) c[j] *= inv;
+  }
 }
 
 }  // namespace embcluster

@@ -24,6 +24,10 @@ int64_t relocate_empty_clusters(ClusterSums& s, const std::vector<int32_t>& labe
 // stays empty keeps its centre.
 std::vector<float> centres_from_sums(const std::vector<float>& centres, const ClusterSums& s);
 
+// Scales every row of the row-major centres (d columns) to unit length (norm in double); a zero
+// row stays zero. The spherical K-means update.
+void normalise_centres(std::vector<float>& centres, int64_t d);
+
 // Sum over centres of the squared move, in double.
 double centre_shift(const std::vector<float>& from, const std::vector<float>& to);
 

@@ -48,6 +48,7 @@ KMeansRun Lloyd::run(LloydState start, double tol_abs, double scale, int run, in
     const double t1 = now_s();
     r.relocations += relocate_empty_clusters(sums, labels, dist, src_);
     std::vector<float> next = centres_from_sums(centres, sums);
+    if (p_.metric == Metric::Cosine) normalise_centres(next, d_);
     const double shift = centre_shift(centres, next);
     centres.swap(next);
     update_s += now_s() - t1;
