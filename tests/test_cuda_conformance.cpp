@@ -12,6 +12,7 @@
 
 #include "dbscan_cases.h"
 #include "dbscan_verifier.h"
+#include "embcluster/assign.h"
 #include "embcluster/dbscan.h"
 #include "embcluster/device.h"
 #include "embcluster/kmeans.h"
@@ -99,6 +100,30 @@ TEST_P(KMeansConformance, BlobsEqualTheCpuAndStreamingEqualsResident) {
   EXPECT_TRUE(streamed.streamed);
   EXPECT_EQ(streamed.labels, r.labels);
   EXPECT_EQ(streamed.centroids, r.centroids);
+}
+
+// Spherical K-means and assign on this backend equal the CPU's run (rows normalised as read,
+// centres renormalised on the host after every update).
+TEST_P(KMeansConformance, SphericalAndAssignEqualTheCpu) {
+  const auto b = testutil::make_blobs(20000, 32, 12, 4, 4.0f, 10.0f);
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  KMeansParams p;
+  p.n_clusters = 12;
+  p.seed = 5;
+  p.metric = Metric::Cosine;
+  const auto cpu_run = kmeans(*src, p, cpu());
+  const auto r = kmeans(*src, p, ctx());
+  expect_device(r.device);
+  EXPECT_EQ(r.labels, cpu_run.labels);
+  EXPECT_NEAR(r.inertia, cpu_run.inertia, 1e-5 * cpu_run.inertia);
+  AssignParams ap;
+  ap.metric = Metric::Cosine;
+  EXPECT_EQ(assign(*src, r.centroids, 12, ap, ctx()).labels, r.labels);
+  p.metric = Metric::Euclidean;
+  const auto e = kmeans(*src, p, ctx());
+  const auto a = assign(*src, e.centroids, 12, {}, ctx());
+  EXPECT_EQ(a.labels, e.labels);
+  EXPECT_EQ(a.inertia, e.inertia);
 }
 
 // --- DBSCAN ----------------------------------------------------------------
