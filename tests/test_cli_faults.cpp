@@ -185,3 +185,27 @@ TEST_F(CliFaults, MessagesNameTheFixAndQuietIsQuiet) {
             0);
   EXPECT_EQ(out, "");
 }
+
+// SIGTERM (or Ctrl-C) stops a run at its next check: exit 130, the previous outputs kept, no
+// temporaries left.
+TEST_F(CliFaults, TerminatedRunsKeepThePreviousOutputsAndLeaveNoTemporaries) {
+  const std::string dir = tmp_.file("o");
+  ASSERT_EQ(run_cli("kmeans " + data_ + " -k 3 --device cpu --quiet --out " + dir), 0);
+  const std::string before = testutil::read_text(dir + "/report.json");
+  std::string big = tmp_.file("big.h5");
+  ASSERT_EQ(run_cli("generate --n 400000 --d 32 --k 50 --quiet --out " + big), 0);
+  const std::string cmd = std::string("sh -c '") + EMBCLUSTER_CLI + " kmeans " + big +
+                          " -k 200 --device cpu --quiet --force --out " + dir +
+                          " & pid=$!; sleep 1; kill -TERM $pid; wait $pid; echo rc=$?' 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_TRUE(p);
+  std::string out;
+  char buf[4096];
+  size_t got;
+  while ((got = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, got);
+  pclose(p);
+  EXPECT_NE(out.find("interrupted"), std::string::npos) << out;
+  EXPECT_NE(out.find("rc=130"), std::string::npos) << out;
+  EXPECT_EQ(testutil::read_text(dir + "/report.json"), before);
+  EXPECT_EQ(listing(dir), (std::vector<std::string>{"centroids.h5", "labels.h5", "report.json"}));
+}

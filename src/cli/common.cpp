@@ -1,8 +1,10 @@
 #include "cli/common.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdarg>
 #include <cstdio>
@@ -105,12 +107,35 @@ void commit_with_report(OutputDir& out, nlohmann::json& report,
     files.push_back("report.json");
   report["outputs"] = files;
   out.write_text("report.json", report.dump(2) + "\n");
+  // Interrupted while writing: the previous outputs stay, the temporaries go.
+  if (interrupted()) throw Cancelled();
   out.commit();
 }
+
+namespace {
+// Set by SIGINT / SIGTERM (a lock-free atomic: safe in a signal handler).
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_interrupt(int) { g_interrupted.store(true); }
+}  // namespace
+
+void stop_on_interrupt() {
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND;  // a second Ctrl-C ends the process at once
+  for (int sig : {SIGINT, SIGTERM}) {
+    struct sigaction old {};
+    sigaction(sig, nullptr, &old);
+    if (old.sa_handler != SIG_IGN) sigaction(sig, &sa, nullptr);  // an ignored signal stays so
+  }
+}
+
+bool interrupted() { return g_interrupted.load(); }
 
 ExecutionContext command_context(const std::string& device,
                                  const DeviceMemoryOption* device_memory) {
   ExecutionContext ctx;
+  ctx.cancelled = [] { return g_interrupted.load(); };
   ctx.threads = globals().threads;
   ctx.memory_budget = globals().budget();
   if (device_memory) ctx.device_memory_budget = device_memory->bytes();

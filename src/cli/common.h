@@ -48,6 +48,12 @@ void add_device_options(CLI::App* cmd, std::string& device, DeviceMemoryOption& 
 // --metric euclidean|cosine.
 void add_metric_option(CLI::App* cmd, std::string& metric);
 
+// SIGINT and SIGTERM stop the command at its next check (every block, iteration or write): it
+// removes its temporaries, keeps the previous outputs and exits 130. A second signal ends it at
+// once. interrupted(): whether one came.
+void stop_on_interrupt();
+bool interrupted();
+
 // The execution context of a command: --threads and --memory, the command's --device text
 // ("auto", "cpu", "cuda", "cuda:N") and --device-memory (none: 0). Throws Error for a bad
 // --memory, --device or --device-memory.

@@ -57,8 +57,12 @@ int main(int argc, char** argv) {
                        std::to_string(embcluster::max_threads()));
     g.threads = embcluster::max_threads();
   }
+  stop_on_interrupt();
   try {
     for (auto* sub : app.get_subcommands()) return runners.at(sub->get_name())();
+  } catch (const embcluster::Cancelled&) {
+    std::fprintf(stderr, "embcluster: interrupted: no output written, previous outputs kept\n");
+    return 130;
   } catch (const embcluster::Error& e) {
     std::fprintf(stderr, "embcluster: error: %s\n", e.what());
     return 1;
