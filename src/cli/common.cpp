@@ -79,34 +79,35 @@ CLI::Validator at_least(long long min, const std::string& meaning) {
 }
 
 namespace {
-// The outputs the previous run in dir listed in its report.json (none when there is no readable
-// report: a plain file, not a link, parsed as JSON).
+// The outputs the previous run in dir listed in its report.json or sweep.json (none when there is
+// no readable one: a plain file, not a link, parsed as JSON).
 std::vector<std::string> previous_outputs(const std::string& dir) {
-  const std::string path = dir + "/report.json";
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(std::filesystem::symlink_status(path, ec))) return {};
-  std::ifstream in(path);
-  const nlohmann::json old = nlohmann::json::parse(in, nullptr, false);
   std::vector<std::string> names;
-  if (old.is_object() && old.contains("outputs") && old["outputs"].is_array())
-    for (const auto& n : old["outputs"])
-      if (n.is_string()) names.push_back(n.get<std::string>());
+  for (const char* manifest : {"report.json", "sweep.json"}) {
+    const std::string path = dir + "/" + manifest;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(std::filesystem::symlink_status(path, ec))) continue;
+    std::ifstream in(path);
+    const nlohmann::json old = nlohmann::json::parse(in, nullptr, false);
+    if (old.is_object() && old.contains("outputs") && old["outputs"].is_array())
+      for (const auto& n : old["outputs"])
+        if (n.is_string()) names.push_back(n.get<std::string>());
+  }
   return names;
 }
 }  // namespace
 
 void commit_with_report(OutputDir& out, nlohmann::json& report,
-                        std::chrono::steady_clock::time_point t0) {
+                        std::chrono::steady_clock::time_point t0, const std::string& name) {
   report["peak_rss_bytes"] = peak_rss_bytes();
   report["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // The manifest: with --force, a previous run's outputs that this run does not write (another
   // --format, another command) go when this run's are in place.
-  for (const auto& name : previous_outputs(out.dir())) out.retire(name);
+  for (const auto& old : previous_outputs(out.dir())) out.retire(old);
   std::vector<std::string> files = out.files();
-  if (std::find(files.begin(), files.end(), "report.json") == files.end())
-    files.push_back("report.json");
+  if (std::find(files.begin(), files.end(), name) == files.end()) files.push_back(name);
   report["outputs"] = files;
-  out.write_text("report.json", report.dump(2) + "\n");
+  out.write_text(name, report.dump(2) + "\n");
   // Interrupted while writing: the previous outputs stay, the temporaries go.
   if (interrupted()) throw Cancelled();
   out.commit();

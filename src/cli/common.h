@@ -78,7 +78,8 @@ nlohmann::json report_header(const std::string& command, const Source& input);
 // Adds the peak memory and the wall time since t0 to report, writes it as report.json and
 // commits the output directory.
 void commit_with_report(OutputDir& out, nlohmann::json& report,
-                        std::chrono::steady_clock::time_point t0);
+                        std::chrono::steady_clock::time_point t0,
+                        const std::string& name = "report.json");
 
 // A status line on stderr: rewritten in place on a terminal, one line per update otherwise,
 // nothing with --quiet.
