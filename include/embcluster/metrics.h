@@ -115,4 +115,16 @@ ClusterMetrics cluster_metrics(Source& data, const std::vector<int32_t>& labels,
 // which labels are read, stops telling neighbouring integers apart).
 std::vector<int32_t> read_labels(const std::string& spec, int64_t expected_rows);
 
+// Cluster profiles for tabular data (customer segments): the mean of every column per cluster
+// and over all rows, in the data's own units (pass the source before any scaling). Labels are
+// 0..k-1; -1 (noise) counts in the overall mean only.
+struct ClusterProfiles {
+  int64_t k = 0, d = 0;
+  std::vector<double> means;    // k x d, row-major; NaN for an empty cluster
+  std::vector<double> overall;  // d
+  std::vector<int64_t> sizes;   // k
+};
+ClusterProfiles cluster_profiles(Source& data, const std::vector<int32_t>& labels, int64_t k,
+                                 const ExecutionContext& ctx = {});
+
 }  // namespace embcluster

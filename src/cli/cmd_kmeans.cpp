@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -16,6 +17,7 @@
 #include "embcluster/error.h"
 #include "embcluster/kmeans.h"
 #include "embcluster/memory.h"
+#include "embcluster/metrics.h"
 
 namespace embcluster::cli {
 
@@ -125,6 +127,26 @@ nlohmann::json to_json(const KMeansResult& r, const KMeansParams& p, const Execu
   return j;
 }
 
+// Tabular data: the mean of every named column per cluster against the overall mean, in the
+// data's units (read again without --scale).
+nlohmann::json profiles_json(const KMeansOptions& o, const KMeansResult& r,
+                             const ExecutionContext& ctx) {
+  auto raw = open_raw_data(o.data, o.data_opts);
+  const ClusterProfiles p = cluster_profiles(*raw, r.labels, o.params.n_clusters, ctx);
+  nlohmann::json clusters = nlohmann::json::array();
+  for (int64_t c = 0; c < p.k; ++c) {
+    nlohmann::json mean = nlohmann::json::array(), diff = nlohmann::json::array();
+    for (int64_t j = 0; j < p.d; ++j) {
+      const double m = p.means[c * p.d + j];
+      mean.push_back(std::isfinite(m) ? nlohmann::json(m) : nlohmann::json());
+      diff.push_back(std::isfinite(m) ? nlohmann::json(m - p.overall[j]) : nlohmann::json());
+    }
+    clusters.push_back(
+        {{"label", c}, {"size", p.sizes[c]}, {"mean", mean}, {"minus_overall", diff}});
+  }
+  return {{"columns", raw->column_names()}, {"overall_mean", p.overall}, {"clusters", clusters}};
+}
+
 void print_summary(const KMeansResult& r, const KMeansOptions& o, const nlohmann::json& metrics) {
   double total = 0;
   for (const auto& [name, s] : r.timings)
@@ -216,6 +238,7 @@ int run_kmeans(KMeansOptions& o) {
     auto report = report_header("kmeans", *source);
     report.update(to_json(r, p, ctx));
     if (!o.no_metrics) report["metrics"] = metrics;
+    if (!source->column_names().empty()) report["profiles"] = profiles_json(o, r, ctx);
     write_staged(*out, o.out, "labels", ElemType::i32, r.labels.data(), r.rows, 0);
     write_staged(*out, o.out, "centroids", ElemType::f32, r.centroids.data(), p.n_clusters, r.dims);
     commit_with_report(*out, report, t0);

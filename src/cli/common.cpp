@@ -144,11 +144,15 @@ ExecutionContext command_context(const std::string& device,
   return ctx;
 }
 
-std::unique_ptr<Source> open_data(const std::string& spec, const DataOptions& o) {
+std::unique_ptr<Source> open_raw_data(const std::string& spec, const DataOptions& o) {
   SourceOptions so;
   so.columns = o.columns;
   so.impute = o.impute;
-  auto src = open_source(spec, so);
+  return open_source(spec, so);
+}
+
+std::unique_ptr<Source> open_data(const std::string& spec, const DataOptions& o) {
+  auto src = open_raw_data(spec, o);
   // Columns left out of an automatic choice are said before the work starts (and in the report).
   if (!src->notes().empty()) {
     std::string line = src->name() + ": ";

@@ -35,6 +35,8 @@ struct DataOptions {
 };
 void add_data_options(CLI::App* cmd, DataOptions& opts);
 std::unique_ptr<Source> open_data(const std::string& spec, const DataOptions& opts);
+// The rows as stored (columns and imputation applied, no --scale): for figures in the data's units.
+std::unique_ptr<Source> open_raw_data(const std::string& spec, const DataOptions& opts);
 
 // --device-memory SIZE: the GPU memory budget, kept as text until the command runs.
 struct DeviceMemoryOption {
