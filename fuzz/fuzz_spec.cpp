@@ -16,8 +16,8 @@ const char* scratch_dir() { return ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" 
 // An HDF5 file with /data (4 x 3 float32), /g/v (5, int32) and /g/s (a string), made once.
 std::string fixture() {
   static const std::string path = [] {
-    std::snprintf(fixture_path, sizeof fixture_path, "%s/embcluster-fuzz-spec-%d.h5",
-                  scratch_dir(), static_cast<int>(::getpid()));
+    std::snprintf(fixture_path, sizeof fixture_path, "%s/embcluster-fuzz-spec-%d.h5", scratch_dir(),
+                  static_cast<int>(::getpid()));
     const hid_t f = H5Fcreate(fixture_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     const float data[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
     const hsize_t d2[2] = {4, 3}, d1[1] = {5};
