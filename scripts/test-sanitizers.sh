@@ -9,8 +9,9 @@ root=$PWD
 dir=build-asan
 start=$(date +%s)
 # -O1: the suite runs in minutes and the build fits CI; line tables name the frames in reports.
-# -ffp-contract=fast: multiply-adds fused as g++ fuses them, so the golden outputs stay
-# bit-identical to the Release build's.
+# -ffp-contract=fast: multiply-adds fused as g++ fuses them (-ffp-contract=fast is its default),
+# though not always at the same places: golden_outputs lets report figures differ in their last
+# bits here (EMBCLUSTER_GOLDEN_EXACT=OFF); the Release build checks them bit for bit.
 flags="-O1 -gline-tables-only -fno-omit-frame-pointer -ffp-contract=fast"
 flags+=" -fsanitize=address,undefined -fno-sanitize-recover=undefined"
 # The CUDA module is not built: ASan cannot see into device code or the CUDA runtime's allocations.
@@ -18,7 +19,8 @@ CC=clang CXX=clang++ cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Sanitize \
   -DCMAKE_C_FLAGS_SANITIZE="$flags" -DCMAKE_CXX_FLAGS_SANITIZE="$flags" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
   -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" \
-  -DEMBCLUSTER_CUDA=OFF -DEMBCLUSTER_BENCH=OFF -DEMBCLUSTER_FUZZ=ON >/dev/null
+  -DEMBCLUSTER_CUDA=OFF -DEMBCLUSTER_BENCH=OFF -DEMBCLUSTER_FUZZ=ON -DEMBCLUSTER_GOLDEN_EXACT=OFF \
+  >/dev/null
 cmake --build "$dir" -j "$(nproc)"
 built=$(date +%s)
 
