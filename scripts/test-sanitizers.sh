@@ -3,6 +3,7 @@
 # in ./build-asan, with the readers' libFuzzer targets and their short runs (fuzz/README.md).
 # Any sanitizer report fails the run: reports go to files in build-asan/sanitizer-logs, which must
 # stay empty (a CLI run whose test expects a failure cannot hide one).
+# On 2 cores shared with other builds: ~16 min to build from scratch (no ccache), ~9-12 min to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
