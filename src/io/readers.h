@@ -26,6 +26,10 @@ std::unique_ptr<Source> open_vecs(const std::string& file, const std::string& ex
                                   const SourceOptions& options);
 std::unique_ptr<Source> open_csv(const std::string& file, const SourceOptions& options);
 
+// Splits a data spec "file.h5:/group/name" into the file and the dataset ("" when none). Only a
+// colon after an HDF5 file name counts, so other names may contain colons.
+void split_data_spec(const std::string& spec, std::string* file, std::string* dataset);
+
 // IEEE binary16 to float (subnormals, infinities and NaN included).
 float half_to_float(uint16_t h);
 

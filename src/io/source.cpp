@@ -90,9 +90,16 @@ class MemorySource final : public Source {
   const float* data_;
 };
 
-// Splits "file.h5:/group/name" into the file and the dataset ("" when none). Only a colon after
-// an HDF5 file name counts, so other names may contain colons.
-void split_spec(const std::string& spec, std::string* file, std::string* dataset) {
+void check_file(const std::string& file) {
+  std::error_code ec;
+  const auto st = fs::status(file, ec);
+  require(fs::exists(st), file, ": no such file");
+  require(!fs::is_directory(st), file, ": is a directory, not a data file");
+}
+
+}  // namespace
+
+void split_data_spec(const std::string& spec, std::string* file, std::string* dataset) {
   for (size_t pos = spec.find(':'); pos != std::string::npos; pos = spec.find(':', pos + 1)) {
     if (is_hdf5_extension(lower_extension(spec.substr(0, pos)))) {
       *file = spec.substr(0, pos);
@@ -104,15 +111,6 @@ void split_spec(const std::string& spec, std::string* file, std::string* dataset
   dataset->clear();
 }
 
-void check_file(const std::string& file) {
-  std::error_code ec;
-  const auto st = fs::status(file, ec);
-  require(fs::exists(st), file, ": no such file");
-  require(!fs::is_directory(st), file, ": is a directory, not a data file");
-}
-
-}  // namespace
-
 std::unique_ptr<Source> memory_source(const float* data, int64_t rows, int64_t cols,
                                       std::string name) {
   require(rows >= 0 && cols > 0, name, ": a memory source needs rows >= 0 and cols > 0 (got ", rows,
@@ -122,7 +120,7 @@ std::unique_ptr<Source> memory_source(const float* data, int64_t rows, int64_t c
 
 std::unique_ptr<Source> open_source(const std::string& spec, const SourceOptions& options) {
   std::string file, dataset;
-  split_spec(spec, &file, &dataset);
+  split_data_spec(spec, &file, &dataset);
   check_file(file);
   const std::string ext = lower_extension(file);
   // Column choice and imputation are CSV's: elsewhere they would be ignored in silence.
