@@ -15,6 +15,7 @@
 #include "embcluster/device.h"
 #include "embcluster/error.h"
 #include "embcluster/memory.h"
+#include "embcluster/pca.h"
 #include "embcluster/prepare.h"
 
 namespace embcluster::cli {
@@ -38,6 +39,11 @@ void add_data_options(CLI::App* cmd, DataOptions& o) {
                   "Prepare rows: none, standard (zero mean, unit variance) or l2 (unit length)")
       ->check(CLI::IsMember({"none", "standard", "l2"}))
       ->capture_default_str();
+  cmd->add_option("--pca", o.pca,
+                  "Project rows on C principal components (fitted in one streamed pass, after "
+                  "--scale)")
+      ->type_name("C")
+      ->check(at_least(1));
 }
 
 int64_t DeviceMemoryOption::bytes() const {
@@ -165,7 +171,18 @@ std::unique_ptr<Source> open_data(const std::string& spec, const DataOptions& o)
     for (const auto& n : src->notes()) line += (&n == &src->notes()[0] ? "" : "; ") + n;
     ProgressLine::note(line);
   }
-  return prepare_source(std::move(src), o.scale, command_context());
+  auto prepared = prepare_source(std::move(src), o.scale, command_context());
+  if (o.pca <= 0) return prepared;
+  const PCAModel model = fit_pca(*prepared, o.pca, command_context());
+  double kept = 0;
+  for (double r : model.explained_variance_ratio) kept += r;
+  char line[160];
+  std::snprintf(line, sizeof line,
+                "%s: projected on %lld principal components (%.1f%% of the "
+                "variance)",
+                prepared->name().c_str(), static_cast<long long>(o.pca), 100 * kept);
+  ProgressLine::note(line);
+  return project_source(std::move(prepared), model);
 }
 
 void add_output_options(CLI::App* cmd, OutputOptions& o) {

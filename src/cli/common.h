@@ -32,6 +32,7 @@ struct DataOptions {
   std::vector<std::string> columns;
   std::string impute = "none";
   std::string scale = "none";
+  int64_t pca = 0;  // > 0: rows projected on this many principal components (after --scale)
 };
 void add_data_options(CLI::App* cmd, DataOptions& opts);
 std::unique_ptr<Source> open_data(const std::string& spec, const DataOptions& opts);
