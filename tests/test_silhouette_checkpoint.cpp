@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "embcluster/device.h"
 #include "embcluster/error.h"
 #include "embcluster/metrics.h"
 #include "testutil.h"
@@ -18,8 +19,8 @@ using testutil::make_blobs;
 
 namespace {
 
-struct Interrupted : std::runtime_error {
-  Interrupted() : std::runtime_error("interrupted") {}
+struct Stopped : std::runtime_error {
+  Stopped() : std::runtime_error("stopped") {}
 };
 
 // 12 blocks of 1024 rows when streamed (12 progress reports each), 2 slabs of 8192 rows when
@@ -76,9 +77,9 @@ void run_until(Data& d, const MetricsParams& p, const ExecutionContext& ctx, int
   int n = 0;
   EXPECT_THROW(silhouette(*d.src, d.b.labels, p, ctx,
                           [&](const MetricsProgress& pr) {
-                            if (pr.rows_done > 0 && ++n == stop) throw Interrupted();
+                            if (pr.rows_done > 0 && ++n == stop) throw Stopped();
                           }),
-               Interrupted);
+               Stopped);
 }
 
 SilhouetteResult resume(Data& d, MetricsParams p, const ExecutionContext& ctx) {
@@ -181,4 +182,26 @@ TEST(SilhouetteCheckpoint, OtherDataLabelsOrParametersRefused) {
   // The refusals left the checkpoint as it was.
   expect_identical(silhouette(*d.src, d.b.labels, r, cpu(kStreamed)),
                    silhouette(*d.src, d.b.labels, params(""), cpu(kStreamed)));
+}
+
+// The GPU runs the same driver: its slabs of grouped rows (every row held) and its streamed blocks
+// are saved and resumed too, each by its own plan. Skipped, visibly, without a CUDA device.
+TEST(SilhouetteCheckpoint, CudaResumesBitIdentical) {
+  if (cuda_devices().empty()) GTEST_SKIP() << "no CUDA device";
+  Data d;
+  testutil::TempDir tmp;
+  for (int64_t budget : {kStreamed, kHeld}) {
+    ExecutionContext ctx = cpu(budget);
+    ctx.device = parse_device("cuda");
+    MetricsParams p = params(tmp.file("full" + std::to_string(budget)));
+    const SilhouetteResult ref = silhouette(*d.src, d.b.labels, p, ctx);
+    EXPECT_NE(ref.device, "cpu");
+    p.checkpoint.dir = tmp.file("cp" + std::to_string(budget));
+    const int total = reports(d, p, ctx);
+    run_until(d, p, ctx, std::max(1, total / 2));
+    expect_identical(resume(d, p, ctx), ref);
+    // Another plan is refused: its progress counts other rows.
+    p.checkpoint.resume = true;
+    EXPECT_ERROR(silhouette(*d.src, d.b.labels, p, cpu(budget)), "made for backend=");
+  }
 }

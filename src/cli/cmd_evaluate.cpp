@@ -149,8 +149,10 @@ struct EvaluateOptions {
 void set_checkpoint(EvaluateOptions& o) {
   const CheckpointChoice c = checkpoint_choice(o.ckpt, "silhouette.ckpt", o.data, o.data_opts);
   if (c.dir.empty()) return;
-  require(!o.simplified, "--checkpoint and --resume save the exact silhouette: not with --simplified");
-  require(o.params.sample_size == 0, "--checkpoint and --resume save the exact silhouette: not with --sample");
+  require(!o.simplified,
+          "--checkpoint and --resume save the exact silhouette: not with --simplified");
+  require(o.params.sample_size == 0,
+          "--checkpoint and --resume save the exact silhouette: not with --sample");
   o.params.checkpoint.dir = c.dir;
   o.params.checkpoint.resume = c.resume;
   o.params.checkpoint.identity = c.identity;

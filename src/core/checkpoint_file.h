@@ -6,11 +6,10 @@
 // disk, renamed over it, the directory flushed.
 #include <cstdint>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "embcluster/error.h"
 #include "embcluster/source.h"

@@ -30,9 +30,9 @@ SilhouetteCheckpoint::SilhouetteCheckpoint(Source& src, const std::vector<int32_
   base_.insert(base_.end(), c.identity.begin(), c.identity.end());
   const uint64_t h = fnv1a(labels.data(), labels.size() * sizeof(int32_t));
   base_.insert(base_.end(), {{"labels_hash", hex64(h)},
-                         {"metric", to_string(p.metric)},
-                         {"include_noise", p.include_noise ? "true" : "false"},
-                         {"cosine_cluster_sums", p.cosine_cluster_sums ? "true" : "false"}});
+                             {"metric", to_string(p.metric)},
+                             {"include_noise", p.include_noise ? "true" : "false"},
+                             {"cosine_cluster_sums", p.cosine_cluster_sums ? "true" : "false"}});
   prepare_checkpoint_dir(c.dir, kFile);
   path_ = c.dir + "/" + kFile;
 }

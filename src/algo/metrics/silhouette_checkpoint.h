@@ -21,8 +21,9 @@ class SilhouetteCheckpoint {
 
   // Called once, before any pass over the data, by the loop that scores the rows: `device` is
   // "cpu" or the GPU's name, `plan` how the loop cuts and orders its rows (the unit of its
-  // progress: resumed only by the same plan). Not resuming, writes the empty state. Returns the progress to continue from (0 when not
-  // resuming) and, when resuming, sets samples to the values stored.
+  // progress: resumed only by the same plan). Not resuming, writes the empty state. Returns the
+  // progress to continue from (0 when not resuming) and, when resuming, sets samples to the values
+  // stored.
   int64_t begin(const std::string& device, const std::string& plan, std::vector<float>& samples);
 
   // After a block: `next` is the progress reached, samples hold every row scored so far. Writes

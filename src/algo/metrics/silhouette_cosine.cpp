@@ -71,12 +71,9 @@ class CosineSums {
 
 }  // namespace
 
-SilhouetteScores cosine_silhouette_from_cluster_sums(Source& src, const DenseLabels& labels,
-                                                     const MetricsParams& /*p*/,
-                                                     const ExecutionContext& ctx,
-                                                     const std::vector<int64_t>& sample,
-                                                     const RowsDone& done,
-                                                     SilhouetteCheckpoint* ckpt) {
+SilhouetteScores cosine_silhouette_from_cluster_sums(
+    Source& src, const DenseLabels& labels, const MetricsParams& /*p*/, const ExecutionContext& ctx,
+    const std::vector<int64_t>& sample, const RowsDone& done, SilhouetteCheckpoint* ckpt) {
   const int64_t n = src.rows(), d = src.cols(), m = static_cast<int64_t>(sample.size());
   // Small blocks: small unit-row copies.
   RowBlocks blocks(src, context_memory_budget(ctx), 4096, 16384);
@@ -84,7 +81,8 @@ SilhouetteScores cosine_silhouette_from_cluster_sums(Source& src, const DenseLab
   // A checkpoint's progress: the source rows scored (blocks are whole 4096-row chunks, so that a
   // resumed block's chunks line up as in an uninterrupted run).
   const bool saving = ckpt && ckpt->on();
-  const int64_t start = saving ? ckpt->begin("cpu", "source rows by cluster sums", cs.out_.samples) : 0;
+  const int64_t start =
+      saving ? ckpt->begin("cpu", "source rows by cluster sums", cs.out_.samples) : 0;
   std::vector<float> rows(static_cast<size_t>(m * d));
   size_t next = 0;
   blocks.for_each([&](const Block& b) {

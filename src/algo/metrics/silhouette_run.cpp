@@ -128,10 +128,10 @@ class Driver {
   int64_t resume_point(const std::string& plan) {
     if (!ckpt_) return 0;
     const std::string name = be_.device_name();
-    return ckpt_->begin(name.rfind("cpu", 0) == 0 ? "cpu" : name,
-                        layout_.span > 0 ? "source rows in spans of " + std::to_string(layout_.span)
-                                         : plan,
-                        out_.samples);
+    return ckpt_->begin(
+        name.rfind("cpu", 0) == 0 ? "cpu" : name,
+        layout_.span > 0 ? "source rows in spans of " + std::to_string(layout_.span) : plan,
+        out_.samples);
   }
   void save(int64_t next, bool last) {
     if (ckpt_) ckpt_->step(next, out_.samples, last);

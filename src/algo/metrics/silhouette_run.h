@@ -36,12 +36,9 @@ SilhouetteScores silhouette_scores(Source& src, const DenseLabels& labels, const
 
 // The exact cosine silhouette from per-cluster sums of the unit rows (MetricsParams::
 // cosine_cluster_sums), on the CPU: O(rows x clusters x d).
-SilhouetteScores cosine_silhouette_from_cluster_sums(Source& src, const DenseLabels& labels,
-                                                     const MetricsParams& p,
-                                                     const ExecutionContext& ctx,
-                                                     const std::vector<int64_t>& sample,
-                                                     const RowsDone& done,
-                                                     SilhouetteCheckpoint* ckpt = nullptr);
+SilhouetteScores cosine_silhouette_from_cluster_sums(
+    Source& src, const DenseLabels& labels, const MetricsParams& p, const ExecutionContext& ctx,
+    const std::vector<int64_t>& sample, const RowsDone& done, SilhouetteCheckpoint* ckpt = nullptr);
 
 // The summary of r.samples (per row, NaN when not scored): score, rows scored, and per cluster
 // the labels, sizes, rows scored and mean (NaN for a cluster with no row scored).
