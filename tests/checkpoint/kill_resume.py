@@ -39,6 +39,7 @@ class KMeans:
     figures = ["iterations", "converged", "inertia", "tol_abs", "run_inertia", "best_run",
                "history", "cluster_sizes", "empty_cluster_relocations"]
     checkpoint = "kmeans.ckpt"
+    blocks = 0
 
     @staticmethod
     def resumed_from(report):
@@ -63,6 +64,7 @@ class Evaluate:
     files = ("silhouette_samples.npy",)
     figures = ["silhouette"]
     checkpoint = "silhouette.ckpt"
+    blocks = 10  # of 3072 rows under --memory 1M, each written after the first (empty) state
 
     @staticmethod
     def resumed_from(report):
@@ -89,11 +91,21 @@ def run(cmd, **kw):
     return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
-def wait_for_checkpoint(p, path):
-    """When the run has written its first checkpoint (or ended): the kills fall after it, so that
-    on a loaded machine too most of them fall within the saved part of the run."""
-    while not os.path.exists(path) and p.poll() is None:
-        time.sleep(0.005)
+def wait_for_checkpoint(p, path, writes=1):
+    """When the run has written `writes` checkpoints (or ended): the kills fall after them, so that
+    on a loaded machine too they fall within the saved part of the run."""
+    seen, last = 0, None
+    while p.poll() is None:
+        try:
+            st = os.stat(path)
+            key = (st.st_ino, st.st_mtime_ns)
+        except FileNotFoundError:
+            key = None
+        if key is not None and key != last:
+            seen, last = seen + 1, key
+        if seen >= writes:
+            break
+        time.sleep(0.002)
     return time.monotonic()
 
 
@@ -135,11 +147,16 @@ def main():
 
         resumed_mid_run = 0
         for seed in range(10):
-            delay = random.Random(seed).uniform(0.05, 0.95) * duration
+            rnd = random.Random(seed)
+            if mode.blocks:  # after 1 to blocks - 1 blocks saved, within the next one
+                writes = rnd.randint(2, mode.blocks)
+                delay = rnd.uniform(0, 1) * duration / mode.blocks
+            else:  # iterations too short to watch: anywhere in the run
+                writes, delay = 1, rnd.uniform(0.05, 0.95) * duration
             out, cp = os.path.join(tmp, "out%d" % seed), os.path.join(tmp, "cp%d" % seed)
             p = subprocess.Popen(command(exe, data, out, "--checkpoint", cp, "--checkpoint-every",
                                          "1"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            wait_for_checkpoint(p, os.path.join(cp, mode.checkpoint))
+            wait_for_checkpoint(p, os.path.join(cp, mode.checkpoint), writes)
             time.sleep(delay)
             p.send_signal(signal.SIGKILL)
             killed = p.wait() == -signal.SIGKILL
@@ -152,8 +169,8 @@ def main():
                 continue
             files, figures, report = outputs(mode, out)
             where = mode.resumed_from(report)
-            print("seed %d: killed at %.2f s (%s), resumed from %s" %
-                  (seed, delay, "killed" if killed else "had finished", where))
+            print("seed %d: killed %.2f s after checkpoint write %d (%s), resumed from %s" %
+                  (seed, delay, writes, "killed" if killed else "had finished", where))
             resumed_mid_run += killed and where != "start"
             if files != ref_files:
                 failures.append("seed %d: %s differ (resumed from %s)" %
