@@ -272,7 +272,7 @@ Runner add_evaluate(CLI::App& app) {
                   "--checkpoint-every blocks of rows and at the end (kept after the run)")
       ->type_name("DIR");
   o->ckpt.every = cmd->add_option("--checkpoint-every", p.checkpoint.every,
-                                  "Blocks of rows (one progress step each) between checkpoints")
+                                  "Blocks of scored rows between checkpoints")
                       ->check(CLI::PositiveNumber)
                       ->capture_default_str();
   cmd->add_option("--resume", o->ckpt.resume,
