@@ -15,6 +15,29 @@
 
 namespace embcluster {
 
+// Saving the exact silhouette's progress (the rows scored so far) so that an interrupted
+// evaluation (killed, cancelled, a crashed machine) continues where it stopped; the resumed run's
+// samples, score and per-cluster means are bit-identical to an uninterrupted checkpointed run.
+// The rows are then scored a block at a time against every row (each pair twice): with every
+// row's sums in memory an uncheckpointed run scores each pair once, and its figures may differ
+// from a checkpointed run's in the last bits. The exact silhouette only: a sample is refused.
+struct MetricsCheckpoint {
+  // Directory of the checkpoint file (dir/silhouette.ckpt, created with the directory when
+  // missing). Empty (default) = no checkpoint.
+  std::string dir;
+  // Blocks of scored rows between two writes (>= 1); the start and the end are written too. A
+  // block scores thousands of rows against every row: a write (4 bytes a row of the data) costs
+  // little beside it.
+  int every = 1;
+  // Continue from dir/silhouette.ckpt. A missing, unreadable or corrupt file, or one made for
+  // other data, labels or parameters, throws Error naming the file (and what differs).
+  bool resume = false;
+  // Facts about the input the source cannot tell (file size, modification time, preparation),
+  // compared on resume. The source's name, shape, type, a hash of a sample of its rows, a hash of
+  // the labels, the metric and the device kind are always compared.
+  std::vector<std::pair<std::string, std::string>> identity;
+};
+
 struct MetricsParams {
   // Euclidean (as scikit-learn's default) or Cosine (1 - cosine similarity; rows are
   // L2-normalised as they are read, a zero row is at distance 1 from every row). With Cosine,
@@ -34,6 +57,9 @@ struct MetricsParams {
   // O(rows * clusters * d) in double instead of O(rows^2 * d). It is exact in real arithmetic
   // (and closer to it than float tiles). false = pairwise GEMM tiles as for euclidean.
   bool cosine_cluster_sums = true;
+  // The exact silhouette's checkpoint (default: none). Not a parameter of the result beyond the
+  // pair order noted at MetricsCheckpoint.
+  MetricsCheckpoint checkpoint;
 };
 // The context: data that does not fit its memory budget is streamed (the exact silhouette then
 // reads the data once per block of scored rows). The exact and sampled silhouette run on its
@@ -77,6 +103,7 @@ struct SilhouetteResult {
   int64_t data_passes = 0;      // reads of the whole data
   std::string device;           // what computed it: "cpu" or the GPU's name and index
   std::string device_note;      // one line when the device differs from the one asked for
+  int64_t resumed_rows = 0;     // rows scored before a resume, read from the checkpoint
   double seconds = 0;
 };
 

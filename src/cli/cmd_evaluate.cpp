@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "cli/checkpoint_options.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/metrics_report.h"
@@ -142,7 +143,21 @@ struct EvaluateOptions {
   DeviceMemoryOption device_memory;
   DataOptions data_opts;
   OutputOptions out;
+  CheckpointOptions ckpt;
 };
+
+// --checkpoint DIR / --resume DIR into the params: the exact silhouette only.
+void set_checkpoint(EvaluateOptions& o) {
+  const CheckpointChoice c = checkpoint_choice(o.ckpt, "silhouette.ckpt", o.data, o.data_opts);
+  if (c.dir.empty()) return;
+  require(!o.simplified,
+          "--checkpoint and --resume save the exact silhouette: not with --simplified");
+  require(o.params.sample_size == 0,
+          "--checkpoint and --resume save the exact silhouette: not with --sample");
+  o.params.checkpoint.dir = c.dir;
+  o.params.checkpoint.resume = c.resume;
+  o.params.checkpoint.identity = c.identity;
+}
 
 void print_scores(const SilhouetteResult& s, const ClusterMetrics& m, const Source& src,
                   const EvaluateOptions& o) {
@@ -182,6 +197,7 @@ int run_evaluate(EvaluateOptions& o) {
   const ExecutionContext ctx = command_context(o.device, &o.device_memory);
   auto source = open_data(o.data, o.data_opts);
   const std::vector<int32_t> labels = read_labels(o.labels, source->rows());
+  set_checkpoint(o);
 
   std::unique_ptr<OutputDir> out;
   if (!o.out.dir.empty()) {
@@ -219,6 +235,9 @@ int run_evaluate(EvaluateOptions& o) {
           "Davies-Bouldin, Calinski-Harabasz and inertia are measured "
           "(euclidean) on the L2-normalised rows";
     report["silhouette"] = silhouette_json(s);
+    if (!p.checkpoint.dir.empty())
+      report["checkpoint"] = {{"file", p.checkpoint.dir + "/silhouette.ckpt"},
+                              {"resumed_rows", s.resumed_rows}};
     write_staged(*out, o.out, "silhouette_samples", ElemType::f32, s.samples.data(), source->rows(),
                  0);
     commit_with_report(*out, report, t0);
@@ -249,6 +268,18 @@ Runner add_evaluate(CLI::App& app) {
                 "Count label -1 as a cluster (default: noise rows are left out)");
   add_device_options(cmd, o->device, o->device_memory,
                      "Silhouette on auto, cpu, cuda or cuda:N (auto: a GPU when present)");
+  cmd->add_option("--checkpoint", o->ckpt.checkpoint,
+                  "Save the exact silhouette's rows in DIR/silhouette.ckpt every "
+                  "--checkpoint-every blocks of rows and at the end (kept after the run)")
+      ->type_name("DIR");
+  o->ckpt.every = cmd->add_option("--checkpoint-every", p.checkpoint.every,
+                                  "Blocks of scored rows between checkpoints")
+                      ->check(CLI::PositiveNumber)
+                      ->capture_default_str();
+  cmd->add_option("--resume", o->ckpt.resume,
+                  "Continue from DIR/silhouette.ckpt (same data, labels and options; the result is "
+                  "identical to an uninterrupted checkpointed run) and keep saving there")
+      ->type_name("DIR");
   add_data_options(cmd, o->data_opts);
   add_output_options(cmd, o->out);
   return [o] { return run_evaluate(*o); };

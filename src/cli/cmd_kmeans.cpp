@@ -1,16 +1,13 @@
 // embcluster kmeans DATA --n-clusters K: Lloyd K-means on the CPU or a GPU, streamed under
 // --memory.
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <utility>
 
+#include "cli/checkpoint_options.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/metrics_report.h"
@@ -33,45 +30,15 @@ struct KMeansOptions {
   DeviceMemoryOption device_memory;
   int64_t metrics_sample = -1;  // -1: chosen from the clustering's work
   bool no_metrics = false;
-  std::string checkpoint, resume;  // directories of --checkpoint and --resume
-  const CLI::Option* checkpoint_every = nullptr;
+  CheckpointOptions ckpt;
 };
 
-// The file part of a data spec: "x.h5:/data" -> "x.h5" (the whole spec when that is a file).
-std::string data_file(const std::string& spec) {
-  struct stat st;
-  if (::stat(spec.c_str(), &st) == 0) return spec;
-  const size_t colon = spec.rfind(':');
-  return colon == std::string::npos ? spec : spec.substr(0, colon);
-}
-
-// --checkpoint DIR / --resume DIR into the params, with what identifies the input file beyond
-// its rows: size, modification time and how the rows are prepared.
+// --checkpoint DIR / --resume DIR into the params.
 void set_checkpoint(KMeansOptions& o) {
-  auto& c = o.params.checkpoint;
-  require(o.resume.empty() || o.checkpoint.empty() || o.resume == o.checkpoint, "--resume ",
-          o.resume, " and --checkpoint ", o.checkpoint,
-          " name different directories (--resume DIR alone continues and keeps saving in DIR)");
-  c.dir = o.resume.empty() ? o.checkpoint : o.resume;
-  c.resume = !o.resume.empty();
-  require(!c.dir.empty() || o.checkpoint_every->count() == 0,
-          "--checkpoint-every needs --checkpoint DIR");
-  if (c.dir.empty()) return;
-  // A night's work is never replaced by a command that forgot --resume.
-  const std::string saved = c.dir + "/kmeans.ckpt";
-  struct stat st;
-  require(c.resume || ::stat(saved.c_str(), &st) != 0, "checkpoint ", saved, " exists: --resume ",
-          c.dir, " continues it; remove it to start again");
-  const std::string file = data_file(o.data);
-  require(::stat(file.c_str(), &st) == 0, file, ": cannot read: ", std::strerror(errno));
-  std::string columns;
-  for (const auto& col : o.data_opts.columns) columns += (columns.empty() ? "" : ",") + col;
-  c.identity = {{"file_size", std::to_string(st.st_size)},
-                {"file_mtime_ns",
-                 std::to_string(int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec)},
-                {"columns", columns},
-                {"impute", o.data_opts.impute},
-                {"scale", o.data_opts.scale}};
+  const CheckpointChoice c = checkpoint_choice(o.ckpt, "kmeans.ckpt", o.data, o.data_opts);
+  o.params.checkpoint.dir = c.dir;
+  o.params.checkpoint.resume = c.resume;
+  o.params.checkpoint.identity = c.identity;
 }
 
 // Rows of the report's sampled silhouette, and why: --metrics-sample, or by default
@@ -284,15 +251,15 @@ Runner add_kmeans(CLI::App& app) {
   cmd->add_flag("--no-metrics", o->no_metrics,
                 "Leave the quality metrics (silhouette, Davies-Bouldin, Calinski-Harabasz) out of "
                 "the report");
-  cmd->add_option("--checkpoint", o->checkpoint,
+  cmd->add_option("--checkpoint", o->ckpt.checkpoint,
                   "Save the run's state in DIR/kmeans.ckpt every --checkpoint-every iterations "
                   "and at the end of every run (kept after the run)")
       ->type_name("DIR");
-  o->checkpoint_every =
+  o->ckpt.every =
       cmd->add_option("--checkpoint-every", p.checkpoint.every, "Iterations between checkpoints")
           ->check(at_least(1))
           ->capture_default_str();
-  cmd->add_option("--resume", o->resume,
+  cmd->add_option("--resume", o->ckpt.resume,
                   "Continue from DIR/kmeans.ckpt (same data and parameters; the result is "
                   "identical to an uninterrupted run) and keep saving there")
       ->type_name("DIR");

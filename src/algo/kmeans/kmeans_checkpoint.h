@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "algo/kmeans/lloyd.h"
+#include "core/checkpoint_file.h"
 #include "embcluster/kmeans.h"
 #include "embcluster/source.h"
 
@@ -28,8 +29,6 @@ struct KMeansState {
   KMeansRun best;
   double mean_var = 0;  // of the first pass
 };
-
-using CheckpointIdentity = std::vector<std::pair<std::string, std::string>>;
 
 // What a checkpoint must match to be resumed: the source's name, shape, type and a hash of up to
 // 64 of its rows (read through the source, so it covers the data's preparation), the caller's

@@ -45,23 +45,23 @@ std::vector<int64_t> sample_of(const DenseLabels& L, const MetricsParams& p, int
 SilhouetteScores scores_on(Source& data, const DenseLabels& L, const MetricsParams& p,
                            const ExecutionContext& ctx, int device,
                            const std::vector<int64_t>& sample, const RowsDone& done,
-                           SilhouetteResult& r) {
+                           SilhouetteCheckpoint& ckpt, SilhouetteResult& r) {
   const TileMetric metric = p.metric == Metric::Cosine ? TileMetric::cosine : TileMetric::euclidean;
   if (device >= 0) {
     try {
       auto sums =
           make_cuda_cluster_sums(device, metric, L.k, data.cols(), ctx.device_memory_budget);
       r.device = sums->device_name();
-      return silhouette_scores(data, L, p, ctx, *sums, sample, done);
+      return silhouette_scores(data, L, p, ctx, *sums, sample, done, &ckpt);
     } catch (const Error& e) {
       r.device_note = auto_fallback_note(ctx.device, e, "silhouette on the CPU");
     }
   }
   r.device = "cpu";
   if (p.metric == Metric::Cosine && p.cosine_cluster_sums)
-    return cosine_silhouette_from_cluster_sums(data, L, p, ctx, sample, done);
+    return cosine_silhouette_from_cluster_sums(data, L, p, ctx, sample, done, &ckpt);
   auto sums = make_cpu_cluster_sums(metric, L.k, data.cols(), context_threads(ctx));
-  return silhouette_scores(data, L, p, ctx, *sums, sample, done);
+  return silhouette_scores(data, L, p, ctx, *sums, sample, done, &ckpt);
 }
 
 }  // namespace
@@ -100,6 +100,7 @@ SilhouetteResult silhouette(Source& data, const std::vector<int32_t>& labels,
   const ThreadGuard thread_guard(context_threads(ctx), 1);
   const DenseLabels L = dense_labels(labels, data.rows(), data.name(), p.include_noise);
   const std::vector<int64_t> sample = sample_of(L, p, data.rows());
+  SilhouetteCheckpoint ckpt(data, labels, p);
   const bool sampled = !sample.empty();
   // The device: a GPU for the tiles when asked for (or, with auto, when present); the cosine
   // cluster sums are O(rows * clusters * d) and stay on the CPU.
@@ -128,7 +129,8 @@ SilhouetteResult silhouette(Source& data, const std::vector<int32_t>& labels,
       progress(pr);
     };
   throw_if_cancelled(ctx);
-  SilhouetteScores s = scores_on(data, L, p, ctx, device, sample, done, r);
+  SilhouetteScores s = scores_on(data, L, p, ctx, device, sample, done, ckpt, r);
+  r.resumed_rows = ckpt.resumed_rows();
   r.samples = std::move(s.samples);
   r.streamed = s.streamed;
   r.data_passes = s.passes;

@@ -71,15 +71,18 @@ class CosineSums {
 
 }  // namespace
 
-SilhouetteScores cosine_silhouette_from_cluster_sums(Source& src, const DenseLabels& labels,
-                                                     const MetricsParams& /*p*/,
-                                                     const ExecutionContext& ctx,
-                                                     const std::vector<int64_t>& sample,
-                                                     const RowsDone& done) {
-  const int64_t d = src.cols(), m = static_cast<int64_t>(sample.size());
+SilhouetteScores cosine_silhouette_from_cluster_sums(
+    Source& src, const DenseLabels& labels, const MetricsParams& /*p*/, const ExecutionContext& ctx,
+    const std::vector<int64_t>& sample, const RowsDone& done, SilhouetteCheckpoint* ckpt) {
+  const int64_t n = src.rows(), d = src.cols(), m = static_cast<int64_t>(sample.size());
   // Small blocks: small unit-row copies.
   RowBlocks blocks(src, context_memory_budget(ctx), 4096, 16384);
-  CosineSums cs(labels, src.rows(), d, context_threads(ctx));
+  CosineSums cs(labels, n, d, context_threads(ctx));
+  // A checkpoint's progress: the source rows scored (blocks are whole 4096-row chunks, so that a
+  // resumed block's chunks line up as in an uninterrupted run).
+  const bool saving = ckpt && ckpt->on();
+  const int64_t start =
+      saving ? ckpt->begin("cpu", "source rows by cluster sums", cs.out_.samples) : 0;
   std::vector<float> rows(static_cast<size_t>(m * d));
   size_t next = 0;
   blocks.for_each([&](const Block& b) {
@@ -98,8 +101,12 @@ SilhouetteScores cosine_silhouette_from_cluster_sums(Source& src, const DenseLab
   cs.out_.streamed = !blocks.resident();
   int64_t scored = 0;
   blocks.for_each([&](const Block& b) {
-    cs.score(cs.unit_block(b), nullptr, b.rows, b.start);
-    for (int64_t i = b.start; i < b.start + b.rows; ++i) scored += labels.id[i] >= 0;
+    const int64_t from = std::max(b.start, start), end = b.start + b.rows;
+    if (from < end) {
+      cs.score(cs.unit_block(b) + (from - b.start) * d, nullptr, end - from, from);
+      if (saving) ckpt->step(end, cs.out_.samples, end == n);
+    }
+    for (int64_t i = b.start; i < end; ++i) scored += labels.id[i] >= 0;
     if (done) done(scored);
   });
   return std::move(cs.out_);

@@ -82,8 +82,8 @@ std::vector<int64_t> group_items(const int32_t* ids, int64_t items, int64_t span
 class Driver {
  public:
   Driver(Source& src, const DenseLabels& labels, const MetricsParams& p,
-         const ExecutionContext& ctx, ClusterDistanceSums& be,
-         const RowsDone& done)
+         const ExecutionContext& ctx, ClusterDistanceSums& be, const RowsDone& done,
+         SilhouetteCheckpoint* ckpt)
       : src_(src),
         L_(labels),
         n_(src.rows()),
@@ -94,7 +94,8 @@ class Driver {
         budget_(context_memory_budget(ctx)),
         be_(be),
         layout_(be.layout()),
-        done_(done) {
+        done_(done),
+        ckpt_(ckpt && ckpt->on() ? ckpt : nullptr) {
     out_.samples.assign(static_cast<size_t>(n_), std::numeric_limits<float>::quiet_NaN());
   }
 
@@ -122,9 +123,31 @@ class Driver {
     };
   }
 
+  // A checkpointed run's progress to continue from. The CPU groups rows in spans of source rows:
+  // its progress is always the source rows done, whatever the memory. CUDA's is `plan`'s own.
+  int64_t resume_point(const std::string& plan) {
+    if (!ckpt_) return 0;
+    const std::string name = be_.device_name();
+    return ckpt_->begin(
+        name.rfind("cpu", 0) == 0 ? "cpu" : name,
+        layout_.span > 0 ? "source rows in spans of " + std::to_string(layout_.span) : plan,
+        out_.samples);
+  }
+  void save(int64_t next, bool last) {
+    if (ckpt_) ckpt_->step(next, out_.samples, last);
+  }
+  // Rows that count among source rows [0, end).
+  int64_t counted_before(int64_t end) const {
+    int64_t c = 0;
+    for (int64_t i = 0; i < end; ++i) c += L_.id[i] >= 0;
+    return c;
+  }
+
   // Host bytes per row of the data held (data, the backend's share, position), and of every row.
   int64_t row_bytes() const { return d_ * 4 + layout_.row_bytes + 8; }
   int64_t held_bytes() const { return n_ * row_bytes(); }
+  // Rows per column block of a streamed pass.
+  int64_t column_block_rows() const { return block_rows(budget_ / 4 / row_bytes()); }
   // Rows per block: whole spans, at least kMinBlockRows.
   int64_t block_rows(int64_t rows) const {
     const int64_t s = layout_.span;
@@ -188,7 +211,7 @@ class Driver {
   }
 
   void run_exact();
-  void exact_in_slabs(const HeldRows& all);
+  void exact_in_slabs();
   void run_sampled(const std::vector<int64_t>& sample);
   void against_all_columns(const ClusterRows& q, const std::vector<int64_t>& rows,
                            std::vector<double>& sums, const std::function<void(int64_t)>& after);
@@ -202,6 +225,7 @@ class Driver {
   ClusterDistanceSums& be_;
   ClusterSumsLayout layout_;
   const RowsDone& done_;
+  SilhouetteCheckpoint* ckpt_;  // null when off
   int64_t total_ = 0;
   SilhouetteScores out_;
 };
@@ -209,7 +233,8 @@ class Driver {
 void Driver::run_exact() {
   const int64_t pairs_bytes = L_.rows_in * k_ * 8 + layout_.all_pairs_bytes;
   const int64_t slab_bytes = kSlabSpans * kSilTileRows * k_ * 8;
-  if (held_bytes() + pairs_bytes <= budget_) {
+  // A checkpointed run scores blocks of rows, each against every row, to save them as it goes.
+  if (!ckpt_ && held_bytes() + pairs_bytes <= budget_) {
     // Every pair once: the rows' sums for all clusters are held (rows x k doubles).
     const HeldRows all = read_rows(0, n_);
     be_.set_columns(all.view(d_));
@@ -218,12 +243,14 @@ void Driver::run_exact() {
     score(all, 0, all.count(), sums);
     return;
   }
-  if (held_bytes() + slab_bytes <= budget_) return exact_in_slabs(read_rows(0, n_));
+  if (held_bytes() + slab_bytes <= budget_) return exact_in_slabs();
   // Streamed: a block of query rows at a time against every block of column rows.
   out_.streamed = true;
   const int64_t a_rows = block_rows(budget_ / 2 / (row_bytes() + 8 * k_));
-  int64_t done = 0;
-  for (int64_t a0 = 0; a0 < n_; a0 += a_rows) {
+  const int64_t start = resume_point("source rows against column blocks of " +
+                                     std::to_string(column_block_rows()) + " rows");
+  int64_t done = counted_before(std::min(start, n_));
+  for (int64_t a0 = start; a0 < n_; a0 += a_rows) {
     const HeldRows a = read_rows(a0, std::min(n_, a0 + a_rows));
     std::vector<double> sums(static_cast<size_t>(a.count() * k_), 0.0);
     ++out_.passes;
@@ -231,20 +258,26 @@ void Driver::run_exact() {
                         [&](int64_t b1) { report(done + a.count() * b1 / n_); });
     score(a, 0, a.count(), sums);
     done += a.count();
+    save(a.end, a.end == n_);
   }
 }
 
 // Every row held, their sums a slab of query rows at a time (whole spans, or kSlabSpans *
 // kSilTileRows rows when the backend groups the whole set).
-void Driver::exact_in_slabs(const HeldRows& all) {
+void Driver::exact_in_slabs() {
+  const int64_t start = resume_point("positions of every row held");
+  const HeldRows all = read_rows(0, n_);
   be_.set_columns(all.view(d_));
   const bool by_span = layout_.span > 0;
   const int64_t steps = by_span ? static_cast<int64_t>(all.span_rows.size()) : all.count();
   const int64_t step = by_span ? kSlabSpans : kSlabSpans * kSilTileRows;
   std::vector<double> sums;
   std::vector<int64_t> self;
-  int64_t p0 = 0;
-  for (int64_t s0 = 0; s0 < steps; s0 += step) {
+  // Resumed: from the first span not done (spans: source rows), or the first position.
+  const int64_t first =
+      std::min(steps, by_span ? (start + layout_.span - 1) / layout_.span : start);
+  int64_t p0 = by_span ? all.slab(d_, 0, first).count : first;
+  for (int64_t s0 = first; s0 < steps; s0 += step) {
     const int64_t s1 = std::min(steps, s0 + step);
     const ClusterRows q =
         by_span ? all.slab(d_, s0, s1)
@@ -255,6 +288,7 @@ void Driver::exact_in_slabs(const HeldRows& all) {
     be_.add_sums(q, self.data(), sums.data());
     score(all, p0, q.count, sums);
     p0 += q.count;
+    save(by_span ? std::min(n_, s1 * layout_.span) : s1, s1 == steps);
     report(p0);
   }
 }
@@ -264,7 +298,7 @@ void Driver::exact_in_slabs(const HeldRows& all) {
 void Driver::against_all_columns(const ClusterRows& q, const std::vector<int64_t>& rows,
                                  std::vector<double>& sums,
                                  const std::function<void(int64_t)>& after) {
-  const int64_t b_rows = block_rows(budget_ / 4 / row_bytes());
+  const int64_t b_rows = column_block_rows();
   auto load = [this, b_rows](int64_t b0) { return read_rows(b0, std::min(n_, b0 + b_rows)); };
   std::future<HeldRows> next = std::async(std::launch::async, load, int64_t(0));
   std::vector<int64_t> self(rows.size());
@@ -316,8 +350,9 @@ void Driver::run_sampled(const std::vector<int64_t>& sample) {
 
 SilhouetteScores silhouette_scores(Source& src, const DenseLabels& labels, const MetricsParams& p,
                                    const ExecutionContext& ctx, ClusterDistanceSums& sums,
-                                   const std::vector<int64_t>& sample, const RowsDone& done) {
-  Driver run(src, labels, p, ctx, sums, done);
+                                   const std::vector<int64_t>& sample, const RowsDone& done,
+                                   SilhouetteCheckpoint* ckpt) {
+  Driver run(src, labels, p, ctx, sums, done, ckpt);
   return run.run(sample);
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "algo/metrics/metric_labels.h"
+#include "algo/metrics/silhouette_checkpoint.h"
 #include "backend/cluster_sums.h"
 #include "embcluster/metrics.h"
 #include "embcluster/source.h"
@@ -25,19 +26,19 @@ struct SilhouetteScores {
 using RowsDone = std::function<void(int64_t)>;
 
 // Scores every row that counts (sample empty) or the sample rows (ascending source rows) through
-// `sums`, with p's metric and ctx's threads and host memory budget. Throws what the backend
-// throws.
+// `sums`, with p's metric and ctx's threads and host memory budget. With a checkpoint that is on
+// (exact only), every row is scored a block of rows at a time, saved and resumed there. Throws
+// what the backend throws.
 SilhouetteScores silhouette_scores(Source& src, const DenseLabels& labels, const MetricsParams& p,
-                                   const ExecutionContext& ctx, ClusterDistanceSums& sums, const std::vector<int64_t>& sample,
-                                   const RowsDone& done);
+                                   const ExecutionContext& ctx, ClusterDistanceSums& sums,
+                                   const std::vector<int64_t>& sample, const RowsDone& done,
+                                   SilhouetteCheckpoint* ckpt = nullptr);
 
 // The exact cosine silhouette from per-cluster sums of the unit rows (MetricsParams::
 // cosine_cluster_sums), on the CPU: O(rows x clusters x d).
-SilhouetteScores cosine_silhouette_from_cluster_sums(Source& src, const DenseLabels& labels,
-                                                     const MetricsParams& p,
-                                                     const ExecutionContext& ctx,
-                                                     const std::vector<int64_t>& sample,
-                                                     const RowsDone& done);
+SilhouetteScores cosine_silhouette_from_cluster_sums(
+    Source& src, const DenseLabels& labels, const MetricsParams& p, const ExecutionContext& ctx,
+    const std::vector<int64_t>& sample, const RowsDone& done, SilhouetteCheckpoint* ckpt = nullptr);
 
 // The summary of r.samples (per row, NaN when not scored): score, rows scored, and per cluster
 // the labels, sizes, rows scored and mean (NaN for a cluster with no row scored).
