@@ -274,7 +274,7 @@ Runner add_evaluate(CLI::App& app) {
       ->type_name("DIR");
   o->ckpt.every = cmd->add_option("--checkpoint-every", p.checkpoint.every,
                                   "Blocks of scored rows between checkpoints")
-                      ->check(CLI::PositiveNumber)
+                      ->check(at_least(1))
                       ->capture_default_str();
   cmd->add_option("--resume", o->ckpt.resume,
                   "Continue from DIR/silhouette.ckpt (same data, labels and options; the result is "
