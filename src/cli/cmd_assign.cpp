@@ -80,15 +80,10 @@ int run_assign(AssignOptions& o) {
     write_staged(*out, o.out, "distances", ElemType::f32, r.distances.data(), r.rows, 0);
     commit_with_report(*out, report, t0);
   }
-  std::vector<int64_t> sorted(r.sizes);
-  std::sort(sorted.rbegin(), sorted.rend());
-  std::string sizes;
-  for (size_t i = 0; i < sorted.size() && i < 20; ++i) sizes += " " + std::to_string(sorted[i]);
-  if (sorted.size() > 20) sizes += " ...";
   summary("assign: %lld rows x %lld dims to %lld centres (%s) on %s, inertia %.6g\n",
           static_cast<long long>(r.rows), static_cast<long long>(r.dims), static_cast<long long>(k),
           o.metric.c_str(), r.device.c_str(), r.inertia);
-  summary("  cluster sizes (largest first):%s\n", sizes.c_str());
+  summary("  cluster sizes (largest first):%s\n", largest_first(r.sizes).c_str());
   if (out)
     summary("  wrote %s/{%s, %s, report.json}\n", o.out.dir.c_str(),
             array_file(o.out, "labels").c_str(), array_file(o.out, "distances").c_str());
@@ -99,16 +94,13 @@ Runner add_assign(CLI::App& app) {
   auto o = std::make_shared<AssignOptions>();
   auto* cmd = app.add_subcommand(
       "assign", "Assign rows to the nearest of given centres (the labels K-means gives them)");
-  cmd->add_option("data", o->data, "Input: file.h5:/dataset, x.npy, x.fvecs, x.bvecs or x.csv")
-      ->required();
+  add_data_argument(cmd, o->data);
   cmd->add_option("--centroids", o->centroids,
                   "Centres, n_clusters x d: DIR/centroids.h5 of a kmeans run, c.npy, ...")
       ->required();
   add_metric_option(cmd, o->metric);
   add_device_options(cmd, o->device, o->device_memory, "auto, cpu, cuda or cuda:N");
-  cmd->add_option("--precision", o->precision, "GPU GEMM precision: fp32, tf32 or bf16")
-      ->check(CLI::IsMember({"fp32", "tf32", "bf16"}))
-      ->capture_default_str();
+  add_precision_option(cmd, o->precision);
   add_data_options(cmd, o->data_opts);
   add_output_options(cmd, o->out);
   return [o] { return run_assign(*o); };

@@ -94,12 +94,8 @@ void print_summary(const DBSCANResult& r, const DBSCANOptions& o) {
           static_cast<long long>(r.n_clusters), static_cast<long long>(r.n_core),
           static_cast<long long>(r.rows - r.n_core - r.n_noise), static_cast<long long>(r.n_noise),
           human_seconds(total).c_str());
-  std::vector<int64_t> sorted(r.cluster_sizes);
-  std::sort(sorted.rbegin(), sorted.rend());
-  std::string sizes;
-  for (size_t i = 0; i < sorted.size() && i < 20; ++i) sizes += " " + std::to_string(sorted[i]);
-  if (sorted.size() > 20) sizes += " ... (smallest " + std::to_string(sorted.back()) + ")";
-  if (!sorted.empty()) summary("  cluster sizes (largest first):%s\n", sizes.c_str());
+  if (!r.cluster_sizes.empty())
+    summary("  cluster sizes (largest first):%s\n", largest_first(r.cluster_sizes).c_str());
   if (r.checked)
     summary(
         "  vs exact on %lld sampled rows: core recall %.4f, split rows %lld, clusters "
@@ -176,8 +172,7 @@ Runner add_dbscan(CLI::App& app) {
   auto* cmd = app.add_subcommand("dbscan",
                                  "DBSCAN: exact (GEMM tiles, streamed) or with FAISS "
                                  "neighbourhoods (flat, ivf, hnsw)");
-  cmd->add_option("data", o->data, "Input: file.h5:/dataset, x.npy, x.fvecs, x.bvecs or x.csv")
-      ->required();
+  add_data_argument(cmd, o->data);
   cmd->add_option("--eps", p.eps,
                   "Neighbourhood radius (cosine distance 1 - cos for "
                   "--metric cosine)")

@@ -251,8 +251,7 @@ Runner add_evaluate(CLI::App& app) {
   auto& p = o->params;
   auto* cmd = app.add_subcommand(
       "evaluate", "Cluster quality of a labelling: silhouette, Davies-Bouldin, Calinski-Harabasz");
-  cmd->add_option("data", o->data, "Input: file.h5:/dataset, x.npy, x.fvecs, x.bvecs or x.csv")
-      ->required();
+  add_data_argument(cmd, o->data);
   cmd->add_option("--labels", o->labels, "Labels, one per row: file.h5:/labels, l.npy, l.csv")
       ->required();
   add_metric_option(cmd, o->metric);

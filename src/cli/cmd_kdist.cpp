@@ -101,8 +101,7 @@ Runner add_kdist(CLI::App& app) {
   auto* cmd = app.add_subcommand("kdist",
                                  "k-distance curve of a sample of rows, its quantiles and "
                                  "an eps for DBSCAN at its knee");
-  cmd->add_option("data", o->data, "Input: file.h5:/dataset, x.npy, x.fvecs, x.bvecs or x.csv")
-      ->required();
+  add_data_argument(cmd, o->data);
   cmd->add_option("--k,--min-samples", p.k,
                   "Neighbour rank, the row itself counting as the "
                   "first (use DBSCAN's min-samples)")

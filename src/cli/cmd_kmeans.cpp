@@ -125,12 +125,7 @@ void print_summary(const KMeansResult& r, const KMeansOptions& o, const nlohmann
           r.streamed ? " (streamed)" : "");
   summary("  iterations %d (%s), inertia %.6g, time %s\n", r.iterations,
           r.converged ? "converged" : "max_iter reached", r.inertia, human_seconds(total).c_str());
-  std::vector<int64_t> sorted(r.sizes);
-  std::sort(sorted.rbegin(), sorted.rend());
-  std::string sizes;
-  for (size_t i = 0; i < sorted.size() && i < 20; ++i) sizes += " " + std::to_string(sorted[i]);
-  if (sorted.size() > 20) sizes += " ... (smallest " + std::to_string(sorted.back()) + ")";
-  summary("  cluster sizes (largest first):%s\n", sizes.c_str());
+  summary("  cluster sizes (largest first):%s\n", largest_first(r.sizes).c_str());
   for (const auto& [k, v] : r.notes)
     if (k == "distinct_clusters") summary("  note: %s\n", v.c_str());
   const std::string scores = metrics.is_object() ? metrics_summary(metrics) : "";
@@ -221,8 +216,7 @@ Runner add_kmeans(CLI::App& app) {
   auto o = std::make_shared<KMeansOptions>();
   auto& p = o->params;
   auto* cmd = app.add_subcommand("kmeans", "K-means (Lloyd) clustering");
-  cmd->add_option("data", o->data, "Input: file.h5:/dataset, x.npy, x.fvecs, x.bvecs or x.csv")
-      ->required();
+  add_data_argument(cmd, o->data);
   cmd->add_option("-k,--n-clusters", p.n_clusters, "Number of clusters")->required();
   cmd->add_option("--init", o->init, "k-means++, random, or a file of initial centres")
       ->capture_default_str();
@@ -240,9 +234,7 @@ Runner add_kmeans(CLI::App& app) {
                   "(default: max(100000, 100 k))");
   add_metric_option(cmd, o->metric);
   add_device_options(cmd, o->device, o->device_memory, "auto, cpu, cuda or cuda:N");
-  cmd->add_option("--precision", o->precision, "GPU GEMM precision: fp32, tf32 or bf16")
-      ->check(CLI::IsMember({"fp32", "tf32", "bf16"}))
-      ->capture_default_str();
+  add_precision_option(cmd, o->precision);
   cmd->add_option("--metrics-sample", o->metrics_sample,
                   "Rows of the report's silhouette when there are more than 10000, each scored "
                   "against all rows; 0 leaves it out (default: min(10000, max(1000, k x "

@@ -73,8 +73,7 @@ Runner add_pca(CLI::App& app) {
   auto o = std::make_shared<PcaOptions>();
   auto* cmd = app.add_subcommand(
       "pca", "Principal components (streamed), explained variance and the projected rows");
-  cmd->add_option("data", o->data, "Input: file.h5:/dataset, x.npy, x.fvecs, x.bvecs or x.csv")
-      ->required();
+  add_data_argument(cmd, o->data);
   cmd->add_option("-n,--n-components", o->n_components, "Number of components")
       ->check(at_least(1))
       ->capture_default_str();

@@ -115,8 +115,7 @@ Runner add_sweep(CLI::App& app) {
       app.add_subcommand("sweep",
                          "K-means for several k: inertia (elbow), silhouette, Davies-Bouldin, "
                          "Calinski-Harabasz, and a suggested k");
-  cmd->add_option("data", o->data, "Input: file.h5:/dataset, x.npy, x.fvecs, x.bvecs or x.csv")
-      ->required();
+  add_data_argument(cmd, o->data);
   cmd->add_option("--k", o->k, "The k values: first:last[:step] (e.g. 2:30) or a list 5,10,20")
       ->required();
   cmd->add_option("--init", o->init, "k-means++ or random")->capture_default_str();
@@ -130,9 +129,7 @@ Runner add_sweep(CLI::App& app) {
       ->capture_default_str();
   add_metric_option(cmd, o->metric);
   add_device_options(cmd, o->device, o->device_memory, "auto, cpu, cuda or cuda:N");
-  cmd->add_option("--precision", o->precision, "GPU GEMM precision: fp32, tf32 or bf16")
-      ->check(CLI::IsMember({"fp32", "tf32", "bf16"}))
-      ->capture_default_str();
+  add_precision_option(cmd, o->precision);
   add_data_options(cmd, o->data_opts);
   add_output_options(cmd, o->out);
   return [o] { return run_sweep(*o); };

@@ -67,6 +67,25 @@ void add_metric_option(CLI::App* cmd, std::string& metric) {
       ->capture_default_str();
 }
 
+void add_precision_option(CLI::App* cmd, std::string& precision) {
+  cmd->add_option("--precision", precision, "GPU GEMM precision: fp32, tf32 or bf16")
+      ->check(CLI::IsMember({"fp32", "tf32", "bf16"}))
+      ->capture_default_str();
+}
+
+void add_data_argument(CLI::App* cmd, std::string& data) {
+  cmd->add_option("data", data, "Input: file.h5:/dataset, x.npy, x.fvecs, x.bvecs or x.csv")
+      ->required();
+}
+
+std::string largest_first(std::vector<int64_t> sizes) {
+  std::sort(sizes.rbegin(), sizes.rend());
+  std::string line;
+  for (size_t i = 0; i < sizes.size() && i < 20; ++i) line += " " + std::to_string(sizes[i]);
+  if (sizes.size() > 20) line += " ... (smallest " + std::to_string(sizes.back()) + ")";
+  return line;
+}
+
 CLI::Validator at_least(long long min, const std::string& meaning) {
   const std::string rule = "must be a whole number >= " + std::to_string(min) +
                            (meaning.empty() ? "" : " (" + meaning + ")");

@@ -50,6 +50,12 @@ void add_device_options(CLI::App* cmd, std::string& device, DeviceMemoryOption& 
                         const std::string& help);
 // --metric euclidean|cosine.
 void add_metric_option(CLI::App* cmd, std::string& metric);
+// --precision fp32|tf32|bf16 (the GPU GEMM's).
+void add_precision_option(CLI::App* cmd, std::string& precision);
+// The input data spec, the command's one positional argument.
+void add_data_argument(CLI::App* cmd, std::string& data);
+// " 40030 39991 ..." : up to 20 sizes, largest first, for a summary line.
+std::string largest_first(std::vector<int64_t> sizes);
 
 // SIGINT and SIGTERM stop the command at its next check (every block, iteration or write): it
 // removes its temporaries, keeps the previous outputs and exits 130. A second signal ends it at
