@@ -189,3 +189,46 @@ TEST(SphericalKMeans, EqualsTheReferenceFromTheSameCentres) {
   std::fill(b.x.begin() + 5 * 16, b.x.begin() + 6 * 16, 0.0f);
   EXPECT_ERROR(kmeans(*src, p, cpu), "row 5 is all zeros");
 }
+
+// --top M: the label first, then the next nearest centres by exact distance (brute force here),
+// -1 / NaN past the number of centres.
+TEST(Assign, TopCentresAreTheNearestInOrder) {
+  const auto b = make_blobs(3000, 10, 6, 9, 8.0f, 10.0f);
+  std::vector<float> c(b.x.begin() + 100 * 10, b.x.begin() + 112 * 10);  // 12 rows as centres
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  AssignParams p;
+  p.top = 4;
+  ExecutionContext cpu;
+  cpu.device = parse_device("cpu");
+  cpu.memory_budget = 128 << 10;  // many blocks
+  const AssignResult a = assign(*src, c, 12, p, cpu);
+  ASSERT_EQ(a.top_labels.size(), size_t(b.n * 4));
+  int64_t checked = 0;
+  for (int64_t i = 0; i < b.n; ++i) {
+    std::vector<std::pair<double, int32_t>> all;
+    for (int32_t j = 0; j < 12; ++j) {
+      double s = 0;
+      for (int64_t t = 0; t < 10; ++t) {
+        const double v = double(b.x[i * 10 + t]) - c[j * 10 + t];
+        s += v * v;
+      }
+      all.emplace_back(std::sqrt(s), j);
+    }
+    std::sort(all.begin(), all.end());
+    ASSERT_EQ(a.top_labels[i * 4], a.labels[i]);
+    bool clear = true;  // no near tie among the first five
+    for (int j = 0; j < 4; ++j) clear = clear && all[j + 1].first - all[j].first > 1e-4;
+    if (!clear) continue;
+    ++checked;
+    for (int j = 0; j < 4; ++j) {
+      ASSERT_EQ(a.top_labels[i * 4 + j], all[j].second) << "row " << i << " rank " << j;
+      ASSERT_NEAR(a.top_distances[i * 4 + j], all[j].first, 1e-4 * (1 + all[j].first));
+    }
+  }
+  EXPECT_GT(checked, 2500);
+  p.top = 14;  // more than the centres
+  const AssignResult w = assign(*src, c, 12, p, cpu);
+  EXPECT_EQ(w.top_labels[12], -1);
+  EXPECT_TRUE(std::isnan(w.top_distances[13]));
+  EXPECT_EQ(w.top_labels[11] >= 0, true);
+}

@@ -19,14 +19,20 @@ struct AssignParams {
   Metric metric = Metric::Euclidean;
   // GEMM precision on the GPU (the CPU always runs fp32).
   Precision precision = Precision::Fp32;
+  // > 1: also the `top` nearest centres of every row and the distances to them, nearest first
+  // (the first is the label; the others ranked by GEMM tiles on the CPU, then by the exact
+  // distance, ties to the lower index).
+  int64_t top = 1;
 };
 
 struct AssignResult {
-  std::vector<int32_t> labels;   // the nearest centre of every row (lowest index on ties)
-  std::vector<float> distances;  // to it: euclidean, or 1 - cosine similarity
-  std::vector<int64_t> sizes;    // rows per centre
-  double inertia = 0;            // sum of squared euclidean distances (of the normalised rows
-                                 // and centres for cosine)
+  std::vector<int32_t> labels;       // the nearest centre of every row (lowest index on ties)
+  std::vector<float> distances;      // to it: euclidean, or 1 - cosine similarity
+  std::vector<int32_t> top_labels;   // rows x top (top > 1; -1 past the number of centres)
+  std::vector<float> top_distances;  // rows x top, in the metric's units (NaN past the centres)
+  std::vector<int64_t> sizes;        // rows per centre
+  double inertia = 0;                // sum of squared euclidean distances (of the normalised rows
+                                     // and centres for cosine)
   int64_t rows = 0, dims = 0;
   std::string device;
   std::vector<std::pair<std::string, double>> timings;  // seconds: "assign", "total"

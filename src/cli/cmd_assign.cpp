@@ -16,6 +16,7 @@ namespace {
 struct AssignOptions {
   std::string data, centroids;
   std::string metric = "euclidean";
+  int64_t top = 1;
   std::string precision = "fp32";
   std::string device = "auto";
   DeviceMemoryOption device_memory;
@@ -31,11 +32,8 @@ std::string centroids_spec(const std::string& spec) {
 
 nlohmann::json to_json(const AssignResult& r, const AssignOptions& o, int64_t k) {
   nlohmann::json j;
-  j["parameters"] = {{"centroids", o.centroids},
-                     {"n_clusters", k},
-                     {"metric", o.metric},
-                     {"precision", o.precision},
-                     {"device", o.device}};
+  j["parameters"] = {{"centroids", o.centroids}, {"n_clusters", k}, {"metric", o.metric},
+                     {"precision", o.precision}, {"top", o.top},    {"device", o.device}};
   j["device"] = r.device;
   j["cluster_sizes"] = r.sizes;
   j["inertia"] = r.inertia;
@@ -49,6 +47,7 @@ int run_assign(AssignOptions& o) {
   AssignParams p;
   p.metric = parse_metric(o.metric);
   p.precision = parse_precision(o.precision);
+  p.top = o.top;
   const ExecutionContext ctx = command_context(o.device, &o.device_memory);
   auto source = open_data(o.data, o.data_opts);
   auto csrc = open_source(centroids_spec(o.centroids));
@@ -62,6 +61,10 @@ int run_assign(AssignOptions& o) {
     out = std::make_unique<OutputDir>(o.out.dir, o.out.force);
     out->stage(array_file(o.out, "labels"));
     out->stage(array_file(o.out, "distances"));
+    if (o.top > 1) {
+      out->stage(array_file(o.out, "top_labels"));
+      out->stage(array_file(o.out, "top_distances"));
+    }
     out->stage("report.json");
   }
   ProgressLine line;
@@ -78,6 +81,11 @@ int run_assign(AssignOptions& o) {
     report.update(to_json(r, o, k));
     write_staged(*out, o.out, "labels", ElemType::i32, r.labels.data(), r.rows, 0);
     write_staged(*out, o.out, "distances", ElemType::f32, r.distances.data(), r.rows, 0);
+    if (o.top > 1) {
+      write_staged(*out, o.out, "top_labels", ElemType::i32, r.top_labels.data(), r.rows, o.top);
+      write_staged(*out, o.out, "top_distances", ElemType::f32, r.top_distances.data(), r.rows,
+                   o.top);
+    }
     commit_with_report(*out, report, t0);
   }
   summary("assign: %lld rows x %lld dims to %lld centres (%s) on %s, inertia %.6g\n",
@@ -98,6 +106,12 @@ Runner add_assign(CLI::App& app) {
   cmd->add_option("--centroids", o->centroids,
                   "Centres, n_clusters x d: DIR/centroids.h5 of a kmeans run, c.npy, ...")
       ->required();
+  cmd->add_option("--top", o->top,
+                  "Also the M nearest centres of every row and the distances to them "
+                  "(top_labels, top_distances: rows x M, nearest first)")
+      ->type_name("M")
+      ->check(at_least(1))
+      ->capture_default_str();
   add_metric_option(cmd, o->metric);
   add_device_options(cmd, o->device, o->device_memory, "auto, cpu, cuda or cuda:N");
   add_precision_option(cmd, o->precision);

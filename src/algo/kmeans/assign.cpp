@@ -5,14 +5,18 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
+#include <utility>
 
 #include "backend/device_select.h"
 #include "backend/kmeans_backend.h"
 #include "core/thread_guard.h"
+#include "cpu/nearest_centres.h"
 #include "embcluster/error.h"
 #include "embcluster/prepare.h"
 #include "io/nonzero_rows.h"
 #include "io/row_blocks.h"
+#include "kernels/distance.cuh"
 
 namespace embcluster {
 namespace {
@@ -33,6 +37,35 @@ std::vector<float> unit_centres(const std::vector<float>& c, int64_t k, int64_t 
     for (int64_t j = 0; j < d; ++j) out[i * d + j] *= inv;
   }
   return out;
+}
+
+// The `top` nearest centres of the block's rows: the label first, then the other candidates of
+// the GEMM ranking (top + 1 of them, so that the label's absence never leaves a hole) by exact
+// squared distance, ties to the lower index.
+void top_centres(const Block& b, const std::vector<float>& c, int64_t k, int64_t top, int threads,
+                 const int32_t* labels, int32_t* top_labels, float* top_sq) {
+  const int64_t d = b.cols, p = std::min(top + 1, k);
+  std::vector<int64_t> cand(static_cast<size_t>(b.rows * p));
+  nearest_centres(b.data, b.rows, c.data(), k, d, p, threads, cand.data());
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t i = 0; i < b.rows; ++i) {
+    const float* x = b.data + i * d;
+    std::vector<std::pair<float, int64_t>> ranked;
+    for (int64_t j = 0; j < p; ++j) {
+      const int64_t id = cand[i * p + j];
+      if (id >= 0 && id != labels[i]) ranked.emplace_back(kern::sq_l2(x, c.data() + id * d, d), id);
+    }
+    std::sort(ranked.begin(), ranked.end());
+    int32_t* tl = top_labels + i * top;
+    float* td = top_sq + i * top;
+    tl[0] = labels[i];
+    td[0] = kern::sq_l2(x, c.data() + labels[i] * d, d);
+    for (int64_t j = 1; j < top; ++j) {
+      const bool have = j - 1 < static_cast<int64_t>(ranked.size());
+      tl[j] = have ? static_cast<int32_t>(ranked[j - 1].second) : -1;
+      td[j] = have ? ranked[j - 1].first : std::numeric_limits<float>::quiet_NaN();
+    }
+  }
 }
 
 }  // namespace
@@ -71,6 +104,12 @@ AssignResult assign(Source& data, const std::vector<float>& centres, int64_t k,
   res.device = be.device_name();
   res.labels.resize(static_cast<size_t>(n));
   res.distances.resize(static_cast<size_t>(n));
+  const int64_t top = params.top;
+  require(top >= 1, "top=", top, " must be at least 1");
+  if (top > 1) {
+    res.top_labels.resize(static_cast<size_t>(n * top));
+    res.top_distances.resize(static_cast<size_t>(n * top));
+  }
   ClusterSums sums;
   sums.reset(k, d);
   RowBlocks blocks(rows, context_memory_budget(ctx), kAssignGrain);
@@ -80,6 +119,9 @@ AssignResult assign(Source& data, const std::vector<float>& centres, int64_t k,
   blocks.for_each([&](const Block& b) {
     throw_if_cancelled(ctx);
     be.assign(b, res.labels.data() + b.start, res.distances.data() + b.start, &sums);
+    if (top > 1)
+      top_centres(b, c, k, top, threads, res.labels.data() + b.start,
+                  res.top_labels.data() + b.start * top, res.top_distances.data() + b.start * top);
     if (progress) progress(b.start + b.rows, n);
   });
   be.end_pass(&sums);
@@ -87,7 +129,9 @@ AssignResult assign(Source& data, const std::vector<float>& centres, int64_t k,
   res.inertia = sums.inertia();
   // Squared euclidean distances become the metric's distances: ||x - c||^2 / 2 = 1 - cos on the
   // unit sphere.
-  for (auto& v : res.distances) v = cosine ? v / 2 : std::sqrt(std::max(v, 0.0f));
+  const auto to_metric = [cosine](float& v) { v = cosine ? v / 2 : std::sqrt(std::max(v, 0.0f)); };
+  for (auto& v : res.distances) to_metric(v);
+  for (auto& v : res.top_distances) to_metric(v);
   res.timings = {{"assign", now_s() - t0}, {"total", now_s() - t_start}};
   return res;
 }
