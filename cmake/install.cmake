@@ -11,6 +11,8 @@ if(TARGET embcluster_cuda)
   # Beside the library, where the loader looks for it first.
   install(TARGETS embcluster_cuda LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime)
 endif()
+install(PROGRAMS ${PROJECT_SOURCE_DIR}/python/embcluster_report.py
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/embcluster COMPONENT runtime)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/embcluster
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT development)
 
