@@ -150,6 +150,19 @@ def fig_kdist(curve, eps, k):
     return png(fig)
 
 
+def fig_explained(ratio):
+    ratio = np.asarray(ratio)
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    ax.bar(np.arange(1, len(ratio) + 1), ratio, color="#4c72b0", label="per component")
+    ax.plot(np.arange(1, len(ratio) + 1), np.cumsum(ratio), color="#c44e52", marker="o",
+            markersize=3, label="cumulative")
+    ax.set_xlabel("component")
+    ax.set_ylabel("explained variance ratio")
+    ax.set_title("Explained variance")
+    ax.legend()
+    return png(fig)
+
+
 def fig_scatter(x, labels, title):
     fig, ax = plt.subplots(figsize=(6, 5))
     ax.scatter(x[:, 0], x[:, 1], c=labels, s=4, cmap="tab20", alpha=0.7, linewidths=0)
@@ -209,6 +222,8 @@ def figures(dir_, rep, kind):
                                                                       sil["score"])))
     if rep.get("history"):
         figs.append(("Inertia per iteration", fig_history(rep["history"])))
+    if kind == "pca" and rep.get("explained_variance_ratio"):
+        figs.append(("Explained variance", fig_explained(rep["explained_variance_ratio"])))
     if kind == "kdist":
         curve = load_array(dir_, "kdist")
         if curve is not None:

@@ -62,12 +62,15 @@ def main():
         kd = os.path.join(t, "kd")
         run(cli, "-q", "kdist", data, "--k", "5", "--out", kd)
         n += check_html(cli, kd, ["k-distance"])
+        pc = os.path.join(t, "pc")
+        run(cli, "-q", "pca", data, "-n", "3", "--out", pc)
+        n += check_html(cli, pc, ["Explained variance"])
         r = run(cli, "report", os.path.join(t, "nothing"), code=1)
         assert "no such output directory" in r.stderr, r.stderr
         os.makedirs(os.path.join(t, "empty"))
         r = run(cli, "report", os.path.join(t, "empty"), code=1)
         assert "no report.json or sweep.json" in r.stderr, r.stderr
-    print("report: %d figures checked in 4 reports" % n)
+    print("report: %d figures checked in 5 reports" % n)
 
 
 if __name__ == "__main__":
