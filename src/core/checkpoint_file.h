@@ -40,7 +40,7 @@ template <typename T>
 void checkpoint_put(std::string& out, const std::vector<T>& v) {
   const uint64_t bytes = v.size() * sizeof(T);
   out.append(reinterpret_cast<const char*>(&bytes), sizeof bytes);
-  out.append(reinterpret_cast<const char*>(v.data()), bytes);
+  if (bytes > 0) out.append(reinterpret_cast<const char*>(v.data()), bytes);  // data() may be null
 }
 
 // Appends the checksum and writes `data` atomically to path. Throws Error naming path.
@@ -60,7 +60,7 @@ class CheckpointReader {
     require(bytes % sizeof(T) == 0, "checkpoint ", path_, ": corrupt (bad array size)");
     need(bytes);
     std::vector<T> v(bytes / sizeof(T));
-    std::memcpy(v.data(), s_.data() + pos_, bytes);
+    if (bytes > 0) std::memcpy(v.data(), s_.data() + pos_, bytes);  // empty: data() may be null
     pos_ += bytes;
     return v;
   }
