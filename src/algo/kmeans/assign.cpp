@@ -8,6 +8,7 @@
 #include <limits>
 #include <utility>
 
+#include "algo/kmeans/kmeans_common.h"
 #include "backend/device_select.h"
 #include "backend/kmeans_backend.h"
 #include "core/thread_guard.h"
@@ -28,14 +29,11 @@ double now_s() {
 
 // Cosine: the centres on the unit sphere (norm in double, as the rows are normalised).
 std::vector<float> unit_centres(const std::vector<float>& c, int64_t k, int64_t d) {
+  for (int64_t i = 0; i < k; ++i)
+    require(std::any_of(c.begin() + i * d, c.begin() + (i + 1) * d, [](float v) { return v != 0; }),
+            "centre ", i, " is all zeros: the cosine metric has no direction for it");
   std::vector<float> out(c);
-  for (int64_t i = 0; i < k; ++i) {
-    double s = 0;
-    for (int64_t j = 0; j < d; ++j) s += static_cast<double>(c[i * d + j]) * c[i * d + j];
-    require(s > 0, "centre ", i, " is all zeros: the cosine metric has no direction for it");
-    const float inv = static_cast<float>(1.0 / std::sqrt(s));
-    for (int64_t j = 0; j < d; ++j) out[i * d + j] *= inv;
-  }
+  normalise_centres(out, d);  // as spherical K-means normalises its centres
   return out;
 }
 
