@@ -66,24 +66,34 @@ __global__ void iota_kernel(int32_t* rows, int64_t n) {
   if (i < n) rows[i] = static_cast<int32_t>(i);
 }
 
-// Grid: one block per cluster; threads stride over dimensions.
+// Grid: one block per cluster; threads stride over dimensions. w: per row of the chunk, or null
+// for weight 1 (then the sums are those of the plain rows, as before weights existed).
 __global__ void accumulate_sorted_kernel(const float* x, int64_t d, const int32_t* sorted_rows,
                                          const int32_t* seg_start, const int32_t* seg_count,
-                                         const float* dist, double* sums, long long* counts,
-                                         double* sq_dist) {
+                                         const float* dist, const double* w, ClusterSumsView out) {
   const int64_t c = blockIdx.x;
   const int32_t start = seg_start[c], count = seg_count[c];
   if (count == 0) return;
   for (int64_t j = threadIdx.x; j < d; j += blockDim.x) {
-    double s = sums[c * d + j];
-    for (int32_t r = 0; r < count; ++r) s += static_cast<double>(x[sorted_rows[start + r] * d + j]);
-    sums[c * d + j] = s;
+    double s = out.sums[c * d + j];
+    for (int32_t r = 0; r < count; ++r) {
+      const int64_t i = sorted_rows[start + r];
+      const double v = static_cast<double>(x[i * d + j]);
+      s += w ? w[i] * v : v;
+    }
+    out.sums[c * d + j] = s;
   }
   if (threadIdx.x == 0) {
-    double s = sq_dist[c];
-    for (int32_t r = 0; r < count; ++r) s += static_cast<double>(dist[sorted_rows[start + r]]);
-    sq_dist[c] = s;
-    counts[c] += count;
+    double s = out.sq_dist[c], ws = out.weight[c];
+    for (int32_t r = 0; r < count; ++r) {
+      const int64_t i = sorted_rows[start + r];
+      const double v = static_cast<double>(dist[i]);
+      s += w ? w[i] * v : v;
+      ws += w ? w[i] : 1.0;
+    }
+    out.sq_dist[c] = s;
+    out.weight[c] = ws;
+    out.counts[c] += count;
   }
 }
 
@@ -133,11 +143,11 @@ void launch_iota(int32_t* rows, int64_t n, cudaStream_t s) {
 
 void launch_accumulate_sorted(const float* x, int64_t d, const int32_t* sorted_rows,
                               const int32_t* seg_start, const int32_t* seg_count, int64_t k,
-                              const float* dist, double* sums, long long* counts, double* sq_dist,
+                              const float* dist, const double* w, ClusterSumsView out,
                               cudaStream_t s) {
   const int threads = d >= 128 ? 128 : 32;
   accumulate_sorted_kernel<<<static_cast<unsigned>(k), threads, 0, s>>>(
-      x, d, sorted_rows, seg_start, seg_count, dist, sums, counts, sq_dist);
+      x, d, sorted_rows, seg_start, seg_count, dist, w, out);
   EMB_CUDA_LAUNCH("accumulate_sorted_kernel");
 }
 

@@ -25,13 +25,21 @@ void launch_histogram(const int32_t* labels, int64_t n, int32_t* counts, cudaStr
 // rows[i] = i for i < n.
 void launch_iota(int32_t* rows, int64_t n, cudaStream_t stream);
 
-// Adds the rows of each cluster, in row order, to the running double sums (k x d), counts and
-// squared-distance sums: rows sorted by label (stable), seg_start/seg_count per cluster. One
-// thread per (cluster, dimension) walks the cluster's rows in order, so the sums are the same
-// as the CPU's sequential sums.
+// The running per-cluster sums on the device (as ClusterSums on the host).
+struct ClusterSumsView {
+  double* sums;       // k x d: sum of weight * row
+  long long* counts;  // k: rows
+  double* weight;     // k: sum of the rows' weights
+  double* sq_dist;    // k: sum of weight * squared distance
+};
+
+// Adds the rows of each cluster, in row order, to the running sums: rows sorted by label
+// (stable), seg_start/seg_count per cluster. One thread per (cluster, dimension) walks the
+// cluster's rows in order, so the sums are the same as the CPU's sequential sums. w: per row of
+// the chunk (may be null: every row weighs 1).
 void launch_accumulate_sorted(const float* x, int64_t d, const int32_t* sorted_rows,
                               const int32_t* seg_start, const int32_t* seg_count, int64_t k,
-                              const float* dist, double* sums, long long* counts, double* sq_dist,
+                              const float* dist, const double* w, ClusterSumsView out,
                               cudaStream_t stream);
 
 // out[i] = bfloat16(in[i]) stored as raw 16-bit values.

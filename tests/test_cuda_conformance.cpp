@@ -126,6 +126,35 @@ TEST_P(KMeansConformance, SphericalAndAssignEqualTheCpu) {
   EXPECT_EQ(a.inertia, e.inertia);
 }
 
+// Sample weights on this backend: the CPU's labels and inertia (the device sums the weighted
+// rows in the same order), streamed equal to resident; weights of 1 give the unweighted bits.
+TEST_P(KMeansConformance, WeightedEqualsTheCpu) {
+  const auto b = testutil::make_blobs(24000, 24, 16, 6, 4.0f, 10.0f);
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  KMeansParams p;
+  p.n_clusters = 16;
+  p.seed = 8;
+  p.sample_weight.assign(static_cast<size_t>(b.n), 1.0);
+  const auto unit = kmeans(*src, p, ctx());
+  p.sample_weight.clear();
+  const auto plain = kmeans(*src, p, ctx());
+  EXPECT_EQ(unit.centroids, plain.centroids);
+  EXPECT_EQ(unit.inertia, plain.inertia);
+  for (int64_t i = 0; i < b.n; ++i) p.sample_weight.push_back(0.25 * static_cast<double>(i % 7));
+  const auto cpu_run = kmeans(*src, p, cpu());
+  const auto r = kmeans(*src, p, ctx());
+  expect_device(r.device);
+  EXPECT_EQ(r.labels, cpu_run.labels);
+  EXPECT_NEAR(r.inertia, cpu_run.inertia, 1e-9 * cpu_run.inertia);
+  ExecutionContext small = ctx();
+  small.memory_budget = 1 << 20;
+  small.device_memory_budget = GetParam() == DeviceKind::Cuda ? 8 << 20 : 0;
+  const auto streamed = kmeans(*src, p, small);
+  EXPECT_TRUE(streamed.streamed);
+  EXPECT_EQ(streamed.labels, r.labels);
+  EXPECT_EQ(streamed.centroids, r.centroids);
+}
+
 // --- DBSCAN ----------------------------------------------------------------
 
 using DBSCANConformance = Backend;

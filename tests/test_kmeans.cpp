@@ -120,12 +120,14 @@ TEST(KMeansCommon, RelocationCentresAndShift) {
   s.reset(3, 2);
   s.sums = {2, 0, 22, 0, 0, 0};
   s.counts = {2, 2, 0};
-  EXPECT_EQ(relocate_empty_clusters(s, labels, dist, *src), 1);
+  s.weight = {2, 2, 0};
+  EXPECT_EQ(relocate_empty_clusters(s, labels, dist, *src, nullptr), 1);
   EXPECT_EQ(s.counts, (std::vector<int64_t>{2, 1, 1}));
+  EXPECT_EQ(s.weight, (std::vector<double>{2, 1, 1}));
   const std::vector<float> old = {5, 5, 5, 5, 5, 5};
   const std::vector<float> next = centres_from_sums(old, s);
   EXPECT_EQ(next, (std::vector<float>{1, 0, 12, 0, 10, 0}));
-  s.counts[2] = 0;  // a cluster that stays empty keeps its centre
+  s.weight[2] = 0;  // a cluster that stays empty (no weight) keeps its centre
   EXPECT_EQ(centres_from_sums(old, s)[4], 5.0f);
   EXPECT_DOUBLE_EQ(centre_shift(old, next), 16 + 25 + 49 + 25 + 25 + 25);
   EXPECT_TRUE(converged(labels, labels, 1e9, 0));

@@ -62,6 +62,12 @@ struct KMeansParams {
   // too) renormalised after every update; inertia, history and run inertias are then cosine
   // distances, sum of 1 - cos(row, centre).
   Metric metric = Metric::Euclidean;
+  // Weight of every row (scikit-learn's sample_weight): one per row, finite and >= 0, at least
+  // n_clusters of them > 0. Rows count with their weight in k-means++ (first centre drawn by
+  // weight, candidates by weight x squared distance, potentials weighted), in random init (rows
+  // drawn by weight without replacement), in the centres (weighted means; a cluster without
+  // weight is empty) and in the inertia. Empty (default) = every row weighs 1.
+  std::vector<double> sample_weight;
   // Where the run's state is saved and whether it resumes from there (default: not saved). Not a
   // parameter of the result: a checkpointed or resumed run gives the same result.
   KMeansCheckpoint checkpoint;
@@ -122,5 +128,10 @@ struct KMeansResult {
 // a cancelled context.
 KMeansResult kmeans(Source& source, const KMeansParams& params, const ExecutionContext& ctx = {},
                     const KMeansCallback& progress = nullptr);
+
+// Sample weights from a file of one value per row (HDF5 /weights or its only dataset, .npy, CSV
+// column with a header, ...), read exactly as double. Throws Error naming the file and row for
+// another row count, more than one column, or a weight that is not a finite number >= 0.
+std::vector<double> read_sample_weight(const std::string& spec, int64_t expected_rows);
 
 }  // namespace embcluster

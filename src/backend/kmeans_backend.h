@@ -11,18 +11,21 @@
 namespace embcluster {
 
 // Per-cluster sums of one pass, accumulated in row order within each cluster so that the result
-// does not depend on thread count or block size.
+// does not depend on thread count or block size. Every row counts with its weight (1 without
+// weights; multiplying by 1 is exact, so unweighted sums are those of the plain rows).
 struct ClusterSums {
   int64_t k = 0, d = 0;
-  std::vector<double> sums;     // k x d
-  std::vector<int64_t> counts;  // k
-  std::vector<double> sq_dist;  // k: sum of squared distances of the cluster's rows
+  std::vector<double> sums;     // k x d: sum of weight * row
+  std::vector<int64_t> counts;  // k: rows
+  std::vector<double> weight;   // k: sum of the rows' weights (= counts without weights)
+  std::vector<double> sq_dist;  // k: sum of weight * squared distance of the cluster's rows
 
   void reset(int64_t k_, int64_t d_) {
     k = k_;
     d = d_;
     sums.assign(static_cast<size_t>(k * d), 0.0);
     counts.assign(static_cast<size_t>(k), 0);
+    weight.assign(static_cast<size_t>(k), 0.0);
     sq_dist.assign(static_cast<size_t>(k), 0.0);
   }
   double inertia() const {
@@ -39,6 +42,9 @@ class KMeansBackend {
   virtual std::string device_name() const = 0;
   // Centres used by the following assign() calls (k x d, row-major).
   virtual void set_centroids(const float* centroids, int64_t k, int64_t d) = 0;
+  // The weight of every row of the data (indexed by source row, Block::start + i), used by the
+  // sums of the following passes; null (default) = every row weighs 1. Must stay valid while set.
+  virtual void set_weights(const double* row_weights) = 0;
   // For every row of the block: the nearest centre (lowest index on ties) and the squared
   // distance to it computed exactly as sum((x - c)^2). When sums is not null, adds the block's
   // rows to it.

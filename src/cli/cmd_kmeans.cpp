@@ -25,6 +25,7 @@ struct KMeansOptions {
   KMeansParams params;
   // Parsed into params and the context when the command runs.
   std::string init = "k-means++", device = "auto", precision = "fp32", metric = "euclidean";
+  std::string weights;  // --weights FILE
   DataOptions data_opts;
   OutputOptions out;
   DeviceMemoryOption device_memory;
@@ -51,7 +52,8 @@ std::pair<int64_t, std::string> report_sample(const KMeansOptions& o, const KMea
           "default min(10000, max(1000, k x iterations)); --metrics-sample to change"};
 }
 
-nlohmann::json to_json(const KMeansResult& r, const KMeansParams& p, const ExecutionContext& ctx) {
+nlohmann::json to_json(const KMeansResult& r, const KMeansOptions& o, const ExecutionContext& ctx) {
+  const KMeansParams& p = o.params;
   nlohmann::json j;
   j["parameters"] = {{"n_clusters", p.n_clusters},
                      {"init", p.init == InitMethod::File ? p.init_file : to_string(p.init)},
@@ -63,6 +65,12 @@ nlohmann::json to_json(const KMeansResult& r, const KMeansParams& p, const Execu
                      {"precision", to_string(p.precision)},
                      {"metric", to_string(p.metric)},
                      {"init_sample", r.init_sample_rows}};
+  if (!p.sample_weight.empty()) {
+    double total = 0;
+    for (double w : p.sample_weight) total += w;
+    j["parameters"]["sample_weight"] = o.weights;
+    j["total_weight"] = total;
+  }
   j["device"] = r.device;
   j["iterations"] = r.iterations;
   j["converged"] = r.converged;
@@ -143,6 +151,13 @@ int run_kmeans(KMeansOptions& o) {
   p.metric = parse_metric(o.metric);
   const ExecutionContext ctx = command_context(o.device, &o.device_memory);
   auto source = open_data(o.data, o.data_opts);
+  if (!o.weights.empty()) {
+    p.sample_weight = read_sample_weight(o.weights, source->rows());
+    const auto positive = std::count_if(p.sample_weight.begin(), p.sample_weight.end(),
+                                        [](double w) { return w > 0; });
+    require(positive >= p.n_clusters, "weights ", o.weights, ": only ", positive,
+            " rows have a weight > 0, fewer than --n-clusters=", p.n_clusters);
+  }
   set_checkpoint(o);
 
   std::unique_ptr<OutputDir> out;
@@ -198,7 +213,7 @@ int run_kmeans(KMeansOptions& o) {
   }
   if (out) {
     auto report = report_header("kmeans", *source);
-    report.update(to_json(r, p, ctx));
+    report.update(to_json(r, o, ctx));
     if (!o.no_metrics) report["metrics"] = metrics;
     if (!source->column_names().empty()) report["profiles"] = profiles_json(o, r, ctx);
     write_staged(*out, o.out, "labels", ElemType::i32, r.labels.data(), r.rows, 0);
@@ -232,6 +247,11 @@ Runner add_kmeans(CLI::App& app) {
   cmd->add_option("--init-sample", p.init_sample,
                   "Rows sampled for the initialisation "
                   "(default: max(100000, 100 k))");
+  cmd->add_option("--weights,--sample-weight", o->weights,
+                  "Weight of every row (one value per row: HDF5 /weights or its only dataset, "
+                  ".npy, CSV column with a header): weighted k-means++, centres and inertia, as "
+                  "scikit-learn's sample_weight; the report's quality metrics stay unweighted")
+      ->type_name("FILE");
   add_metric_option(cmd, o->metric);
   add_device_options(cmd, o->device, o->device_memory, "auto, cpu, cuda or cuda:N");
   add_precision_option(cmd, o->precision);

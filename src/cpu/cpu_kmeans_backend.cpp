@@ -90,6 +90,8 @@ class CpuKMeansBackend final : public KMeansBackend {
     for (int64_t j = 0; j < k; ++j) norms_[j] = kern::sq_norm(c + j * d, d);
   }
 
+  void set_weights(const double* row_weights) override { weights_ = row_weights; }
+
   void assign(const Block& b, int32_t* labels, float* sq_dist, ClusterSums* sums) override {
     const int64_t d = d_, k = k_, kc = std::min(k, kTileCentres);
     const int64_t tiles = (b.rows + kTileRows - 1) / kTileRows;
@@ -165,25 +167,40 @@ class CpuKMeansBackend final : public KMeansBackend {
   // Each thread owns a range of clusters and adds their rows in row order: the sums are the same
   // whatever the number of threads or the block size.
   void accumulate(const Block& b, const int32_t* labels, const float* sq_dist, ClusterSums* s) {
-    const int64_t d = b.cols, k = s->k;
+    const double* w = weights_ ? weights_ + b.start : nullptr;
 #pragma omp parallel num_threads(threads_)
     {
       const int nt = omp_get_num_threads(), t = omp_get_thread_num();
-      const int64_t c0 = k * t / nt, c1 = k * (t + 1) / nt;
-      for (int64_t i = 0; i < b.rows; ++i) {
-        const int64_t c = labels[i];
-        if (c < c0 || c >= c1) continue;
-        double* dst = s->sums.data() + c * d;
-        const float* x = b.data + i * d;
+      const int64_t c0 = s->k * t / nt, c1 = s->k * (t + 1) / nt;
+      if (w)
+        add_rows<true>(b, labels, sq_dist, w, c0, c1, s);
+      else
+        add_rows<false>(b, labels, sq_dist, nullptr, c0, c1, s);
+    }
+  }
+
+  // The block's rows of clusters [c0, c1) into s, each times its weight (w[i]) when Weighted.
+  template <bool Weighted>
+  static void add_rows(const Block& b, const int32_t* labels, const float* sq_dist, const double* w,
+                       int64_t c0, int64_t c1, ClusterSums* s) {
+    const int64_t d = b.cols;
+    for (int64_t i = 0; i < b.rows; ++i) {
+      const int64_t c = labels[i];
+      if (c < c0 || c >= c1) continue;
+      double* dst = s->sums.data() + c * d;
+      const float* x = b.data + i * d;
+      const double wi = Weighted ? w[i] : 1.0;
 #pragma omp simd
-        for (int64_t j = 0; j < d; ++j) dst[j] += static_cast<double>(x[j]);
-        s->counts[c] += 1;
-        s->sq_dist[c] += static_cast<double>(sq_dist[i]);
-      }
+      for (int64_t j = 0; j < d; ++j)
+        dst[j] += Weighted ? wi * static_cast<double>(x[j]) : static_cast<double>(x[j]);
+      s->counts[c] += 1;
+      s->weight[c] += wi;
+      s->sq_dist[c] += Weighted ? wi * static_cast<double>(sq_dist[i]) : sq_dist[i];
     }
   }
 
   int threads_;
+  const double* weights_ = nullptr;
   int64_t k_ = 0, d_ = 0;
   const float* sample_ = nullptr;
   int64_t sample_rows_ = 0, sample_d_ = 0;

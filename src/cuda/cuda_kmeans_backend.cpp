@@ -30,7 +30,7 @@ constexpr int64_t kAgreementRows = 4096;   // rows checked against fp32 in tf32/
 struct Lane {
   Lane(GpuResources& res, Workspace& ws, int i) : stream(res.stream(i)), blas(res.blas(i)) {
     ws.adopt(x, g, best_v, dist, xb, labels, labels_tmp, rows_tmp, sorted_rows, seg_count,
-             seg_start, scratch);
+             seg_start, scratch, w);
   }
   cudaStream_t stream;
   // One cuBLAS handle per stream: a handle shared by streams that run at the same time picks its
@@ -42,6 +42,8 @@ struct Lane {
   DeviceBuffer<uint16_t> xb;
   DeviceBuffer<int32_t> labels, labels_tmp, rows_tmp, sorted_rows, seg_count, seg_start;
   DeviceBuffer<char> scratch;
+  DeviceBuffer<double> w;  // the chunk's row weights (with weights only)
+  PinnedBuffer<double> host_w;
   PinnedBuffer<float> host_x, host_dist;
   PinnedBuffer<int32_t> host_labels;
   // Results waiting in host_labels/host_dist for the caller's arrays.
@@ -59,8 +61,8 @@ class CudaKMeansBackend final : public KMeansBackend {
         device_(device),
         precision_(p.precision),
         ws_(device, res_.budget(ctx.device_memory_budget)) {
-    ws_.adopt(centres_, norms_, centres_bf16_, sums_, sq_, counts_, sample_, sample_norms_, pp_y_,
-              pp_norms_, pp_dist_);
+    ws_.adopt(centres_, norms_, centres_bf16_, sums_, sq_, weight_, counts_, sample_, sample_norms_,
+              pp_y_, pp_norms_, pp_dist_);
     main_ = res_.stream(0);
   }
 
@@ -78,6 +80,7 @@ class CudaKMeansBackend final : public KMeansBackend {
       if (precision_ == Precision::Bf16) centres_bf16_.resize(static_cast<size_t>(k * d));
       sums_.resize(static_cast<size_t>(k * d));
       counts_.resize(static_cast<size_t>(k));
+      weight_.resize(static_cast<size_t>(k));
       sq_.resize(static_cast<size_t>(k));
       chunk_rows_ = 0;  // workspace sized again at the next assign
     }
@@ -97,6 +100,7 @@ class CudaKMeansBackend final : public KMeansBackend {
     EMB_CUDA(cudaMemsetAsync(sums_.get(), 0, sums_.bytes(), main_));
     EMB_CUDA(cudaMemsetAsync(counts_.get(), 0, counts_.bytes(), main_));
     EMB_CUDA(cudaMemsetAsync(sq_.get(), 0, sq_.bytes(), main_));
+    EMB_CUDA(cudaMemsetAsync(weight_.get(), 0, weight_.bytes(), main_));
     sync_stream(main_);  // lane 1's stream does not wait for stream 0
     last_accumulated_ = nullptr;
   }
@@ -109,7 +113,13 @@ class CudaKMeansBackend final : public KMeansBackend {
     download(sums->sums.data(), sums_.get(), sums_.bytes(), main_);
     download(sums->counts.data(), counts_.get(), counts_.bytes(), main_);
     download(sums->sq_dist.data(), sq_.get(), sq_.bytes(), main_);
+    download(sums->weight.data(), weight_.get(), weight_.bytes(), main_);
     sync_stream(main_);
+  }
+
+  void set_weights(const double* row_weights) override {
+    weights_ = row_weights;
+    chunk_rows_ = 0;  // lanes sized again (with or without weight buffers) at the next assign
   }
 
   void assign(const Block& b, int32_t* labels, float* dist, ClusterSums* sums) override {
@@ -121,7 +131,9 @@ class CudaKMeansBackend final : public KMeansBackend {
       finish(lane);  // the lane's previous chunk is done and copied out
       const int64_t rows = std::min(chunk_rows_, b.rows - r0);
       const float* x = resident ? resident + r0 * d_ : upload(lane, b.data + r0 * d_, rows);
-      compute(lane, x, rows, sums != nullptr);
+      const double* w =
+          sums && weights_ ? upload_weights(lane, weights_ + b.start + r0, rows) : nullptr;
+      compute(lane, x, rows, sums != nullptr, w);
       if (check_agreement_) check_agreement(lane, x, std::min(rows, kAgreementRows));
       lane.out_labels = labels + r0;
       lane.out_dist = dist + r0;
@@ -227,6 +239,10 @@ class CudaKMeansBackend final : public KMeansBackend {
     l.host_x.resize(r * d_);
     l.host_labels.resize(r);
     l.host_dist.resize(r);
+    if (weights_) {
+      l.w.resize(r);
+      l.host_w.resize(r);
+    }
   }
 
   // The block's device copy when it is (or can be made) resident, else nullptr.
@@ -251,6 +267,14 @@ class CudaKMeansBackend final : public KMeansBackend {
     upload(lane.x.get(), lane.host_x.get(), sizeof(float) * rows * d_, lane.stream);
     lane.timer.stop(lane.stream);
     return lane.x.get();
+  }
+
+  const double* upload_weights(Lane& lane, const double* host, int64_t rows) {
+    std::memcpy(lane.host_w.get(), host, sizeof(double) * rows);
+    lane.timer.start("transfer", lane.stream);
+    upload(lane.w.get(), lane.host_w.get(), sizeof(double) * rows, lane.stream);
+    lane.timer.stop(lane.stream);
+    return lane.w.get();
   }
 
   void gemm(Lane& lane, const float* x, const uint16_t* xb, int64_t rows, int64_t j0, int64_t m,
@@ -289,7 +313,8 @@ class CudaKMeansBackend final : public KMeansBackend {
     }
   }
 
-  void compute(Lane& lane, const float* x, int64_t rows, bool accumulate) {
+  // w: the rows' weights on the device, or null (every row weighs 1).
+  void compute(Lane& lane, const float* x, int64_t rows, bool accumulate, const double* w) {
     cudaStream_t s = lane.stream;
     nearest(lane, x, rows, precision_ != Precision::Fp32);
     lane.timer.start("argmin", s);
@@ -306,8 +331,8 @@ class CudaKMeansBackend final : public KMeansBackend {
                                   s));
     EMB_CUDA_LAUNCH("group_by_label");
     kern::launch_accumulate_sorted(x, d_, lane.sorted_rows.get(), lane.seg_start.get(),
-                                   lane.seg_count.get(), k_, lane.dist.get(), sums_.get(),
-                                   counts_.get(), sq_.get(), s);
+                                   lane.seg_count.get(), k_, lane.dist.get(), w,
+                                   {sums_.get(), counts_.get(), weight_.get(), sq_.get()}, s);
     lane.accumulated.record(s);
     last_accumulated_ = lane.accumulated.get();
     lane.timer.stop(s);
@@ -349,7 +374,8 @@ class CudaKMeansBackend final : public KMeansBackend {
   int64_t k_ = 0, d_ = 0, kc_ = 0, chunk_rows_ = 0;
   DeviceBuffer<float> centres_, norms_;
   DeviceBuffer<uint16_t> centres_bf16_;
-  DeviceBuffer<double> sums_, sq_;
+  DeviceBuffer<double> sums_, sq_, weight_;
+  const double* weights_ = nullptr;  // host, per source row (null: every row weighs 1)
   DeviceBuffer<long long> counts_;
   std::vector<std::unique_ptr<Lane>> lanes_;
   cudaEvent_t last_accumulated_ = nullptr;

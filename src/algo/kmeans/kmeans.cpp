@@ -14,6 +14,7 @@
 #include "algo/kmeans/kmeans_common.h"
 #include "algo/kmeans/kmeans_init.h"
 #include "algo/kmeans/lloyd.h"
+#include "algo/kmeans/sample_weight.h"
 #include "backend/device_select.h"
 #include "backend/kmeans_backend.h"
 #include "core/feature_stats.h"
@@ -80,6 +81,7 @@ struct FirstPass {
   int64_t m = 0;            // sample rows
   int64_t d = 0;            // columns
   std::vector<float> rows;  // m x d
+  std::vector<double> weights;  // m: the sample rows' weights (empty without weights)
   double mean_var = 0;      // mean feature variance (the tolerance's scale)
   double seconds = 0;
 };
@@ -110,6 +112,15 @@ FirstPass first_pass(RowBlocks& blocks, const KMeansParams& p, const ExecutionCo
   Rng sample_rng(p.seed, 0x5a3d1e);
   const std::vector<int64_t> picks = sample_rows(n, m, sample_rng);
   f.rows.resize(static_cast<size_t>(m * d));
+  if (!p.sample_weight.empty()) {
+    f.weights.resize(picks.size());
+    int64_t positive = 0;
+    for (size_t i = 0; i < picks.size(); ++i)
+      positive += (f.weights[i] = p.sample_weight[picks[i]]) > 0;
+    require(m == 0 || positive >= p.n_clusters, "sample_weight: only ", positive, " of the ", m,
+            " rows of the initialisation sample have a weight > 0, fewer than n_clusters=",
+            p.n_clusters, " (raise init_sample)");
+  }
   FeatureStats stats(d);
   const double t0 = now_s();
   size_t next = 0;
@@ -139,9 +150,10 @@ std::vector<float> initial_centres(const KMeansParams& p, int r, const FirstPass
   if (!file_centres.empty()) return file_centres;
   const int64_t k = p.n_clusters;
   Rng rng(p.seed, static_cast<uint64_t>(r) + 1);
+  const double* w = f.weights.empty() ? nullptr : f.weights.data();
   const auto rows = p.init == InitMethod::Random
-                        ? random_rows(f.m, k, rng)
-                        : kmeans_plus_plus(f.rows.data(), f.m, d, k, rng, backend, threads);
+                        ? random_rows(f.m, k, rng, w)
+                        : kmeans_plus_plus(f.rows.data(), f.m, d, k, rng, backend, threads, w);
   std::vector<float> centres(static_cast<size_t>(k * d));
   for (int64_t c = 0; c < k; ++c)
     std::memcpy(centres.data() + c * d, f.rows.data() + rows[c] * d, sizeof(float) * d);
@@ -243,7 +255,10 @@ class Runs {
       }
       // The sample (up to 256 MiB) is not needed by the last run's Lloyd passes: the memory goes
       // back before they allocate labels and distances for every row.
-      if (r + 1 == n_init_) std::vector<float>().swap(first_.rows);
+      if (r + 1 == n_init_) {
+        std::vector<float>().swap(first_.rows);
+        std::vector<double>().swap(first_.weights);
+      }
       const auto save = [&](const LloydState& ls) {
         save_state(r, ls, res, has_best ? &best : nullptr);
       };
@@ -332,6 +347,7 @@ KMeansResult kmeans_prepared(Source& source, const KMeansParams& params,
   KMeansResult res;
   BackendChoice choice = make_kmeans_backend(params, ctx, threads);
   KMeansBackend& backend = *choice.backend;
+  backend.set_weights(params.sample_weight.empty() ? nullptr : params.sample_weight.data());
   if (!choice.note.empty()) res.notes.emplace_back("device_note", choice.note);
   if (progress) {
     KMeansProgress pr = phase("device", n, params, n_init);
@@ -382,6 +398,15 @@ KMeansResult kmeans_prepared(Source& source, const KMeansParams& params,
 
 KMeansResult kmeans(Source& source, const KMeansParams& params, const ExecutionContext& ctx,
                     const KMeansCallback& progress) {
+  validate_weights(params.sample_weight, source.rows(), params.n_clusters);
+  // Weights that are all 1 are no weights: the same draws and bits as an unweighted run.
+  if (!params.sample_weight.empty() &&
+      std::all_of(params.sample_weight.begin(), params.sample_weight.end(),
+                  [](double w) { return w == 1.0; })) {
+    KMeansParams unweighted = params;
+    std::vector<double>().swap(unweighted.sample_weight);
+    return kmeans(source, unweighted, ctx, progress);
+  }
   if (params.metric != Metric::Cosine) return kmeans_prepared(source, params, ctx, progress);
   // Spherical K-means: Lloyd on the unit sphere, where ||x - c||^2 = 2 (1 - cos): the passes sum
   // squared distances, reported halved as cosine distances (exact: a power of two).

@@ -52,6 +52,15 @@ std::string encode(const CheckpointIdentity& id, const KMeansState& s) {
   return out;
 }
 
+// "none", or the weights' count and hash (their exact bytes).
+std::string weights_identity(const std::vector<double>& w) {
+  if (w.empty()) return "none";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%zu weights, fnv1a %016llx", w.size(),
+                static_cast<unsigned long long>(fnv1a(w.data(), w.size() * sizeof(double))));
+  return buf;
+}
+
 }  // namespace
 
 CheckpointIdentity checkpoint_identity(Source& src, const KMeansParams& p, int n_init,
@@ -69,6 +78,7 @@ CheckpointIdentity checkpoint_identity(Source& src, const KMeansParams& p, int n
       {"init_sample", std::to_string(p.init_sample)},
       {"precision", to_string(p.precision)},
       {"metric", to_string(p.metric)},
+      {"sample_weight", weights_identity(p.sample_weight)},
       {"backend", backend}};
   id.insert(id.end(), params.begin(), params.end());
   return id;

@@ -30,23 +30,27 @@ std::vector<int64_t> farthest_rows(const std::vector<float>& dist, int64_t count
 }
 
 int64_t relocate_empty_clusters(ClusterSums& s, const std::vector<int32_t>& labels,
-                                const std::vector<float>& dist, Source& src) {
+                                const std::vector<float>& dist, Source& src,
+                                const double* row_weights) {
   const int64_t k = s.k, d = s.d;
   std::vector<int64_t> empty;
   for (int64_t c = 0; c < k; ++c)
-    if (s.counts[c] == 0) empty.push_back(c);
+    if (s.weight[c] <= 0) empty.push_back(c);
   if (empty.empty()) return 0;
   const std::vector<int64_t> far = farthest_rows(dist, static_cast<int64_t>(empty.size()));
   std::vector<float> row(static_cast<size_t>(d));
   for (size_t e = 0; e < far.size(); ++e) {
     const int64_t i = far[e], to = empty[e], from = labels[i];
+    const double w = row_weights ? row_weights[i] : 1.0;
     src.read(i, 1, row.data());
     for (int64_t j = 0; j < d; ++j) {
-      s.sums[from * d + j] -= row[j];
-      s.sums[to * d + j] = row[j];
+      s.sums[from * d + j] -= w * row[j];
+      s.sums[to * d + j] = w * row[j];
     }
     s.counts[from] -= 1;
     s.counts[to] = 1;
+    s.weight[from] -= w;
+    s.weight[to] = w;
   }
   return static_cast<int64_t>(far.size());
 }
@@ -54,8 +58,8 @@ int64_t relocate_empty_clusters(ClusterSums& s, const std::vector<int32_t>& labe
 std::vector<float> centres_from_sums(const std::vector<float>& centres, const ClusterSums& s) {
   std::vector<float> next(centres);
   for (int64_t c = 0; c < s.k; ++c) {
-    if (s.counts[c] <= 0) continue;
-    const double inv = 1.0 / static_cast<double>(s.counts[c]);
+    if (s.weight[c] <= 0) continue;
+    const double inv = 1.0 / s.weight[c];
     for (int64_t j = 0; j < s.d; ++j)
       next[c * s.d + j] = static_cast<float>(s.sums[c * s.d + j] * inv);
   }

@@ -13,15 +13,16 @@ namespace embcluster {
 // The `count` rows farthest from their centres (largest distance first, lower row first on ties).
 std::vector<int64_t> farthest_rows(const std::vector<float>& dist, int64_t count);
 
-// Empty clusters take the rows farthest from their centres, as scikit-learn does: each such row
-// leaves its cluster's sums and becomes the empty cluster's only row (read again from src).
-// labels and dist: per row, its cluster and squared distance of the pass that made s. Returns
-// the number of clusters relocated.
+// Empty clusters (no weight) take the rows farthest from their centres, as scikit-learn does:
+// each such row leaves its cluster's sums and becomes the empty cluster's only row (read again
+// from src). labels and dist: per row, its cluster and squared distance (unweighted) of the pass
+// that made s; row_weights: per row, or null for 1. Returns the number of clusters relocated.
 int64_t relocate_empty_clusters(ClusterSums& s, const std::vector<int32_t>& labels,
-                                const std::vector<float>& dist, Source& src);
+                                const std::vector<float>& dist, Source& src,
+                                const double* row_weights);
 
-// New centres: the mean of each cluster's rows (sums in double, rounded once); a cluster that
-// stays empty keeps its centre.
+// New centres: the weighted mean of each cluster's rows (sums in double, rounded once); a cluster
+// without weight keeps its centre.
 std::vector<float> centres_from_sums(const std::vector<float>& centres, const ClusterSums& s);
 
 // Scales every row of the row-major centres (d columns) to unit length (norm in double); a zero

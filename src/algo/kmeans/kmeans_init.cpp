@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 #include <unordered_set>
+#include <utility>
 
 namespace embcluster {
 
@@ -25,7 +26,25 @@ std::vector<int64_t> sample_rows(int64_t n, int64_t m, Rng& rng) {
   return out;
 }
 
-std::vector<int64_t> random_rows(int64_t m, int64_t k, Rng& rng) {
+std::vector<int64_t> random_rows(int64_t m, int64_t k, Rng& rng, const double* w) {
+  if (w) {
+    // Row i gets the key log(u) / w_i; the k largest keys are a weighted draw without
+    // replacement, in the order of sequential draws.
+    std::vector<std::pair<double, int64_t>> keys;
+    for (int64_t i = 0; i < m; ++i) {
+      const double u = rng.uniform();
+      if (w[i] > 0) keys.emplace_back(std::log(u) / w[i], i);
+    }
+    const auto above = [](const std::pair<double, int64_t>& a,
+                          const std::pair<double, int64_t>& b) {
+      return a.first > b.first || (a.first == b.first && a.second < b.second);
+    };
+    k = std::min<int64_t>(k, static_cast<int64_t>(keys.size()));
+    std::partial_sort(keys.begin(), keys.begin() + k, keys.end(), above);
+    std::vector<int64_t> idx(static_cast<size_t>(k));
+    for (int64_t i = 0; i < k; ++i) idx[i] = keys[i].second;
+    return idx;
+  }
   std::vector<int64_t> idx(static_cast<size_t>(m));
   std::iota(idx.begin(), idx.end(), int64_t(0));
   for (int64_t i = 0; i < k; ++i) {  // partial Fisher-Yates
@@ -37,7 +56,7 @@ std::vector<int64_t> random_rows(int64_t m, int64_t k, Rng& rng) {
 }
 
 std::vector<int64_t> kmeans_plus_plus(const float* x, int64_t m, int64_t d, int64_t k, Rng& rng,
-                                      KMeansBackend& backend, int threads) {
+                                      KMeansBackend& backend, int threads, const double* w) {
   const int64_t trials = 2 + static_cast<int64_t>(std::log(static_cast<double>(k)));
   // Potentials are summed per fixed chunk of rows, then the chunks in order: the same sums (and
   // centres) whatever the number of threads.
@@ -45,7 +64,16 @@ std::vector<int64_t> kmeans_plus_plus(const float* x, int64_t m, int64_t d, int6
   const int64_t chunks = (m + kChunk - 1) / kChunk;
   std::vector<int64_t> chosen;
   chosen.reserve(static_cast<size_t>(k));
-  chosen.push_back(static_cast<int64_t>(rng.below(static_cast<uint64_t>(m))));
+  if (w) {
+    std::vector<double> cum(static_cast<size_t>(m));
+    double total = 0;
+    for (int64_t i = 0; i < m; ++i) cum[i] = (total += w[i]);
+    const double r = rng.uniform() * total;
+    const int64_t i = std::upper_bound(cum.begin(), cum.end(), r) - cum.begin();
+    chosen.push_back(std::min(i, m - 1));
+  } else {
+    chosen.push_back(static_cast<int64_t>(rng.below(static_cast<uint64_t>(m))));
+  }
 
   backend.set_sample(x, m, d);
   std::vector<float> closest(static_cast<size_t>(m));
@@ -58,10 +86,13 @@ std::vector<int64_t> kmeans_plus_plus(const float* x, int64_t m, int64_t d, int6
   std::vector<double> part(static_cast<size_t>(chunks * trials));
   for (int64_t c = 1; c < k; ++c) {
     double run = 0;
-    for (int64_t i = 0; i < m; ++i) cumsum[i] = (run += closest[i]);
+    for (int64_t i = 0; i < m; ++i) cumsum[i] = (run += w ? w[i] * closest[i] : closest[i]);
     for (int64_t t = 0; t < trials; ++t) {
       const double r = rng.uniform() * run;
-      int64_t i = std::lower_bound(cumsum.begin(), cumsum.end(), r) - cumsum.begin();
+      // Weighted: upper_bound never lands on a row of weight 0 (its cumsum equals the previous).
+      int64_t i = (w ? std::upper_bound(cumsum.begin(), cumsum.end(), r)
+                     : std::lower_bound(cumsum.begin(), cumsum.end(), r)) -
+                  cumsum.begin();
       cand_idx[t] = std::min(i, m - 1);
       std::copy(x + cand_idx[t] * d, x + (cand_idx[t] + 1) * d, cand.data() + t * d);
     }
@@ -72,7 +103,8 @@ std::vector<int64_t> kmeans_plus_plus(const float* x, int64_t m, int64_t d, int6
       std::fill(p, p + trials, 0.0);
       for (int64_t i = ch * kChunk, end = std::min(m, i + kChunk); i < end; ++i) {
         const float* row = dist.data() + i * trials;
-        for (int64_t t = 0; t < trials; ++t) p[t] += std::min(closest[i], row[t]);
+        const double wi = w ? w[i] : 1.0;
+        for (int64_t t = 0; t < trials; ++t) p[t] += wi * std::min(closest[i], row[t]);
       }
     }
     int64_t best = 0;

@@ -15,11 +15,15 @@ std::vector<int64_t> sample_rows(int64_t n, int64_t m, Rng& rng);
 // Greedy k-means++ on x (m x d): each new centre is the best of 2 + ln(k) candidates drawn with
 // probability proportional to the squared distance to the nearest chosen centre. Returns the
 // chosen row indices of x. The potentials are summed on `threads` OpenMP threads (the result does
-// not depend on them).
+// not depend on them). w (m weights, may be null): as scikit-learn's sample_weight, the first
+// centre is drawn by weight, candidates by weight x squared distance, potentials are weighted.
 std::vector<int64_t> kmeans_plus_plus(const float* x, int64_t m, int64_t d, int64_t k, Rng& rng,
-                                      KMeansBackend& backend, int threads);
+                                      KMeansBackend& backend, int threads,
+                                      const double* w = nullptr);
 
-// k distinct rows of [0, m) in random order.
-std::vector<int64_t> random_rows(int64_t m, int64_t k, Rng& rng);
+// k distinct rows of [0, m) in random order; with weights w (may be null), drawn with probability
+// proportional to their weight without replacement (Efraimidis-Spirakis keys), never a row of
+// weight 0 (the caller makes sure at least k weights are > 0).
+std::vector<int64_t> random_rows(int64_t m, int64_t k, Rng& rng, const double* w = nullptr);
 
 }  // namespace embcluster

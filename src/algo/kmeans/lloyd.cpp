@@ -46,7 +46,8 @@ KMeansRun Lloyd::run(LloydState start, double tol_abs, double scale, int run, in
     const double t0 = now_s();
     pass(centres, labels, dist, sums);
     const double t1 = now_s();
-    r.relocations += relocate_empty_clusters(sums, labels, dist, src_);
+    r.relocations += relocate_empty_clusters(
+        sums, labels, dist, src_, p_.sample_weight.empty() ? nullptr : p_.sample_weight.data());
     std::vector<float> next = centres_from_sums(centres, sums);
     if (p_.metric == Metric::Cosine) normalise_centres(next, d_);
     const double shift = centre_shift(centres, next);

@@ -3,15 +3,14 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
-#include <filesystem>
 #include <limits>
 #include <string>
 
 #include "embcluster/error.h"
 #include "embcluster/metrics.h"
 #include "embcluster/source.h"
+#include "io/row_values.h"
 
 namespace embcluster {
 
@@ -62,52 +61,22 @@ DenseLabels dense_labels(const std::vector<int32_t>& labels, int64_t data_rows,
   return out;
 }
 
-namespace {
-// "labels.h5" without a dataset: its /labels, or its only dataset (the readers pick 2-D ones).
-std::string label_spec(const std::string& spec) {
-  std::string ext = std::filesystem::path(spec).extension().string();
-  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (ext != ".h5" && ext != ".hdf5" && ext != ".he5") return spec;
-  if (!std::filesystem::is_regular_file(spec)) return spec;
-  const auto sets = list_datasets(spec);
-  for (const auto& s : sets)
-    if (s.path == "/labels") return spec + ":/labels";
-  return sets.size() == 1 ? spec + ":" + sets[0].path : spec;
-}
-}  // namespace
-
 std::vector<int32_t> read_labels(const std::string& spec, int64_t expected_rows) {
-  SourceOptions so;
-  so.allow_1d = true;
-  auto src = open_source(label_spec(spec), so);
-  require(src->cols() == 1, "labels ", src->name(), " has ", src->cols(),
-          " columns; labels must be one column (or a 1-D dataset)");
-  // One row short in a CSV: most likely a file without a header row, whose first label was taken as
-  // the header.
-  const bool csv_header_taken = src->dtype() == "csv" && src->rows() + 1 == expected_rows;
-  require(
-      src->rows() == expected_rows, "labels ", src->name(), " has ", src->rows(),
-      " rows; the data has ", expected_rows,
-      csv_header_taken ? " (a CSV file's first line is its header: add one, e.g. 'label')" : "");
+  auto src = open_row_values(spec, "labels", expected_rows);
   std::vector<int32_t> out(static_cast<size_t>(src->rows()));
-  constexpr int64_t kChunk = int64_t(1) << 20;
-  std::vector<double> buf;
-  for (int64_t s = 0; s < src->rows(); s += kChunk) {
-    const int64_t m = std::min(kChunk, src->rows() - s);
-    buf.resize(static_cast<size_t>(m));
-    src->read(s, m,
-              buf.data());  // as double: integer labels exactly, never through float32
+  for_each_value_chunk(*src, [&](int64_t s, const double* v, int64_t m) {
     for (int64_t i = 0; i < m; ++i) {
-      const double v = buf[i];
-      require(v == std::nearbyint(v), "labels ", src->name(), ": row ", s + i, " holds ", v,
-              ", not an integer label");
-      require(v >= std::numeric_limits<int32_t>::min() && v <= std::numeric_limits<int32_t>::max(),
+      require(v[i] == std::nearbyint(v[i]), "labels ", src->name(), ": row ", s + i, " holds ",
+              v[i], ", not an integer label");
+      require(v[i] >= std::numeric_limits<int32_t>::min() &&
+                  v[i] <= std::numeric_limits<int32_t>::max(),
               "labels ", src->name(), ": row ", s + i, " holds ",
-              std::fabs(v) < 9e18 ? std::to_string(static_cast<long long>(v)) : std::to_string(v),
+              std::fabs(v[i]) < 9e18 ? std::to_string(static_cast<long long>(v[i]))
+                                     : std::to_string(v[i]),
               ", outside the 32-bit label range (-2147483648 to 2147483647)");
-      out[s + i] = static_cast<int32_t>(v);
+      out[s + i] = static_cast<int32_t>(v[i]);
     }
-  }
+  });
   return out;
 }
 
