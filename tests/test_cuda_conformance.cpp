@@ -17,6 +17,7 @@
 #include "embcluster/device.h"
 #include "embcluster/kmeans.h"
 #include "embcluster/metrics.h"
+#include "embcluster/pca.h"
 #include "embcluster/prepare.h"
 #include "testutil.h"
 
@@ -155,6 +156,39 @@ TEST_P(KMeansConformance, WeightedEqualsTheCpu) {
   EXPECT_EQ(streamed.centroids, r.centroids);
 }
 
+// --- PCA -------------------------------------------------------------------
+
+using PCAConformance = Backend;
+
+// The covariance on this backend (cuBLAS Dsyrk and cuSOLVER on a device) equals the CPU's
+// (BLAS dsyrk, LAPACK): mean, explained variance and components up to sign; a device budget that
+// streams the rows in small chunks gives the same model.
+TEST_P(PCAConformance, ModelEqualsTheCpu) {
+  const auto b = testutil::make_blobs(20000, 40, 7, 3, 3.0f, 10.0f);
+  std::vector<float> x = b.x;
+  for (size_t i = 0; i < x.size(); ++i) x[i] += 1000.0f + static_cast<float>(i % 40);  // offset
+  auto src = memory_source(x.data(), b.n, b.d);
+  const PCAModel cpu_model = fit_pca(*src, 6, cpu());
+  EXPECT_EQ(cpu_model.device.find("cpu"), 0u) << cpu_model.device;
+  const PCAModel m = fit_pca(*src, 6, ctx());
+  expect_device(m.device);
+  for (int64_t j = 0; j < b.d; ++j) EXPECT_NEAR(m.mean[j], cpu_model.mean[j], 1e-9);
+  for (int c = 0; c < 6; ++c) {
+    EXPECT_NEAR(m.explained_variance[c], cpu_model.explained_variance[c],
+                1e-9 * cpu_model.explained_variance[0]);
+    for (int64_t j = 0; j < b.d; ++j)
+      EXPECT_NEAR(m.components[c * b.d + j], cpu_model.components[c * b.d + j], 1e-5);
+  }
+  EXPECT_NEAR(m.total_variance, cpu_model.total_variance, 1e-9 * cpu_model.total_variance);
+  ExecutionContext small = ctx();
+  small.memory_budget = 256 << 10;
+  small.device_memory_budget = GetParam() == DeviceKind::Cuda ? 4 << 20 : 0;
+  const PCAModel streamed = fit_pca(*src, 6, small);
+  for (int c = 0; c < 6; ++c)
+    EXPECT_NEAR(streamed.explained_variance[c], m.explained_variance[c],
+                1e-12 * m.explained_variance[0]);
+}
+
 // --- DBSCAN ----------------------------------------------------------------
 
 using DBSCANConformance = Backend;
@@ -275,6 +309,7 @@ TEST_P(SilhouetteConformance, SampledRowsAndStreamedDataEqualTheExactScores) {
 const auto kBackends = ::testing::Values(DeviceKind::Cpu, DeviceKind::Cuda);
 INSTANTIATE_TEST_SUITE_P(Backends, KMeansConformance, kBackends, backend_name);
 INSTANTIATE_TEST_SUITE_P(Backends, DBSCANConformance, kBackends, backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, PCAConformance, kBackends, backend_name);
 INSTANTIATE_TEST_SUITE_P(Backends, SilhouetteConformance, kBackends, backend_name);
 
 }  // namespace

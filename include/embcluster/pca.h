@@ -1,10 +1,12 @@
 #pragma once
 // Principal component analysis, streamed: the mean and the covariance accumulated block by block
-// in double (GEMM tiles), then a symmetric eigensolver (LAPACK dsyevd). Components and explained
-// variance as scikit-learn's PCA (covariance with n - 1; each component's sign set so that its
-// largest-magnitude entry is positive).
+// in double (GEMM tiles), then a symmetric eigensolver: LAPACK dsyevd on the CPU, cuBLAS Dsyrk
+// and cuSOLVER Dsyevd on a GPU (ctx.device; auto takes a GPU when one is present). Components and
+// explained variance as scikit-learn's PCA (covariance with n - 1; each component's sign set so
+// that its largest-magnitude entry is positive).
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "embcluster/context.h"
@@ -20,6 +22,8 @@ struct PCAModel {
   std::vector<double> explained_variance_ratio;  // of the total variance
   double total_variance = 0;                     // trace of the covariance
   double seconds = 0;
+  std::string device;       // where the covariance was accumulated: "cpu (2 threads)", "NVIDIA ..."
+  std::string device_note;  // why auto ran on the CPU, or the eigenpairs were solved there
 };
 
 // Fits n_components (1..min(rows, dims)) principal components of data. Throws Error for a bad

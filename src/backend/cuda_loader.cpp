@@ -171,4 +171,10 @@ std::unique_ptr<DbscanPasses> make_cuda_dbscan_passes(DbscanTiles& rows, DbscanS
   return table_or_throw().make_dbscan_passes(rows, st, device, budget, threads);
 }
 
+std::unique_ptr<CovarianceBackend> make_cuda_covariance(int device,
+                                                        const std::vector<double>& shift,
+                                                        int64_t device_budget) {
+  return table_or_throw().make_covariance(device, shift, device_budget);
+}
+
 }  // namespace embcluster

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/covariance.h"
 #include "cuda/cuda_backend.h"
 #include "cuda/cuda_dbscan.h"
 #include "cuda/cuda_metrics.h"
@@ -17,7 +18,7 @@ namespace embcluster {
 
 // Changes whenever the table or a type that crosses it changes; with the version string it
 // keeps the library from using a module of another build.
-constexpr int kCudaModuleAbi = 1;
+constexpr int kCudaModuleAbi = 2;
 
 struct CudaModuleTable {
   int abi = kCudaModuleAbi;
@@ -33,6 +34,9 @@ struct CudaModuleTable {
   std::unique_ptr<DbscanPasses> (*make_dbscan_passes)(DbscanTiles& rows, DbscanState& st,
                                                       int device, int64_t device_budget,
                                                       int threads) = nullptr;
+  std::unique_ptr<CovarianceBackend> (*make_covariance)(int device,
+                                                        const std::vector<double>& shift,
+                                                        int64_t device_budget) = nullptr;
 };
 
 }  // namespace embcluster

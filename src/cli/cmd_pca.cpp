@@ -16,12 +16,14 @@ struct PcaOptions {
   std::string data;
   int64_t n_components = 2;
   bool no_projection = false;
+  std::string device = "auto";
+  DeviceMemoryOption device_memory;
   DataOptions data_opts;
   OutputOptions out;
 };
 
 int run_pca(PcaOptions& o) {
-  const ExecutionContext ctx = command_context();
+  const ExecutionContext ctx = command_context(o.device, &o.device_memory);
   require(o.data_opts.pca == 0,
           "--pca is a preparation step of the other commands; here use "
           "--n-components");
@@ -37,6 +39,7 @@ int run_pca(PcaOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   ProgressLine::note("pca: mean and covariance of " + std::to_string(source->rows()) + " rows");
   const PCAModel m = fit_pca(*source, o.n_components, ctx);
+  if (!m.device_note.empty()) ProgressLine::note(m.device_note);
   double kept = 0;
   for (double r : m.explained_variance_ratio) kept += r;
   if (out) {
@@ -46,6 +49,8 @@ int run_pca(PcaOptions& o) {
     report["explained_variance_ratio"] = m.explained_variance_ratio;
     report["total_variance"] = m.total_variance;
     report["seconds"] = m.seconds;
+    report["device"] = m.device;
+    if (!m.device_note.empty()) report["notes"]["device_note"] = m.device_note;
     write_staged(*out, o.out, "components", ElemType::f32, m.components.data(), m.n_components,
                  m.dims);
     const std::vector<float> mean(m.mean.begin(), m.mean.end());
@@ -58,9 +63,9 @@ int run_pca(PcaOptions& o) {
     }
     commit_with_report(*out, report, t0);
   }
-  summary("pca: %lld rows x %lld dims, %lld components, %.2f%% of the variance\n",
+  summary("pca: %lld rows x %lld dims, %lld components, %.2f%% of the variance, on %s\n",
           static_cast<long long>(m.rows), static_cast<long long>(m.dims),
-          static_cast<long long>(m.n_components), 100 * kept);
+          static_cast<long long>(m.n_components), 100 * kept, m.device.c_str());
   summary("  explained variance ratio:");
   for (size_t i = 0; i < m.explained_variance_ratio.size() && i < 10; ++i)
     summary(" %.4f", m.explained_variance_ratio[i]);
@@ -79,6 +84,8 @@ Runner add_pca(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--no-projection", o->no_projection,
                 "Write the components and the mean only (not the n x C projected rows)");
+  add_device_options(cmd, o->device, o->device_memory,
+                     "auto, cpu, cuda or cuda:N (covariance by cuBLAS, eigenpairs by cuSOLVER)");
   add_data_options(cmd, o->data_opts);
   add_output_options(cmd, o->out);
   return [o] { return run_pca(*o); };

@@ -19,6 +19,7 @@ embcluster_cuda_module() {
     t.make_kmeans_backend = &make_cuda_kmeans_backend;
     t.make_cluster_sums = &make_cuda_cluster_sums;
     t.make_dbscan_passes = &make_cuda_dbscan_passes;
+    t.make_covariance = &make_cuda_covariance;
     return t;
   }();
   return &table;

@@ -1,5 +1,5 @@
-// Streamed PCA: shifted column sums and Y^T Y in double (dsyrk per block), the covariance, then
-// LAPACK's dsyevd for its eigenpairs.
+// Streamed PCA: shifted column sums and Y^T Y in double per block, the covariance, then its
+// eigenpairs, on the CPU (BLAS, LAPACK) or a GPU (cuBLAS, cuSOLVER) through backend/covariance.h.
 #include "embcluster/pca.h"
 
 #include <cblas.h>
@@ -9,13 +9,11 @@
 #include <cmath>
 #include <cstddef>
 
+#include "backend/covariance.h"
+#include "backend/device_select.h"
 #include "core/thread_guard.h"
 #include "embcluster/error.h"
 #include "io/row_blocks.h"
-
-extern "C" void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda,
-                        double* w, double* work, const int* lwork, int* iwork, const int* liwork,
-                        int* info, size_t jobz_len, size_t uplo_len);
 
 namespace embcluster {
 namespace {
@@ -25,30 +23,20 @@ double now_s() {
   return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
 }
 
-// The covariance (d x d, both triangles) of data with n - 1, and the mean. Rows are shifted by
-// the first row before accumulating, so that a large common offset costs no digits.
+// The covariance (d x d, both triangles) of data with n - 1, and the mean, through backend
+// (made for the shift). Rows are shifted by the first row before accumulating, so that a large
+// common offset costs no digits.
 std::vector<double> covariance(Source& data, const ExecutionContext& ctx,
+                               CovarianceBackend& backend, const std::vector<double>& shift,
                                std::vector<double>* mean) {
   const int64_t n = data.rows(), d = data.cols();
-  std::vector<double> shift(static_cast<size_t>(d)), sums(static_cast<size_t>(d), 0.0);
-  std::vector<double> c(static_cast<size_t>(d * d), 0.0), y;
-  std::vector<float> first(static_cast<size_t>(d));
-  data.read(0, 1, first.data());
-  std::copy(first.begin(), first.end(), shift.begin());
   RowBlocks blocks(data, context_memory_budget(ctx));
   blocks.for_each([&](const Block& b) {
     throw_if_cancelled(ctx);
-    y.resize(static_cast<size_t>(b.rows * d));
-    for (int64_t i = 0; i < b.rows; ++i)
-      for (int64_t j = 0; j < d; ++j) {
-        const double v = static_cast<double>(b.data[i * d + j]) - shift[j];
-        y[i * d + j] = v;
-        sums[j] += v;
-      }
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, static_cast<int>(d),
-                static_cast<int>(b.rows), 1.0, y.data(), static_cast<int>(d), 1.0, c.data(),
-                static_cast<int>(d));
+    backend.add(b);
   });
+  std::vector<double> sums, c;
+  backend.result(&sums, &c);
   mean->resize(static_cast<size_t>(d));
   for (int64_t j = 0; j < d; ++j) (*mean)[j] = shift[j] + sums[j] / n;
   for (int64_t i = 0; i < d; ++i)
@@ -59,20 +47,38 @@ std::vector<double> covariance(Source& data, const ExecutionContext& ctx,
   return c;
 }
 
-// Eigenvalues ascending into w; a holds the eigenvectors (column-major: vector j at a[j * d]).
-void eigen(std::vector<double>& a, int64_t d, std::vector<double>* w) {
-  const int n = static_cast<int>(d);
-  int info = 0, lwork = -1, liwork = -1, iwq = 0;
-  double wq = 0;
-  w->resize(static_cast<size_t>(d));
-  dsyevd_("V", "U", &n, a.data(), &n, w->data(), &wq, &lwork, &iwq, &liwork, &info, 1, 1);
-  lwork = static_cast<int>(wq);
-  liwork = iwq;
-  std::vector<double> work(static_cast<size_t>(std::max(lwork, 1)));
-  std::vector<int> iwork(static_cast<size_t>(std::max(liwork, 1)));
-  dsyevd_("V", "U", &n, a.data(), &n, w->data(), work.data(), &lwork, iwork.data(), &liwork,
-          &info, 1, 1);
-  require(info == 0, "pca: the eigensolver failed (dsyevd info ", info, ")");
+// The covariance and its eigenpairs on the device ctx chooses (auto: a GPU when present, the CPU
+// when it fails); the device and any note go into m.
+std::vector<double> covariance_on_device(Source& data, const ExecutionContext& ctx, int threads,
+                                         PCAModel& m, std::vector<double>* w) {
+  const int64_t d = data.cols();
+  std::vector<float> first(static_cast<size_t>(d));
+  data.read(0, 1, first.data());
+  const std::vector<double> shift(first.begin(), first.end());
+  const int device = choose_cuda_device(ctx.device, "PCA on the CPU", &m.device_note);
+  std::unique_ptr<CovarianceBackend> backend;
+  std::vector<double> a;
+  if (device >= 0) {
+    try {
+      backend = make_cuda_covariance(device, shift, ctx.device_memory_budget);
+      a = covariance(data, ctx, *backend, shift, &m.mean);
+    } catch (const Error& e) {
+      m.device_note = auto_fallback_note(ctx.device, e, "PCA on the CPU");
+      backend.reset();
+    }
+  }
+  if (!backend) {
+    backend = make_cpu_covariance(shift, threads);
+    a = covariance(data, ctx, *backend, shift, &m.mean);
+  }
+  m.device = backend->device_name();
+  for (int64_t j = 0; j < d; ++j) m.total_variance += a[j * d + j];
+  std::string why;
+  if (!backend->eigen(a, d, w, &why)) {
+    m.device_note = why;
+    cpu_eigen(a, d, w);
+  }
+  return a;
 }
 
 class ProjectedSource final : public Source {
@@ -118,10 +124,8 @@ PCAModel fit_pca(Source& data, int64_t n_components, const ExecutionContext& ctx
   m.rows = n;
   m.dims = d;
   m.n_components = n_components;
-  std::vector<double> a = covariance(data, ctx, &m.mean);
-  for (int64_t j = 0; j < d; ++j) m.total_variance += a[j * d + j];
   std::vector<double> w;
-  eigen(a, d, &w);
+  std::vector<double> a = covariance_on_device(data, ctx, threads, m, &w);
   for (int64_t c = 0; c < n_components; ++c) {
     const int64_t col = d - 1 - c;  // descending eigenvalues
     const double* v = a.data() + col * d;
