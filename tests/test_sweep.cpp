@@ -6,6 +6,7 @@
 
 #include "embcluster/error.h"
 #include "embcluster/kmeans.h"
+#include "embcluster/metrics.h"
 #include "embcluster/sweep.h"
 #include "testutil.h"
 
@@ -67,6 +68,41 @@ TEST(Sweep, EachKEqualsItsOwnRunAndTheBlobsKIsFound) {
     EXPECT_EQ(s.points[i].inertia, r.points[i].inertia) << s.points[i].k;
   p.ks = {1, 3};
   EXPECT_ERROR(sweep(*src, p, cpu), "k=1 must be between 2 and rows - 1");
+}
+
+// The silhouettes of every k from one computation of the sample's distances equal the silhouette
+// of each k's own labels (the same sample rows), euclidean and cosine, with overlapping blobs.
+TEST(Sweep, SharedSilhouettesEqualEachKsOwn) {
+  const auto b = testutil::make_blobs(5000, 12, 6, 3, 4.0f, 10.0f);
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  ExecutionContext cpu;
+  cpu.device = parse_device("cpu");
+  for (Metric metric : {Metric::Euclidean, Metric::Cosine}) {
+    SweepParams p;
+    p.ks = {2, 4, 6, 9};
+    p.kmeans.seed = 2;
+    p.kmeans.metric = metric;
+    p.silhouette_sample = 700;
+    const SweepResult r = sweep(*src, p, cpu);
+    EXPECT_GT(r.shared_silhouette_s, 0.0);
+    for (const auto& pt : r.points) {
+      KMeansParams kp = p.kmeans;
+      kp.n_clusters = pt.k;
+      const KMeansResult own = kmeans(*src, kp, cpu);
+      MetricsParams mp;
+      mp.metric = metric;
+      mp.seed = p.kmeans.seed;
+      mp.sample_size = p.silhouette_sample;
+      const SilhouetteResult s = silhouette(*src, own.labels, mp, cpu);
+      EXPECT_NEAR(pt.silhouette, s.score, 1e-6) << pt.k;
+      EXPECT_NEAR(pt.silhouette_low, s.ci_low, 1e-6) << pt.k;
+      EXPECT_NEAR(pt.silhouette_high, s.ci_high, 1e-6) << pt.k;
+    }
+    // Per k (the exact silhouette is never shared).
+    p.silhouette_sample = 0;
+    p.ks = {3};
+    EXPECT_EQ(sweep(*src, p, cpu).shared_silhouette_s, 0.0);
+  }
 }
 
 TEST(SweepCli, WritesSweepJsonWithEveryK) {

@@ -30,7 +30,7 @@ struct SweepPoint {
   double silhouette = 0, silhouette_low = 0, silhouette_high = 0;  // with its 95% interval
   double davies_bouldin = 0, calinski_harabasz = 0;
   std::vector<int64_t> sizes;
-  double seconds = 0;
+  double seconds = 0;  // K-means and scores of this k (without a shared silhouette's time)
 };
 
 struct SweepResult {
@@ -42,6 +42,10 @@ struct SweepResult {
   // The suggestion: the k of the highest silhouette (the elbow is reported beside it).
   int64_t suggested_k = 0;
   bool data_in_memory = false;  // read once and kept for every k (it fitted the budget)
+  // Seconds of the silhouettes of every k computed together (0 when they were computed per k):
+  // on the CPU with the data in memory and a sampled silhouette, the sample's distances to all
+  // rows are computed once and reduced for every k's labels.
+  double shared_silhouette_s = 0;
   std::string device;
   double seconds = 0;
 };

@@ -54,6 +54,7 @@ nlohmann::json to_json(const SweepResult& r, const SweepOptions& o) {
   j["data_in_memory"] = r.data_in_memory;
   j["device"] = r.device;
   j["seconds"] = r.seconds;
+  if (r.shared_silhouette_s > 0) j["shared_silhouette_s"] = r.shared_silhouette_s;
   return j;
 }
 

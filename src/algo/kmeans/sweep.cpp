@@ -7,6 +7,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "algo/kmeans/sweep_silhouette.h"
+#include "algo/metrics/metric_labels.h"
 #include "embcluster/error.h"
 #include "embcluster/metrics.h"
 #include "io/row_blocks.h"
@@ -100,6 +102,12 @@ SweepResult sweep(Source& data, const SweepParams& params, const ExecutionContex
   mp.metric = params.kmeans.metric;
   mp.seed = params.kmeans.seed;
   mp.sample_size = params.silhouette_sample >= n ? 0 : params.silhouette_sample;
+  // The silhouettes of every k from one computation of the sample's distances (CPU, data in
+  // memory, sampled, every k's labels within a quarter of the budget); else one per k.
+  const int64_t T = static_cast<int64_t>(params.ks.size());
+  const bool shared = resident && mp.sample_size > 0 &&
+                      T * n * int64_t(sizeof(int32_t)) <= context_memory_budget(ctx) / 4;
+  std::vector<std::vector<int32_t>> labelings;
   for (size_t i = 0; i < params.ks.size(); ++i) {
     throw_if_cancelled(ctx);
     const int64_t k = params.ks[i];
@@ -108,7 +116,7 @@ SweepResult sweep(Source& data, const SweepParams& params, const ExecutionContex
     KMeansParams kp = params.kmeans;
     kp.n_clusters = k;
     kp.checkpoint = KMeansCheckpoint{};
-    const KMeansResult r = kmeans(src, kp, ctx);
+    KMeansResult r = kmeans(src, kp, ctx);
     res.device = r.device;
     SweepPoint p;
     p.k = k;
@@ -116,16 +124,33 @@ SweepResult sweep(Source& data, const SweepParams& params, const ExecutionContex
     p.iterations = r.iterations;
     p.converged = r.converged;
     p.sizes = r.sizes;
-    const SilhouetteResult s = silhouette(src, r.labels, mp, ctx);
-    p.silhouette = s.score;
-    p.silhouette_low = s.ci_low;
-    p.silhouette_high = s.ci_high;
+    const bool here = !shared || r.device.rfind("cpu", 0) != 0;
+    if (here) {
+      const SilhouetteResult sil = silhouette(src, r.labels, mp, ctx);
+      p.silhouette = sil.score;
+      p.silhouette_low = sil.ci_low;
+      p.silhouette_high = sil.ci_high;
+    }
     MetricsParams cm;  // Davies-Bouldin and Calinski-Harabasz: euclidean, as scikit-learn
     const ClusterMetrics c = cluster_metrics(src, r.labels, cm, ctx);
     p.davies_bouldin = c.davies_bouldin;
     p.calinski_harabasz = c.calinski_harabasz;
     p.seconds = now_s() - tk;
     res.points.push_back(p);
+    labelings.push_back(here ? std::vector<int32_t>() : std::move(r.labels));
+  }
+  if (shared && !labelings.back().empty()) {
+    const double ts = now_s();
+    const DenseLabels L = dense_labels(labelings.back(), n, data.name(), false);
+    const std::vector<int64_t> sample = silhouette_sample_rows(L, mp, n);
+    const auto scores =
+        shared_silhouettes(rows, n, d, mp.metric, labelings, params.ks, sample, ctx);
+    for (int64_t t = 0; t < T; ++t) {
+      res.points[t].silhouette = scores[t].score;
+      res.points[t].silhouette_low = scores[t].ci_low;
+      res.points[t].silhouette_high = scores[t].ci_high;
+    }
+    res.shared_silhouette_s = now_s() - ts;
   }
   res.elbow_k = kneedle_elbow(res.points);
   const auto best = std::max_element(

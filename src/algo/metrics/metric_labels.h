@@ -25,6 +25,11 @@ struct DenseLabels {
 DenseLabels dense_labels(const std::vector<int32_t>& labels, int64_t data_rows,
                          const std::string& data_name, bool include_noise);
 
+// The rows a sampled silhouette scores: p.sample_size of the rows that count, drawn uniformly with
+// p.seed (as source row indices, ascending); empty when every row that counts is scored.
+std::vector<int64_t> silhouette_sample_rows(const DenseLabels& L, const MetricsParams& p,
+                                            int64_t rows);
+
 // Throws Error for a metric other than euclidean or cosine, a negative sample size (when
 // with_sample), thread count or memory budget, or data without columns.
 void check_metrics_params(const Source& data, const MetricsParams& p, bool with_sample);

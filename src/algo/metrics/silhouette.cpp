@@ -24,23 +24,6 @@ double now_s() {
   return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
 }
 
-// N of the rows that count, uniformly, as source row indices (ascending); empty when every row
-// that counts is scored.
-std::vector<int64_t> sample_of(const DenseLabels& L, const MetricsParams& p, int64_t rows) {
-  std::vector<int64_t> sample;
-  if (!(p.sample_size > 0 && p.sample_size < L.rows_in)) return sample;
-  Rng rng(p.seed, 0x51a0);
-  const std::vector<int64_t> picks = sample_rows(L.rows_in, p.sample_size, rng);
-  sample.reserve(picks.size());
-  int64_t counted = 0;
-  size_t next = 0;
-  for (int64_t i = 0; i < rows && next < picks.size(); ++i) {
-    if (L.id[i] < 0) continue;
-    if (counted++ == picks[next]) sample.push_back(i), ++next;
-  }
-  return sample;
-}
-
 // The scores on the chosen device, or on the CPU when auto's device fails (noted in r).
 SilhouetteScores scores_on(Source& data, const DenseLabels& L, const MetricsParams& p,
                            const ExecutionContext& ctx, int device,
@@ -65,6 +48,24 @@ SilhouetteScores scores_on(Source& data, const DenseLabels& L, const MetricsPara
 }
 
 }  // namespace
+
+// N of the rows that count, uniformly, as source row indices (ascending); empty when every row
+// that counts is scored.
+std::vector<int64_t> silhouette_sample_rows(const DenseLabels& L, const MetricsParams& p,
+                                            int64_t rows) {
+  std::vector<int64_t> sample;
+  if (!(p.sample_size > 0 && p.sample_size < L.rows_in)) return sample;
+  Rng rng(p.seed, 0x51a0);
+  const std::vector<int64_t> picks = sample_rows(L.rows_in, p.sample_size, rng);
+  sample.reserve(picks.size());
+  int64_t counted = 0;
+  size_t next = 0;
+  for (int64_t i = 0; i < rows && next < picks.size(); ++i) {
+    if (L.id[i] < 0) continue;
+    if (counted++ == picks[next]) sample.push_back(i), ++next;
+  }
+  return sample;
+}
 
 void summarise_samples(const DenseLabels& L, SilhouetteResult& r) {
   r.cluster_labels = L.values;
@@ -99,7 +100,7 @@ SilhouetteResult silhouette(Source& data, const std::vector<int32_t>& labels,
   check_context(ctx);
   const ThreadGuard thread_guard(context_threads(ctx), 1);
   const DenseLabels L = dense_labels(labels, data.rows(), data.name(), p.include_noise);
-  const std::vector<int64_t> sample = sample_of(L, p, data.rows());
+  const std::vector<int64_t> sample = silhouette_sample_rows(L, p, data.rows());
   SilhouetteCheckpoint ckpt(data, labels, p);
   const bool sampled = !sample.empty();
   // The device: a GPU for the tiles when asked for (or, with auto, when present); the cosine
