@@ -130,8 +130,8 @@ def pca_scatter(rep, labels):
         x = x / np.where(sd > 0, sd, 1)
     _, s, vt = np.linalg.svd(x, full_matrices=False)
     share = s ** 2 / max(float((s ** 2).sum()), 1e-300)
-    title = "2-D PCA of %d sampled rows%s" % (len(pick), ", columns standardised" if tabular
-                                               else "")
+    rows = ("%d sampled rows" if len(pick) < len(labels) else "all %d rows") % len(pick)
+    title = "2-D PCA of %s%s" % (rows, ", columns standardised" if tabular else "")
     return figs.scatter(x @ vt[:2].T, labels[pick], share, title)
 
 
@@ -270,7 +270,7 @@ def profiles_table(rep):
 
 STYLE = """body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:0.5em 0}th,td{border:1px solid #ccc;padding:3px 8px;
-text-align:left;font-size:14px}th{background:#f4f4f4}tr.pick td{font-weight:bold;
+text-align:left;font-size:14px}th{background:#f4f4f4;white-space:nowrap}tr.pick td{font-weight:bold;
 background:#e8f5e9}figure{margin:1.5em 0}img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{color:#555;font-size:14px}.wide{overflow-x:auto}"""
 
