@@ -182,13 +182,15 @@ def sweep(points, elbow, suggested):
     if elbow and elbow in ks:
         a1.plot([elbow], inertia[ks == elbow], "o", color=MARK, markersize=10, fillstyle="none",
                 markeredgewidth=2)
-        _mark_k(a1, elbow, MARK, "knee (Kneedle): k = %d" % elbow)
-    if suggested:
+        _mark_k(a1, elbow, MARK, "knee (Kneedle): k = %d%s" % (
+            elbow, ", also the suggested k" if elbow == suggested else ""))
+    if suggested and suggested != elbow:
         _mark_k(a1, suggested, SUGGEST, "suggested: k = %d" % suggested)
     a1.set_xlabel("k (clusters)")
     a1.set_ylabel("inertia")
     a1.set_title("Elbow: inertia over k")
-    a1.legend(loc="upper right")
+    if a1.get_legend_handles_labels()[0]:
+        a1.legend(loc="upper right")
     s = np.array([p["silhouette"] for p in points], dtype=float)
     lo = np.array([p["silhouette_ci95"][0] for p in points], dtype=float)
     hi = np.array([p["silhouette_ci95"][1] for p in points], dtype=float)
@@ -197,15 +199,18 @@ def sweep(points, elbow, suggested):
     if suggested and suggested in ks:
         a2.plot([suggested], s[ks == suggested], "o", color=SUGGEST, markersize=10,
                 fillstyle="none", markeredgewidth=2)
-        _mark_k(a2, suggested, SUGGEST, "suggested: k = %d" % suggested)
-    if elbow:
+        _mark_k(a2, suggested, SUGGEST, "suggested: k = %d%s" % (
+            suggested, ", also the knee" if suggested == elbow else ""))
+    if elbow and elbow != suggested:
         _mark_k(a2, elbow, MARK, "knee: k = %d" % elbow)
     a2.set_xlabel("k (clusters)")
     a2.set_ylabel("sampled silhouette (higher is better)")
     a2.set_title("Silhouette over k")
     a2.legend(loc="best", fontsize=8)
+    pad = max(0.5, 0.03 * (ks.max() - ks.min()))  # a mark at the last k stays visible
     for a in (a1, a2):
         a.xaxis.get_major_locator().set_params(integer=True)
+        a.set_xlim(ks.min() - pad, ks.max() + pad)
     fig.tight_layout()
     return png(fig)
 
