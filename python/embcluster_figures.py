@@ -308,7 +308,8 @@ def profiles(columns, overall, clusters):
     scale[~(scale > 0)] = 1.0
     rel = diff / scale[None, :]
     k, d = rel.shape
-    fig, ax = plt.subplots(figsize=(min(16, max(6, 0.55 * d + 2.5)), min(12, max(2.5, 0.45 * k + 1.8))))
+    fig, ax = plt.subplots(figsize=(min(16, max(6, 0.55 * d + 2.5)),
+                                    min(12, max(2.5, 0.45 * k + 1.8))))
     im = ax.imshow(rel, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
     ax.set_xticks(np.arange(d))
     ax.set_xticklabels(columns, rotation=40, ha="right", fontsize=8)
