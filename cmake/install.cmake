@@ -13,6 +13,8 @@ if(TARGET embcluster_cuda)
 endif()
 install(PROGRAMS ${PROJECT_SOURCE_DIR}/python/embcluster_report.py
         DESTINATION ${CMAKE_INSTALL_DATADIR}/embcluster COMPONENT runtime)
+install(FILES ${PROJECT_SOURCE_DIR}/python/embcluster_figures.py
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/embcluster COMPONENT runtime)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/embcluster
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT development)
 

@@ -4,6 +4,7 @@ set -euo pipefail
 pkgs=(cmake g++ make pkg-config libhdf5-dev hdf5-tools libopenblas-dev libcli11-dev
       nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libfaiss-dev
       python3 python3-numpy python3-h5py python3-sklearn python3-faiss python3-matplotlib
+      chromium chromium-driver python3-selenium  # the report's headless-browser test
       clang libclang-rt-dev libomp-dev)  # the sanitizer build and libFuzzer (test-sanitizers.sh)
 [ "${1:-}" = "--with-datasets" ] && pkgs+=(dataset-fashion-mnist)
 missing=()

@@ -58,7 +58,7 @@ int run_assign(AssignOptions& o) {
 
   std::unique_ptr<OutputDir> out;
   if (!o.out.dir.empty()) {
-    out = std::make_unique<OutputDir>(o.out.dir, o.out.force);
+    out = open_output_dir(o.out);
     out->stage(array_file(o.out, "labels"));
     out->stage(array_file(o.out, "distances"));
     if (o.top > 1) {
@@ -86,7 +86,7 @@ int run_assign(AssignOptions& o) {
       write_staged(*out, o.out, "top_distances", ElemType::f32, r.top_distances.data(), r.rows,
                    o.top);
     }
-    commit_with_report(*out, report, t0);
+    commit_with_report(*out, o.out, report, t0);
   }
   summary("assign: %lld rows x %lld dims to %lld centres (%s) on %s, inertia %.6g\n",
           static_cast<long long>(r.rows), static_cast<long long>(r.dims), static_cast<long long>(k),

@@ -120,7 +120,7 @@ int run_dbscan(DBSCANOptions& o) {
 
   std::unique_ptr<OutputDir> out;
   if (!o.out.dir.empty()) {
-    out = std::make_unique<OutputDir>(o.out.dir, o.out.force);
+    out = open_output_dir(o.out);
     out->stage(array_file(o.out, "labels"));  // an existing output stops the run now
     out->stage(array_file(o.out, "core_samples"));
     out->stage("report.json");
@@ -160,7 +160,7 @@ int run_dbscan(DBSCANOptions& o) {
       if (r.core[i]) core_rows.push_back(i);
     write_staged(*out, o.out, "core_samples", ElemType::i64, core_rows.data(),
                  static_cast<int64_t>(core_rows.size()), 0);
-    commit_with_report(*out, report, t0);
+    commit_with_report(*out, o.out, report, t0);
   }
   print_summary(r, o);
   return 0;

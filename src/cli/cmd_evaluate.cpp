@@ -201,7 +201,7 @@ int run_evaluate(EvaluateOptions& o) {
 
   std::unique_ptr<OutputDir> out;
   if (!o.out.dir.empty()) {
-    out = std::make_unique<OutputDir>(o.out.dir, o.out.force);
+    out = open_output_dir(o.out);
     out->stage(array_file(o.out, "silhouette_samples"));  // an existing output stops us now
     out->stage("report.json");
   }
@@ -240,7 +240,7 @@ int run_evaluate(EvaluateOptions& o) {
                               {"resumed_rows", s.resumed_rows}};
     write_staged(*out, o.out, "silhouette_samples", ElemType::f32, s.samples.data(), source->rows(),
                  0);
-    commit_with_report(*out, report, t0);
+    commit_with_report(*out, o.out, report, t0);
   }
   print_scores(s, m, *source, o);
   return 0;

@@ -36,7 +36,7 @@ int run_kdist(KDistOptions& o) {
 
   std::unique_ptr<OutputDir> out;
   if (!o.out.dir.empty()) {
-    out = std::make_unique<OutputDir>(o.out.dir, o.out.force);
+    out = open_output_dir(o.out);
     out->stage(array_file(o.out, "kdist"));
     out->stage("report.json");
   }
@@ -66,7 +66,7 @@ int run_kdist(KDistOptions& o) {
     for (const auto& [name, s] : r.timings) t[name] = s;
     report["timings_s"] = t;
     write_staged(*out, o.out, "kdist", ElemType::f32, r.kdist.data(), m, 0);
-    commit_with_report(*out, report, t0);
+    commit_with_report(*out, o.out, report, t0);
   }
 
   summary(

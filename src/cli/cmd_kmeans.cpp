@@ -162,7 +162,7 @@ int run_kmeans(KMeansOptions& o) {
 
   std::unique_ptr<OutputDir> out;
   if (!o.out.dir.empty()) {
-    out = std::make_unique<OutputDir>(o.out.dir, o.out.force);
+    out = open_output_dir(o.out);
     // Reserve every name now: an existing output stops the run before any work.
     out->stage(array_file(o.out, "labels"));
     out->stage(array_file(o.out, "centroids"));
@@ -218,7 +218,7 @@ int run_kmeans(KMeansOptions& o) {
     if (!source->column_names().empty()) report["profiles"] = profiles_json(o, r, ctx);
     write_staged(*out, o.out, "labels", ElemType::i32, r.labels.data(), r.rows, 0);
     write_staged(*out, o.out, "centroids", ElemType::f32, r.centroids.data(), p.n_clusters, r.dims);
-    commit_with_report(*out, report, t0);
+    commit_with_report(*out, o.out, report, t0);
   }
   print_summary(r, o, metrics);
   return 0;

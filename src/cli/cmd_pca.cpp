@@ -30,7 +30,7 @@ int run_pca(PcaOptions& o) {
   auto source = open_data(o.data, o.data_opts);
   std::unique_ptr<OutputDir> out;
   if (!o.out.dir.empty()) {
-    out = std::make_unique<OutputDir>(o.out.dir, o.out.force);
+    out = open_output_dir(o.out);
     out->stage(array_file(o.out, "components"));
     out->stage(array_file(o.out, "mean"));
     if (!o.no_projection) out->stage(array_file(o.out, "projected"));
@@ -61,7 +61,7 @@ int run_pca(PcaOptions& o) {
       write_staged(*out, o.out, "projected", ElemType::f32, y.data(), m.rows, m.n_components);
       source = std::move(projected);
     }
-    commit_with_report(*out, report, t0);
+    commit_with_report(*out, o.out, report, t0);
   }
   summary("pca: %lld rows x %lld dims, %lld components, %.2f%% of the variance, on %s\n",
           static_cast<long long>(m.rows), static_cast<long long>(m.dims),

@@ -88,7 +88,7 @@ int run_sweep(SweepOptions& o) {
 
   std::unique_ptr<OutputDir> out;
   if (!o.out.dir.empty()) {
-    out = std::make_unique<OutputDir>(o.out.dir, o.out.force);
+    out = open_output_dir(o.out);
     out->stage("sweep.json");
   }
   ProgressLine line;
@@ -103,7 +103,7 @@ int run_sweep(SweepOptions& o) {
   if (out) {
     auto report = report_header("sweep", *source);
     report.update(to_json(r, o));
-    commit_with_report(*out, report, t0, "sweep.json");
+    commit_with_report(*out, o.out, report, t0, "sweep.json");
   }
   print_summary(r, o);
   return 0;

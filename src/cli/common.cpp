@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "backend/cuda_loader.h"
+#include "cli/report_html.h"
 #include "embcluster/device.h"
 #include "embcluster/error.h"
 #include "embcluster/memory.h"
@@ -105,15 +106,17 @@ CLI::Validator at_least(long long min, const std::string& meaning) {
 
 namespace {
 // The outputs the previous run in dir listed in its report.json or sweep.json (none when there is
-// no readable one: a plain file, not a link, parsed as JSON).
-std::vector<std::string> previous_outputs(const std::string& dir) {
+// no readable one: a plain file, not a link, parsed as JSON); found: whether there was one.
+std::vector<std::string> previous_outputs(const std::string& dir, bool& found) {
   std::vector<std::string> names;
+  found = false;
   for (const char* manifest : {"report.json", "sweep.json"}) {
     const std::string path = dir + "/" + manifest;
     std::error_code ec;
     if (!std::filesystem::is_regular_file(std::filesystem::symlink_status(path, ec))) continue;
     std::ifstream in(path);
     const nlohmann::json old = nlohmann::json::parse(in, nullptr, false);
+    found = found || old.is_object();
     if (old.is_object() && old.contains("outputs") && old["outputs"].is_array())
       for (const auto& n : old["outputs"])
         if (n.is_string()) names.push_back(n.get<std::string>());
@@ -122,13 +125,14 @@ std::vector<std::string> previous_outputs(const std::string& dir) {
 }
 }  // namespace
 
-void commit_with_report(OutputDir& out, nlohmann::json& report,
+void commit_with_report(OutputDir& out, const OutputOptions& opts, nlohmann::json& report,
                         std::chrono::steady_clock::time_point t0, const std::string& name) {
   report["peak_rss_bytes"] = peak_rss_bytes();
   report["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // The manifest: with --force, a previous run's outputs that this run does not write (another
   // --format, another command) go when this run's are in place.
-  for (const auto& old : previous_outputs(out.dir())) out.retire(old);
+  bool replacing = false;
+  for (const auto& old : previous_outputs(out.dir(), replacing)) out.retire(old);
   std::vector<std::string> files = out.files();
   if (std::find(files.begin(), files.end(), name) == files.end()) files.push_back(name);
   report["outputs"] = files;
@@ -136,6 +140,17 @@ void commit_with_report(OutputDir& out, nlohmann::json& report,
   // Interrupted while writing: the previous outputs stay, the temporaries go.
   if (interrupted()) throw Cancelled();
   out.commit();
+  // The previous page showed the replaced results; the new one is drawn from this run's.
+  if (replacing) remove_report_view(out.dir());
+  if (!opts.report) return;
+  try {
+    write_report_html(out.dir(), globals().quiet);
+  } catch (const Error& e) {
+    throw Error("--report: " + out.dir() +
+                "/report.html not written (the run's outputs are in "
+                "place): " +
+                e.what());
+  }
 }
 
 namespace {
@@ -205,11 +220,21 @@ std::unique_ptr<Source> open_data(const std::string& spec, const DataOptions& o)
 }
 
 void add_output_options(CLI::App* cmd, OutputOptions& o) {
-  cmd->add_option("-o,--out", o.dir, "Output directory (created if needed)");
+  auto* out = cmd->add_option("-o,--out", o.dir, "Output directory (created if needed)");
   cmd->add_flag("--force", o.force, "Overwrite existing output files");
   cmd->add_option("--format", o.format, "Array files: h5, npy or csv")
       ->check(CLI::IsMember({"h5", "npy", "csv"}))
       ->capture_default_str();
+  cmd->add_flag("--report", o.report,
+                "Also write report.html (figures and tables, self-contained) in the output "
+                "directory, as `embcluster report DIR` does")
+      ->needs(out);
+}
+
+std::unique_ptr<OutputDir> open_output_dir(const OutputOptions& o) {
+  auto out = std::make_unique<OutputDir>(o.dir, o.force);
+  if (o.report) check_report_ready(o.dir, o.force);
+  return out;
 }
 
 std::string array_file(const OutputOptions& o, const std::string& base) {

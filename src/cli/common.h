@@ -74,8 +74,12 @@ struct OutputOptions {
   std::string dir;
   bool force = false;
   std::string format = "h5";
+  bool report = false;  // --report: report.html written once the outputs are in place
 };
+// -o/--out, --force, --format and --report.
 void add_output_options(CLI::App* cmd, OutputOptions& opts);
+// The output directory of opts.dir, after the checks --report needs (before any work).
+std::unique_ptr<OutputDir> open_output_dir(const OutputOptions& opts);
 // "labels.h5", "labels.npy" or "labels.csv" for base "labels".
 std::string array_file(const OutputOptions& opts, const std::string& base);
 // Writes a staged array file named array_file(opts, base); HDF5 gets dataset "/<base>".
@@ -85,8 +89,9 @@ void write_staged(OutputDir& out, const OutputOptions& opts, const std::string& 
 // Fields every report.json carries: command, version, input, threads, device list, peak memory.
 nlohmann::json report_header(const std::string& command, const Source& input);
 // Adds the peak memory and the wall time since t0 to report, writes it as report.json and
-// commits the output directory.
-void commit_with_report(OutputDir& out, nlohmann::json& report,
+// commits the output directory; a previous run's report.html goes with its manifest. With
+// --report, then writes report.html: its failure is an Error that leaves the outputs in place.
+void commit_with_report(OutputDir& out, const OutputOptions& opts, nlohmann::json& report,
                         std::chrono::steady_clock::time_point t0,
                         const std::string& name = "report.json");
 
