@@ -4,7 +4,9 @@ on the same float32 array, the same initial centres and the same iteration count
 
 Each tool runs in a process of its own (the same saved array), so that each gets its best BLAS
 setting: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (set on these machines for old OpenBLAS builds)
-are unset for every tool, except that faiss's bundled OpenBLAS gets OPENBLAS_CORETYPE=SkylakeX.
+are unset for every tool, except that faiss's bundled OpenBLAS (0.3.15, which does not know
+newer CPUs) gets OPENBLAS_CORETYPE=SkylakeX where the CPU has AVX-512 (elsewhere that kernel
+stops with an illegal instruction; its own detection is left to choose).
 The BLAS kernels each process loaded are printed (threadpoolctl). Needs the project's .venv
 (scripts/python-env.sh: newest scikit-learn and faiss-cpu) and the built package:
 
@@ -82,9 +84,17 @@ def tool_env(tool):
     env = dict(os.environ)
     env.pop("OPENBLAS_CORETYPE", None)
     env.pop("OPENBLAS_L2_SIZE", None)
-    if tool == "faiss":
+    if tool == "faiss" and has_avx512():
         env["OPENBLAS_CORETYPE"] = "SkylakeX"
     return env
+
+
+def has_avx512():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return " avx512f" in f.read()
+    except OSError:
+        return False
 
 
 def main():

@@ -40,6 +40,9 @@ class DBSCAN(ClusterMixin, BaseEstimator):
     core_sample_indices_ : ndarray of shape (n_core_samples,), int64
     components_ : ndarray of shape (n_core_samples, n_features), float32
     n_features_in_ : int
+    device_ : str
+    streamed_ : bool
+        Whether the data exceeded ``memory`` and were read in pairs of blocks on every pass.
     """
 
     def __init__(
@@ -116,6 +119,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
             self.components_ = _core.take_rows(data, self.core_sample_indices_)
             self.n_features_in_ = _core.source_shape(data)[1]
         self.device_ = r["device"]
+        self.streamed_ = bool(r["streamed"])
         return self
 
     def fit_predict(self, X, y=None, sample_weight=None):

@@ -56,6 +56,10 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     n_iter_ : int
     n_features_in_ : int
     feature_names_in_ : ndarray of str (when X has feature names)
+    device_ : str
+        Where the fit ran ("cpu (2 threads)", a GPU's name).
+    streamed_ : bool
+        Whether the data exceeded ``memory`` and were read in blocks on every pass.
     """
 
     def __init__(
@@ -164,6 +168,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         if not isinstance(data, np.ndarray):
             self.n_features_in_ = self.cluster_centers_.shape[1]
         self.device_ = r["device"]
+        self.streamed_ = bool(r["streamed"])
         return self
 
     def _assign(self, X, all_distances):

@@ -16,6 +16,7 @@ def pytest_sessionfinish(session, exitstatus):
     # A skipped test proves nothing: the run fails when any test was skipped.
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and reporter.stats.get("skipped") and exitstatus == 0:
+        reporter.write_line("FAILED: tests were skipped (every test of this suite must run)")
         session.exitstatus = 1
 
 

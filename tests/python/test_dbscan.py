@@ -32,16 +32,18 @@ def test_cosine_identical_to_scikit_learn():
 
 
 def test_equals_the_command_line_and_streams(tmp_path, run_cli):
-    X = noisy(3)
+    X, _ = blobs(n=24000, d=16, k=6, seed=3, spread=1.0)
     with h5py.File(tmp_path / "x.h5", "w") as f:
         f["x"] = X
-    run_cli("dbscan", f"{tmp_path}/x.h5:/x", "--eps", 0.9, "--min-samples", 6, "--format", "npy",
-            "-o", tmp_path / "out")
+    run_cli("dbscan", f"{tmp_path}/x.h5:/x", "--eps", 4.0, "--min-samples", 20, "--format",
+            "npy", "-o", tmp_path / "out")
     cli_labels = np.load(tmp_path / "out" / "labels.npy")
-    est = embcluster.DBSCAN(eps=0.9, min_samples=6).fit(X)
+    est = embcluster.DBSCAN(eps=4.0, min_samples=20).fit(X)
     np.testing.assert_array_equal(est.labels_, cli_labels)
+    assert (cli_labels == -1).any() and cli_labels.max() >= 1
     with h5py.File(tmp_path / "x.h5", "r") as f:
-        streamed = embcluster.DBSCAN(eps=0.9, min_samples=6, memory="64K").fit(f["x"])
+        streamed = embcluster.DBSCAN(eps=4.0, min_samples=20, memory="512K").fit(f["x"])
+    assert streamed.streamed_ and not est.streamed_
     np.testing.assert_array_equal(streamed.labels_, cli_labels)
     np.testing.assert_array_equal(streamed.components_, est.components_)
 

@@ -62,12 +62,14 @@ def test_h5py_dataset_streamed_under_a_small_memory_budget(tmp_path):
     in_memory = embcluster.KMeans(5, random_state=3).fit(X)
     with h5py.File(tmp_path / "x.h5", "r") as f:
         streamed = embcluster.KMeans(5, random_state=3, memory="256K").fit(f["emb"])
-        assert streamed.device_.startswith("cpu") or streamed.device_
+        assert streamed.streamed_
+    assert not in_memory.streamed_
     np.testing.assert_array_equal(streamed.labels_, in_memory.labels_)
     np.testing.assert_array_equal(streamed.cluster_centers_, in_memory.cluster_centers_)
     assert streamed.n_features_in_ == 16
     spec = embcluster.KMeans(5, random_state=3, memory=256 * 1024).fit(f"{tmp_path}/x.h5:/emb")
     np.testing.assert_array_equal(spec.labels_, in_memory.labels_)
+    assert spec.streamed_
 
 
 def test_errors_carry_the_library_messages(tmp_path, data):
