@@ -51,7 +51,8 @@ if(EMBCLUSTER_HAVE_PYTHON)
   if(SKBUILD)
     # The wheel: the package with the library (and the CUDA module) beside the extension. A wheel
     # keeps no symbolic links: one libembcluster.so, named as the extension asks for it.
-    set_target_properties(embcluster PROPERTIES VERSION "" SOVERSION "")
+    set_property(TARGET embcluster PROPERTY VERSION)
+    set_property(TARGET embcluster PROPERTY SOVERSION)
     install(TARGETS embcluster_python LIBRARY DESTINATION embcluster)
     install(TARGETS embcluster LIBRARY DESTINATION embcluster NAMELINK_SKIP)
     if(TARGET embcluster_cuda)

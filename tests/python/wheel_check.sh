@@ -6,7 +6,7 @@
 # as deep as build/, so that ccache (when present) finds the objects build/ compiled.
 # Usage: wheel_check.sh SOURCE_DIR WORK_DIR PYTHON
 set -euo pipefail
-src=$1 work=$2 python=$3
+src=$(realpath "$1") work=$(realpath -m "$2") python=$3
 mkdir -p "$work"
 rm -rf "$work/dist" "$work/venv"
 if command -v ccache >/dev/null; then
@@ -18,7 +18,9 @@ start=$(date +%s)
    -Cbuild-dir="$src/build-wheel")
 echo "wheel built in $(($(date +%s) - start)) s"
 wheel=$(ls "$work"/dist/embcluster-*.whl)
-"$python" - "$wheel" <<'PY'
+nvcc=0
+if [ -x /usr/local/cuda/bin/nvcc ] || command -v nvcc >/dev/null; then nvcc=1; fi
+"$python" - "$wheel" "$nvcc" <<'PY'
 import sys, zipfile
 names = zipfile.ZipFile(sys.argv[1]).namelist()
 print("\n".join(sorted(names)))
@@ -27,11 +29,9 @@ for n in need:
     assert n in names, f"the wheel lacks {n}"
 assert any(n.startswith("embcluster/_core.") and n.endswith(".so") for n in names), "no _core"
 assert not any(n.endswith("embcluster_report.py") or "/bin/" in n for n in names)
+if sys.argv[2] == "1":
+    assert "embcluster/libembcluster_cuda.so" in names, "nvcc is here but the wheel has no CUDA"
 PY
-if [ -x /usr/local/cuda/bin/nvcc ] || command -v nvcc >/dev/null; then
-  unzip -l "$wheel" | grep -q "embcluster/libembcluster_cuda.so" || {
-    echo "nvcc is present but the wheel lacks libembcluster_cuda.so"; exit 1; }
-fi
 # The fresh venv gets numpy and scikit-learn from the build venv's site-packages (no network).
 "$python" -m venv "$work/venv"
 site=$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
