@@ -1,6 +1,7 @@
 import h5py
 import numpy as np
 import pytest
+import scipy.sparse
 import sklearn.cluster
 from conftest import blobs
 
@@ -57,3 +58,7 @@ def test_faiss_flat_index_is_exact():
         embcluster.DBSCAN(index="kd_tree").fit(X)
     with pytest.raises(ValueError, match="eps"):
         embcluster.DBSCAN(eps=-1).fit(X)
+    with pytest.raises(MemoryError, match="index=flat keeps every row in memory"):
+        embcluster.DBSCAN(index="flat", memory=1024).fit(X)
+    with pytest.raises(TypeError):
+        embcluster.DBSCAN().fit(scipy.sparse.csr_matrix(X))
