@@ -33,8 +33,8 @@ Run::Run(int threads, int64_t memory, const std::string& device, int64_t device_
 }
 
 bool Run::poll() {
-  if (interrupted_ || callback_error_) return true;
   nb::gil_scoped_acquire gil;
+  if (interrupted_ || callback_error_) return true;
   // Runs Python's SIGINT handler when a Ctrl-C came; its KeyboardInterrupt is raised again once
   // the library has stopped and unwound.
   if (PyErr_CheckSignals() != 0) {
@@ -45,8 +45,8 @@ bool Run::poll() {
 }
 
 void Run::report(const nb::handle& fn, const nb::dict& arg) {
+  nb::gil_scoped_acquire gil;  // also guards callback_error_
   if (callback_error_) return;
-  nb::gil_scoped_acquire gil;
   try {
     fn(arg);
   } catch (nb::python_error& e) {
