@@ -5,6 +5,7 @@ pkgs=(cmake g++ make pkg-config libhdf5-dev hdf5-tools libopenblas-dev libcli11-
       nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libfaiss-dev
       python3 python3-numpy python3-h5py python3-sklearn python3-faiss python3-matplotlib
       chromium chromium-driver python3-selenium  # the report's headless-browser test
+      python3-venv python3-dev python3-pip  # the Python package's venv (scripts/python-env.sh)
       clang libclang-rt-dev libomp-dev)  # the sanitizer build and libFuzzer (test-sanitizers.sh)
 [ "${1:-}" = "--with-datasets" ] && pkgs+=(dataset-fashion-mnist)
 missing=()
@@ -18,3 +19,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# The Python package's build and test venv (.venv: scikit-build-core, nanobind, numpy, ...).
+"$(dirname "$0")/python-env.sh"

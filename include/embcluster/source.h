@@ -42,6 +42,10 @@ class Source {
   // The same rows as double: exact for every stored value of the formats' integer types up to 2^53
   // and every float (labels are read this way, never through float32's 24 bits).
   void read(int64_t start, int64_t count, double* out);
+  // Rows [start, start + count) where the source already holds them in memory as float32
+  // row-major (a memory source: the caller's array), checked as read() checks them; nullptr for
+  // sources that read files. Drivers use these rows where they are instead of copying them.
+  const float* view(int64_t start, int64_t count);
 
  protected:
   Source(std::string name, int64_t rows, int64_t cols, std::string dtype, bool check_finite);
@@ -49,6 +53,8 @@ class Source {
   // Readers whose stored type is wider than float32's 24-bit integers override this; the default
   // widens read_rows' floats.
   virtual void read_rows_f64(int64_t start, int64_t count, double* out);
+  // The first row when every row is in memory as float32 row-major; nullptr (default) otherwise.
+  virtual const float* memory_rows() const { return nullptr; }
   void set_column_names(std::vector<std::string> names) { column_names_ = std::move(names); }
   void add_note(std::string note) { notes_.push_back(std::move(note)); }
 

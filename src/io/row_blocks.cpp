@@ -27,12 +27,23 @@ RowBlocks::RowBlocks(Source& source, int64_t budget_bytes, int64_t grain, int64_
 
 int64_t RowBlocks::held_bytes() const {
   const int64_t row_bytes = source_.cols() * static_cast<int64_t>(sizeof(float));
+  if (direct_ != nullptr) return 0;
   return resident_ ? source_.rows() * row_bytes : 2 * block_rows_ * row_bytes;
 }
 
 void RowBlocks::for_each(const std::function<void(const Block&)>& fn) {
   const int64_t n = source_.rows(), d = source_.cols();
   if (!resident_) return stream(fn);
+  if (!loaded_ && source_.view(0, 0) != nullptr) {
+    // The source's rows are in memory already: checked block by block on the first pass.
+    for (int64_t b = 0, start = 0; start < n; ++b, start += block_rows_) {
+      const int64_t rows = std::min(block_rows_, n - start);
+      fn(Block{b, start, rows, d, source_.view(start, rows)});
+    }
+    direct_ = source_.view(0, 0);
+    loaded_ = true;
+    return;
+  }
   if (!loaded_) {
     // First pass: read block by block into the resident copy and hand each block on at once.
     all_.resize(static_cast<size_t>(n * d));
@@ -46,9 +57,10 @@ void RowBlocks::for_each(const std::function<void(const Block&)>& fn) {
     loaded_ = true;
     return;
   }
+  const float* all = direct_ != nullptr ? direct_ : all_.data();
   for (int64_t b = 0, start = 0; start < n; ++b, start += block_rows_) {
     const int64_t rows = std::min(block_rows_, n - start);
-    fn(Block{b, start, rows, d, all_.data() + start * d});
+    fn(Block{b, start, rows, d, all + start * d});
   }
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // Row blocks of a Source under a memory budget: the one way drivers walk the data.
 // Data that fits the budget is read once and kept; larger data is streamed on every pass, with
-// the next block read on a second thread while the current one is processed.
+// the next block read on a second thread while the current one is processed. Rows a source
+// already holds in memory (Source::view) are used where they are: nothing is copied.
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -48,6 +49,7 @@ class RowBlocks {
   bool loaded_ = false;
   int64_t block_rows_ = 0;
   std::vector<float> all_;  // resident data, loaded during the first pass
+  const float* direct_ = nullptr;  // the source's own rows in memory (checked on the first pass)
   double wait_seconds_ = 0;
 };
 

@@ -52,6 +52,16 @@ void Source::read(int64_t start, int64_t count, double* out) {
   if (check_finite_) check_finite(name_, start, count, cols_, out);
 }
 
+const float* Source::view(int64_t start, int64_t count) {
+  const float* base = memory_rows();
+  if (base == nullptr) return nullptr;
+  const float* rows = base + start * cols_;
+  if (count <= 0) return rows;
+  check_rows(name_, rows_, start, count);
+  if (check_finite_) check_finite(name_, start, count, cols_, rows);
+  return rows;
+}
+
 void Source::read_rows_f64(int64_t start, int64_t count, double* out) {
   std::vector<float> buf(static_cast<size_t>(count * cols_));
   read_rows(start, count, buf.data());
@@ -85,6 +95,7 @@ class MemorySource final : public Source {
   void read_rows(int64_t start, int64_t count, float* out) override {
     std::copy(data_ + start * cols(), data_ + (start + count) * cols(), out);
   }
+  const float* memory_rows() const override { return data_; }
 
  private:
   const float* data_;
