@@ -104,18 +104,24 @@ def seed_of(random_state):
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
-def check_uniform_weights(sample_weight, data):
-    """embcluster does not weight rows yet: uniform weights are accepted (their value is
-    returned: it scales the inertia), others refused."""
+def weights_of(sample_weight, data):
+    """sample_weight as a float64 C-contiguous vector (checked against an array's rows here, else
+    by the library), or None for no weights."""
     if sample_weight is None:
-        return 1.0
+        return None
     if isinstance(data, np.ndarray):
-        sample_weight = _check_sample_weight(sample_weight, data)
-    sample_weight = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
-    if sample_weight.size and not np.all(sample_weight == sample_weight[0]):
-        raise ValueError(
-            "sample_weight: embcluster does not weight rows yet; only uniform weights are accepted"
-        )
-    if sample_weight.size and sample_weight[0] <= 0:
+        sample_weight = _check_sample_weight(sample_weight, data, dtype=np.float64)
+    return np.ascontiguousarray(np.asarray(sample_weight, dtype=np.float64).reshape(-1))
+
+
+def check_uniform_weights(sample_weight, data):
+    """For DBSCAN, which does not weight rows: uniform weights are accepted, others refused."""
+    w = weights_of(sample_weight, data)
+    if w is None or not w.size:
+        return 1.0
+    if not np.all(w == w[0]):
+        raise ValueError("sample_weight: DBSCAN does not weight rows; only uniform weights are "
+                         "accepted")
+    if w[0] <= 0:
         raise ValueError("sample_weight: every weight is zero or negative")
-    return float(sample_weight[0]) if sample_weight.size else 1.0
+    return float(w[0])

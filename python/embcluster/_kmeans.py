@@ -143,7 +143,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         """Clusters X; returns self."""
         data = _input.estimator_data(self, X, reset=True)
         self._check_params(_input.rows_of(data))
-        weight = _input.check_uniform_weights(sample_weight, data)
+        weights = _input.weights_of(sample_weight, data)
         with tempfile.TemporaryDirectory(prefix="embcluster-init-") as tmpdir:
             n_features = data.shape[1] if isinstance(data, np.ndarray) else _spec_cols(data)
             init = self._init_file(n_features, tmpdir)
@@ -159,11 +159,12 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
                 init_sample=int(self.init_sample),
                 precision=str(self.precision),
                 progress=_progress.callback(self.progress, self.verbose, "kmeans"),
+                sample_weight=weights,
                 **self._context(),
             )
         self.cluster_centers_ = r["cluster_centers"]
         self.labels_ = r["labels"]
-        self.inertia_ = weight * float(r["inertia"])
+        self.inertia_ = float(r["inertia"])
         self.n_iter_ = int(r["n_iter"])
         if not isinstance(data, np.ndarray):
             self.n_features_in_ = self.cluster_centers_.shape[1]
@@ -191,9 +192,16 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         return self._assign(X, True)["distances"]
 
     def score(self, X, y=None, sample_weight=None):
-        """Minus the inertia of X on the fitted centres (sum of squared distances)."""
-        weight = _input.check_uniform_weights(sample_weight, None)
-        return -weight * float(self._assign(X, False)["inertia"])
+        """Minus the inertia of X on the fitted centres (sum of squared distances, each times its
+        row's weight with sample_weight)."""
+        if sample_weight is None:
+            return -float(self._assign(X, False)["inertia"])
+        check_is_fitted(self)
+        data = _input.estimator_data(self, X, reset=False)
+        w = _input.weights_of(sample_weight, data)
+        d = self._assign(X, False)["distances"].astype(np.float64)
+        d = d * d if self.metric == "euclidean" else d
+        return -float(np.dot(w, d))
 
 
 def _spec_cols(spec):

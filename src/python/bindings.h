@@ -5,6 +5,7 @@
 // library's result vectors without a copy.
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 
 #include <cstdint>
@@ -23,6 +24,7 @@ namespace nb = nanobind;
 
 using FloatMatrix = nb::ndarray<const float, nb::ndim<2>, nb::c_contig, nb::device::cpu>;
 using Rows = nb::ndarray<const int64_t, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
+using WeightVector = nb::ndarray<const double, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
 
 // A source over `data`: a str is a data spec ("x.h5:/data", "x.npy", ...); anything else must be
 // a float32 C-contiguous 2-D array (the Python side converts other inputs), wrapped without a copy.

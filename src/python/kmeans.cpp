@@ -1,6 +1,7 @@
 // K-means and the assignment of rows to centres (fit, predict, transform) for Python.
 #include "embcluster/kmeans.h"
 
+#include <optional>
 #include <string>
 
 #include "bindings.h"
@@ -33,7 +34,8 @@ nb::dict progress_dict(const KMeansProgress& p) {
 nb::dict fit(const nb::handle& data, int64_t n_clusters, const std::string& init, int n_init,
              int max_iter, double tol, uint64_t seed, const std::string& metric,
              int64_t init_sample, const std::string& precision, int threads, int64_t memory,
-             const std::string& device, int64_t device_memory, const nb::object& progress) {
+             const std::string& device, int64_t device_memory, const nb::object& progress,
+             const std::optional<WeightVector>& sample_weight) {
   Run run(threads, memory, device, device_memory);
   auto source = make_source(data);
   KMeansParams p;
@@ -47,6 +49,8 @@ nb::dict fit(const nb::handle& data, int64_t n_clusters, const std::string& init
   p.metric = parse_metric(metric);
   p.init_sample = init_sample;
   p.precision = parse_precision(precision);
+  if (sample_weight)
+    p.sample_weight.assign(sample_weight->data(), sample_weight->data() + sample_weight->shape(0));
   KMeansCallback cb;
   if (!progress.is_none()) {
     cb = [&](const KMeansProgress& pr) {
@@ -110,7 +114,7 @@ nb::dict assign_rows(const nb::handle& data, const FloatMatrix& centres, const s
 void bind_kmeans(nb::module_& m) {
   m.def("kmeans", &fit, "data"_a, "n_clusters"_a, "init"_a, "n_init"_a, "max_iter"_a, "tol"_a,
         "seed"_a, "metric"_a, "init_sample"_a, "precision"_a, "threads"_a, "memory"_a, "device"_a,
-        "device_memory"_a, "progress"_a.none());
+        "device_memory"_a, "progress"_a.none(), "sample_weight"_a.none() = nb::none());
   m.def("assign", &assign_rows, "data"_a, "centres"_a, "metric"_a, "all_distances"_a, "threads"_a,
         "memory"_a, "device"_a, "device_memory"_a);
 }

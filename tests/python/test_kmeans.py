@@ -89,16 +89,30 @@ def test_errors_carry_the_library_messages(tmp_path, data):
         embcluster.KMeans(8).fit(X[:3])
 
 
-def test_sample_weight_uniform_only(data):
+def test_sample_weight_equals_scikit_learn(data):
+    """Weighted K-means from the same initial centres: scikit-learn's labels, inertia and
+    centres; weights of 1 give the unweighted fit; score weights the rows."""
     X, _ = data
+    rng = np.random.default_rng(4)
+    w = rng.gamma(2.0, 1.0, len(X))
+    w[rng.random(len(X)) < 0.1] = 0
+    init = X[rng.choice(np.flatnonzero(w > 0), 4, replace=False)]
+    ours = embcluster.KMeans(4, init=init, n_init=1, tol=0, max_iter=100).fit(X, sample_weight=w)
+    ref = sklearn.cluster.KMeans(4, init=init.astype(np.float64), n_init=1, tol=0, max_iter=100,
+                                 algorithm="lloyd").fit(X.astype(np.float64), sample_weight=w)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    assert ours.inertia_ == pytest.approx(ref.inertia_, rel=1e-6)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, atol=1e-4)
+    assert ours.score(X, sample_weight=w) == pytest.approx(-ref.inertia_, rel=1e-5)
     plain = embcluster.KMeans(4, random_state=0).fit(X)
-    weighted = embcluster.KMeans(4, random_state=0).fit(X, sample_weight=np.full(len(X), 2.0))
-    np.testing.assert_array_equal(plain.labels_, weighted.labels_)
-    assert weighted.inertia_ == pytest.approx(2 * plain.inertia_)
-    w = np.ones(len(X))
-    w[0] = 3
-    with pytest.raises(ValueError, match="does not weight rows yet"):
-        embcluster.KMeans(4).fit(X, sample_weight=w)
+    ones = embcluster.KMeans(4, random_state=0).fit(X, sample_weight=np.ones(len(X)))
+    np.testing.assert_array_equal(plain.cluster_centers_, ones.cluster_centers_)
+    bad = np.ones(len(X))
+    bad[3] = -1
+    with pytest.raises(ValueError, match="row 3"):
+        embcluster.KMeans(4).fit(X, sample_weight=bad)
+    with pytest.raises(ValueError, match="does not weight rows"):
+        embcluster.DBSCAN().fit(X, sample_weight=np.arange(len(X), dtype=float))
 
 
 def test_progress_callback_and_dlpack(data):
