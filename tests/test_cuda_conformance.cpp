@@ -58,7 +58,20 @@ std::string backend_name(const ::testing::TestParamInfo<DeviceKind>& info) {
 
 // --- K-means ---------------------------------------------------------------
 
-using KMeansConformance = Backend;
+class KMeansConformance : public Backend {
+ protected:
+  // Host blocks streamed every iteration (and, on a device, a budget that holds few of them)
+  // give the resident run's labels and centroids.
+  void expect_streamed_equal(Source& src, const KMeansParams& p, const KMeansResult& resident) {
+    ExecutionContext small = ctx();
+    small.memory_budget = 1 << 20;
+    small.device_memory_budget = GetParam() == DeviceKind::Cuda ? 8 << 20 : 0;
+    const auto streamed = kmeans(src, p, small);
+    EXPECT_TRUE(streamed.streamed);
+    EXPECT_EQ(streamed.labels, resident.labels);
+    EXPECT_EQ(streamed.centroids, resident.centroids);
+  }
+};
 
 TEST_P(KMeansConformance, WineFromScikitLearnsCentresGivesItsLabelsAndInertia) {
   auto src = prepare_source(open_source(kData + "/wine.csv"), "standard");
@@ -93,14 +106,7 @@ TEST_P(KMeansConformance, BlobsEqualTheCpuAndStreamingEqualsResident) {
   EXPECT_EQ(r.labels, cpu_run.labels);
   EXPECT_NEAR(r.inertia, cpu_run.inertia, 1e-5 * cpu_run.inertia);
   EXPECT_DOUBLE_EQ(testutil::adjusted_rand_index(r.labels, b.labels), 1.0);
-  // Host blocks streamed every iteration (and, on a device, a budget that holds few of them).
-  ExecutionContext small = ctx();
-  small.memory_budget = 1 << 20;
-  small.device_memory_budget = GetParam() == DeviceKind::Cuda ? 8 << 20 : 0;
-  const auto streamed = kmeans(*src, p, small);
-  EXPECT_TRUE(streamed.streamed);
-  EXPECT_EQ(streamed.labels, r.labels);
-  EXPECT_EQ(streamed.centroids, r.centroids);
+  expect_streamed_equal(*src, p, r);
 }
 
 // Spherical K-means and assign on this backend equal the CPU's run (rows normalised as read,
@@ -147,13 +153,7 @@ TEST_P(KMeansConformance, WeightedEqualsTheCpu) {
   expect_device(r.device);
   EXPECT_EQ(r.labels, cpu_run.labels);
   EXPECT_NEAR(r.inertia, cpu_run.inertia, 1e-9 * cpu_run.inertia);
-  ExecutionContext small = ctx();
-  small.memory_budget = 1 << 20;
-  small.device_memory_budget = GetParam() == DeviceKind::Cuda ? 8 << 20 : 0;
-  const auto streamed = kmeans(*src, p, small);
-  EXPECT_TRUE(streamed.streamed);
-  EXPECT_EQ(streamed.labels, r.labels);
-  EXPECT_EQ(streamed.centroids, r.centroids);
+  expect_streamed_equal(*src, p, r);
 }
 
 // --- PCA -------------------------------------------------------------------

@@ -14,6 +14,25 @@ namespace {
 
 constexpr int64_t kColumnTile = 2048;  // columns of a distance tile (one sgemm)
 
+constexpr int64_t kLanes = 4;  // independent partial sums: consecutive adds to one cluster
+                               // do not wait for each other
+
+// sums[c] = the sum of row[j] over the columns j with lab[j] = c (k clusters); column j goes to
+// partial sum j % kLanes, the partials added in lane order.
+void cluster_sums(const float* row, const int32_t* lab, int64_t n, int64_t k, double* lanes,
+                  double* sums) {
+  std::fill(lanes, lanes + kLanes * k, 0.0);
+  const int64_t full = n / kLanes * kLanes;
+  for (int64_t j = 0; j < full; j += kLanes)
+    for (int64_t l = 0; l < kLanes; ++l) lanes[l * k + lab[j + l]] += row[j + l];
+  for (int64_t j = full; j < n; ++j) lanes[(j % kLanes) * k + lab[j]] += row[j];
+  for (int64_t c = 0; c < k; ++c) {
+    double s = 0;
+    for (int64_t l = 0; l < kLanes; ++l) s += lanes[l * k + c];
+    sums[c] = s;
+  }
+}
+
 // Row i's silhouette from its per-cluster distance sums (sklearn's rule for a cluster of one).
 float row_score(const double* sums, const int64_t* sizes, int64_t k, int32_t own) {
   if (sizes[own] <= 1) return 0.0f;
@@ -89,18 +108,18 @@ std::vector<SampledScore> shared_silhouettes(const std::vector<float>& rows, int
           }
       }
     }
-    // Each sample row's sums per labeling, its columns added in order: any threads, same bits.
+    // Each sample row's sums per labeling, in a fixed order: any threads, same bits.
 #pragma omp parallel num_threads(threads)
     {
+      std::vector<double> lanes(static_cast<size_t>(kLanes * kmax));
       std::vector<double> sums(static_cast<size_t>(kmax));
 #pragma omp for schedule(dynamic, 1)
       for (int64_t i = 0; i < b; ++i) {
         float* row = dist.data() + i * n;
         row[sample[s0 + i]] = 0.0f;  // its own distance, whatever the rounding
         for (size_t t = 0; t < T; ++t) {
-          std::fill(sums.begin(), sums.begin() + ks[t], 0.0);
           const int32_t* lab = labelings[t].data();
-          for (int64_t j = 0; j < n; ++j) sums[lab[j]] += row[j];
+          cluster_sums(row, lab, n, ks[t], lanes.data(), sums.data());
           scores[t][s0 + i] = row_score(sums.data(), sizes[t].data(), ks[t], lab[sample[s0 + i]]);
         }
       }
