@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "algo/kmeans/kmeans_common.h"
+#include "algo/metrics/metric_labels.h"
 #include "core/thread_guard.h"
 #include "cpu/distance_tile.h"
 
@@ -57,13 +59,7 @@ std::vector<SampledScore> shared_silhouettes(const std::vector<float>& rows, int
   std::vector<float> unit;
   if (metric == Metric::Cosine) {
     unit = rows;
-    for (int64_t i = 0; i < n; ++i) {
-      float* r = unit.data() + i * d;
-      double s = 0;
-      for (int64_t j = 0; j < d; ++j) s += static_cast<double>(r[j]) * r[j];
-      const float inv = s > 0 ? static_cast<float>(1.0 / std::sqrt(s)) : 0.0f;
-      for (int64_t j = 0; j < d; ++j) r[j] *= inv;
-    }
+    normalise_centres(unit, d);  // every row to unit length (a zero row stays zero)
   }
   const std::vector<float>& x = unit.empty() ? rows : unit;
   std::vector<float> norms(static_cast<size_t>(n));
@@ -127,15 +123,8 @@ std::vector<SampledScore> shared_silhouettes(const std::vector<float>& rows, int
   }
   std::vector<SampledScore> out(T);
   for (size_t t = 0; t < T; ++t) {
-    double sum = 0;
-    for (float v : scores[t]) sum += v;
-    SampledScore& o = out[t];
-    o.score = sum / static_cast<double>(m);
-    double ss = 0;
-    for (float v : scores[t]) ss += (v - o.score) * (v - o.score);
-    const double se = m > 1 ? std::sqrt(ss / (m - 1) / m) : 0.0;
-    o.ci_low = o.score - 1.96 * se;
-    o.ci_high = o.score + 1.96 * se;
+    const MeanInterval mi = mean_interval(scores[t]);
+    out[t] = {mi.mean, mi.low, mi.high};
   }
   return out;
 }

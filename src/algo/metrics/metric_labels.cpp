@@ -80,6 +80,23 @@ std::vector<int32_t> read_labels(const std::string& spec, int64_t expected_rows)
   return out;
 }
 
+MeanInterval mean_interval(const std::vector<float>& values) {
+  MeanInterval r;
+  double sum = 0;
+  int64_t m = 0;
+  for (float v : values)
+    if (!std::isnan(v)) sum += v, ++m;
+  r.mean = r.low = r.high = m > 0 ? sum / static_cast<double>(m) : 0.0;
+  if (m < 2) return r;
+  double ss = 0;
+  for (float v : values)
+    if (!std::isnan(v)) ss += (v - r.mean) * (v - r.mean);
+  r.std_error = std::sqrt(ss / (m - 1) / m);
+  r.low = r.mean - 1.96 * r.std_error;
+  r.high = r.mean + 1.96 * r.std_error;
+  return r;
+}
+
 void check_metrics_params(const Source& data, const MetricsParams& p, bool with_sample) {
   if (with_sample)
     require(p.sample_size >= 0, "sample_size=", p.sample_size, " must be >= 0 (0 = exact)");

@@ -30,6 +30,13 @@ DenseLabels dense_labels(const std::vector<int32_t>& labels, int64_t data_rows,
 std::vector<int64_t> silhouette_sample_rows(const DenseLabels& L, const MetricsParams& p,
                                             int64_t rows);
 
+// The mean of the values that are not NaN and, over more than one, its standard error and 95%
+// normal interval (the sampled silhouette's); over one value the interval is the mean itself.
+struct MeanInterval {
+  double mean = 0, std_error = 0, low = 0, high = 0;
+};
+MeanInterval mean_interval(const std::vector<float>& values);
+
 // Throws Error for a metric other than euclidean or cosine, a negative sample size (when
 // with_sample), thread count or memory budget, or data without columns.
 void check_metrics_params(const Source& data, const MetricsParams& p, bool with_sample);

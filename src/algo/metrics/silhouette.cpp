@@ -139,14 +139,10 @@ SilhouetteResult silhouette(Source& data, const std::vector<int32_t>& labels,
   r.metric = p.metric;
   summarise_samples(L, r);
   if (sampled && r.rows_scored > 1) {
-    const double m = static_cast<double>(r.rows_scored);
-    double ss = 0;
-    for (float v : r.samples)
-      if (!std::isnan(v)) ss += (v - r.score) * (v - r.score);
-    const double var = ss / (m - 1);
-    r.std_error = std::sqrt(var / m);
-    r.ci_low = r.score - 1.96 * r.std_error;
-    r.ci_high = r.score + 1.96 * r.std_error;
+    const MeanInterval mi = mean_interval(r.samples);
+    r.std_error = mi.std_error;
+    r.ci_low = mi.low;
+    r.ci_high = mi.high;
   }
   r.seconds = now_s() - t0;
   return r;
