@@ -145,15 +145,10 @@ def main():
         if outputs(mode, full)[:2] != (ref_files, ref_figures):
             failures.append("a checkpointed run differs from a run without checkpoints")
 
-        resumed_mid_run = 0
-        for seed in range(10):
-            rnd = random.Random(seed)
-            if mode.blocks:  # after 1 to blocks - 1 blocks saved, within the next one
-                writes = rnd.randint(2, mode.blocks)
-                delay = rnd.uniform(0, 1) * duration / mode.blocks
-            else:  # iterations too short to watch: anywhere in the run
-                writes, delay = 1, rnd.uniform(0.05, 0.95) * duration
-            out, cp = os.path.join(tmp, "out%d" % seed), os.path.join(tmp, "cp%d" % seed)
+        def kill_and_resume(name, writes, delay):
+            """A run killed `delay` s after checkpoint write `writes`, resumed, its outputs checked;
+            whether the kill came before the run's end, and where the resume started."""
+            out, cp = os.path.join(tmp, "out" + name), os.path.join(tmp, "cp" + name)
             p = subprocess.Popen(command(exe, data, out, "--checkpoint", cp, "--checkpoint-every",
                                          "1"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             wait_for_checkpoint(p, os.path.join(cp, mode.checkpoint), writes)
@@ -165,23 +160,40 @@ def main():
                 # Killed before the first checkpoint: nothing to resume, the run starts again.
                 r = run(command(exe, data, out, "--checkpoint", cp, "--force"))
             if r.returncode != 0:
-                failures.append("seed %d: resume failed: %s" % (seed, r.stderr.strip()))
-                continue
+                failures.append("%s: resume failed: %s" % (name, r.stderr.strip()))
+                return killed, "nowhere"
             files, figures, report = outputs(mode, out)
             where = mode.resumed_from(report)
-            print("seed %d: killed %.2f s after checkpoint write %d (%s), resumed from %s" %
-                  (seed, delay, writes, "killed" if killed else "had finished", where))
-            resumed_mid_run += killed and where != "start"
+            print("seed %s: killed %.2f s after checkpoint write %d (%s), resumed from %s" %
+                  (name, delay, writes, "killed" if killed else "had finished", where))
             if files != ref_files:
-                failures.append("seed %d: %s differ (resumed from %s)" %
-                                (seed, ", ".join(mode.files), where))
+                failures.append("seed %s: %s differ (resumed from %s)" %
+                                (name, ", ".join(mode.files), where))
             for k in mode.figures:
                 if figures[k] != ref_figures[k]:
-                    failures.append("seed %d: report %s differs (resumed from %s)" %
-                                    (seed, k, where))
+                    failures.append("seed %s: report %s differs (resumed from %s)" %
+                                    (name, k, where))
             left = [f for f in os.listdir(cp) if f != mode.checkpoint]
             if left:
-                failures.append("seed %d: left in the checkpoint directory: %s" % (seed, left))
+                failures.append("seed %s: left in the checkpoint directory: %s" % (name, left))
+            return killed, where
+
+        resumed_mid_run = 0
+        for seed in range(10):
+            rnd = random.Random(seed)
+            if mode.blocks:  # after 1 to blocks - 1 blocks saved, within the next one
+                writes = rnd.randint(2, mode.blocks)
+                delay = rnd.uniform(0, 1) * duration / mode.blocks
+            else:  # iterations too short to watch: anywhere in the run
+                writes, delay = 1, rnd.uniform(0.05, 0.95) * duration
+            # A run faster than the timed one may end before its kill: that resume is checked too,
+            # and the kill is tried again sooner (the delays come from one timed run).
+            for attempt in range(4):
+                name = "%d" % seed if attempt == 0 else "%d.%d" % (seed, attempt)
+                killed, where = kill_and_resume(name, writes, delay / 2 ** attempt)
+                if killed:
+                    break
+            resumed_mid_run += killed and where not in ("start", "nowhere")
         if resumed_mid_run < 7:
             failures.append("only %d of 10 kills resumed from a checkpoint" % resumed_mid_run)
 
