@@ -6,6 +6,7 @@ pkgs=(cmake g++ make pkg-config libhdf5-dev hdf5-tools libopenblas-dev libcli11-
       python3 python3-numpy python3-h5py python3-sklearn python3-faiss python3-matplotlib
       chromium chromium-driver python3-selenium  # the report's headless-browser test
       python3-venv python3-dev python3-pip  # the Python package's venv (scripts/python-env.sh)
+      libopenmpi-dev openmpi-bin  # distributed runs (mpirun -np N embcluster ...)
       clang libclang-rt-dev libomp-dev)  # the sanitizer build and libFuzzer (test-sanitizers.sh)
 [ "${1:-}" = "--with-datasets" ] && pkgs+=(dataset-fashion-mnist)
 missing=()

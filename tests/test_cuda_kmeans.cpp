@@ -157,6 +157,7 @@ PassResult run_pass(KMeansBackend& be, const std::vector<float>& x, int64_t n, i
     be.assign(blk, r.labels.data() + start, r.dist.data() + start, &r.sums);
   }
   be.end_pass(&r.sums);
+  r.sums.finish();
   return r;
 }
 

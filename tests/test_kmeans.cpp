@@ -121,7 +121,7 @@ TEST(KMeansCommon, RelocationCentresAndShift) {
   s.sums = {2, 0, 22, 0, 0, 0};
   s.counts = {2, 2, 0};
   s.weight = {2, 2, 0};
-  EXPECT_EQ(relocate_empty_clusters(s, labels, dist, *src, nullptr), 1);
+  EXPECT_EQ(relocate_empty_clusters(s, labels, dist, 0, *src, nullptr), 1);
   EXPECT_EQ(s.counts, (std::vector<int64_t>{2, 1, 1}));
   EXPECT_EQ(s.weight, (std::vector<double>{2, 1, 1}));
   const std::vector<float> old = {5, 5, 5, 5, 5, 5};
@@ -259,6 +259,7 @@ TEST(KMeans, FeatureStatsMatchTwoPassFormulas) {
   RowBlocks blocks(*src, 50 * 1024, kAssignGrain);
   FeatureStats stats(3);
   blocks.for_each([&](const Block& blk) { stats.add(blk, kAssignGrain, 2); });
+  stats.finish();
   for (int j = 0; j < 3; ++j) {
     double mean = 0, var = 0;
     for (int64_t i = 0; i < b.n; ++i) mean += b.x[i * 3 + j];

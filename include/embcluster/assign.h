@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "embcluster/communicator.h"
 #include "embcluster/context.h"
 #include "embcluster/enums.h"
 #include "embcluster/source.h"
@@ -36,6 +37,10 @@ struct AssignResult {
   int64_t rows = 0, dims = 0;
   std::string device;
   std::vector<std::pair<std::string, double>> timings;  // seconds: "assign", "total"
+  // A distributed run (ExecutionContext::comm of several ranks): every rank's slab, device and
+  // time. Rank 0 holds the per-row arrays of every row, the other ranks none; sizes and inertia
+  // are on every rank.
+  std::vector<RankReport> ranks;
 };
 
 // Progress: rows assigned so far of rows_total.

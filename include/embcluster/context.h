@@ -4,10 +4,13 @@
 // prepare_source) takes one; the params structs hold only the algorithm's parameters.
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 #include "embcluster/enums.h"
 
 namespace embcluster {
+
+class Communicator;  // embcluster/communicator.h
 
 struct ExecutionContext {
   // CPU threads of the run (OpenMP teams; BLAS runs single-threaded inside them). 0 = every core
@@ -27,6 +30,11 @@ struct ExecutionContext {
   // (default) = never cancelled.
   // Called from the thread that made the call.
   std::function<bool()> cancelled;
+  // The ranks of a distributed run (embcluster/communicator.h): each rank works on its slab of
+  // the rows and the results are combined, bit-identical to one process's. Null (default) or a
+  // single rank = this process does everything. Drivers that cannot be distributed refuse one of
+  // several ranks.
+  std::shared_ptr<Communicator> comm;
 };
 
 // Throws Error naming the field when ctx holds a value no run accepts (negative threads or

@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "embcluster/communicator.h"
 #include "embcluster/context.h"
 #include "embcluster/enums.h"
 #include "embcluster/source.h"
@@ -184,9 +185,14 @@ struct KDistResult {
   int64_t rows_total = 0;
   int64_t dims = 0;
   std::vector<std::pair<std::string, double>> timings;
+  // A distributed run (ExecutionContext::comm of several ranks): every rank's slab and time; the
+  // result is the same on every rank.
+  std::vector<RankReport> ranks;
 };
 
 // On the CPU with ctx's threads; the sample's rows and distances must fit ctx's memory budget.
+// With a communicator of several ranks, each rank measures every sampled row against its slab
+// of rows and the ranks' k nearest are merged: the same curve as one process's.
 KDistResult kdist(Source& source, const KDistParams& params, const ExecutionContext& ctx = {},
                   const DBSCANCallback& progress = nullptr);
 

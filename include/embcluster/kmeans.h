@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "embcluster/communicator.h"
 #include "embcluster/context.h"
 #include "embcluster/enums.h"
 #include "embcluster/source.h"
@@ -121,6 +122,10 @@ struct KMeansResult {
   std::vector<std::pair<std::string, double>> timings;
   // Backend facts for the report (device memory used, precision notes, ...).
   std::vector<std::pair<std::string, std::string>> notes;
+  // A distributed run (ExecutionContext::comm of several ranks): every rank's slab, device and
+  // time; empty in a one-process run. Rank 0's result holds every row's label; the other ranks'
+  // labels are empty (everything else is the same on every rank).
+  std::vector<RankReport> ranks;
 };
 
 // Clusters every row of source, with the threads, memory budgets and device of ctx (streamed when

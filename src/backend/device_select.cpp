@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "core/distributed.h"
 #include "cuda/cuda_backend.h"
 #include "cuda/device_error.h"
 #include "embcluster/device.h"
@@ -20,9 +21,13 @@ int most_free_device(const std::vector<DeviceInfo>& devices) {
 }
 }  // namespace
 
-int choose_cuda_device(const DeviceChoice& device, const std::string& on_cpu, std::string* note) {
+int choose_cuda_device(const DeviceChoice& device, const std::string& on_cpu, std::string* note,
+                       int local_rank) {
   if (device.kind == DeviceKind::Cpu) return -1;
   const auto devices = cuda_devices();
+  // Ranks of one machine take its devices in turn (auto, or cuda without a number).
+  if (local_rank >= 0 && device.index < 0 && !devices.empty())
+    return devices[static_cast<size_t>(local_rank) % devices.size()].index;
   if (device.kind == DeviceKind::Auto) {
     if (!devices.empty()) return most_free_device(devices);
     *note = (cuda_built() ? "no CUDA device: " : "built without CUDA: ") + on_cpu;
@@ -49,7 +54,9 @@ std::string auto_fallback_note(const DeviceChoice& device, const Error& e,
 BackendChoice make_kmeans_backend(const KMeansParams& params, const ExecutionContext& ctx,
                                   int threads) {
   BackendChoice c;
-  const int dev = choose_cuda_device(ctx.device, "using the CPU", &c.note);
+  const Communicator* comm = ranks_of(ctx);
+  const int dev =
+      choose_cuda_device(ctx.device, "using the CPU", &c.note, comm ? comm->local_rank() : -1);
   if (dev >= 0) {
     try {
       c.backend = make_cuda_kmeans_backend(params, ctx, dev);

@@ -23,8 +23,10 @@ BackendChoice make_kmeans_backend(const KMeansParams& params, const ExecutionCon
 // one with the most free memory (device 0 when that is unknown); -1 for the CPU (cpu, or auto
 // without a device: *note then says "no CUDA device: <on_cpu>" or "built without CUDA: <on_cpu>").
 // A cuda device that does not exist, or any cuda device in a build without CUDA, throws Error
-// naming --device.
-int choose_cuda_device(const DeviceChoice& device, const std::string& on_cpu, std::string* note);
+// naming --device. local_rank >= 0 (a rank of a distributed run): auto and cuda without a number
+// take device local_rank mod the devices, so that the ranks of a machine share its devices.
+int choose_cuda_device(const DeviceChoice& device, const std::string& on_cpu, std::string* note,
+                       int local_rank = -1);
 
 // For a catch block around the work on the device choose_cuda_device chose: rethrows the error
 // when `device` named a CUDA device, and for auto unless it is DeviceUnavailable or

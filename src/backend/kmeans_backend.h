@@ -6,33 +6,50 @@
 #include <utility>
 #include <vector>
 
+#include "core/piece_tree.h"
 #include "io/row_blocks.h"
 
 namespace embcluster {
 
-// Per-cluster sums of one pass, accumulated in row order within each cluster so that the result
-// does not depend on thread count or block size. Every row counts with its weight (1 without
-// weights; multiplying by 1 is exact, so unweighted sums are those of the plain rows).
-struct ClusterSums {
+class Communicator;
+
+// Per-cluster sums of rows, in double: one piece of rows (core/piece_tree.h), or a whole pass.
+// Every row counts with its weight (1 without weights; multiplying by 1 is exact, so unweighted
+// sums are those of the plain rows).
+struct ClusterTotals {
   int64_t k = 0, d = 0;
   std::vector<double> sums;     // k x d: sum of weight * row
   std::vector<int64_t> counts;  // k: rows
   std::vector<double> weight;   // k: sum of the rows' weights (= counts without weights)
   std::vector<double> sq_dist;  // k: sum of weight * squared distance of the cluster's rows
 
-  void reset(int64_t k_, int64_t d_) {
-    k = k_;
-    d = d_;
-    sums.assign(static_cast<size_t>(k * d), 0.0);
-    counts.assign(static_cast<size_t>(k), 0);
-    weight.assign(static_cast<size_t>(k), 0.0);
-    sq_dist.assign(static_cast<size_t>(k), 0.0);
-  }
+  void reset(int64_t k_, int64_t d_);
+  // this += right, element by element.
+  void add(const ClusterTotals& right);
   double inertia() const {
     double s = 0;
     for (double v : sq_dist) s += v;
     return s;
   }
+};
+
+// The sums of one pass. Backends add the rows of each piece of kSumPieceRows rows
+// (core/piece_tree.h) in row order within each cluster into the fields, calling start_piece()
+// first; finish() combines the pieces along their fixed tree, so the totals depend neither on the
+// thread count, the block size nor, across MPI ranks, on the number of ranks.
+struct ClusterSums : ClusterTotals {
+  void reset(int64_t k_, int64_t d_);
+  // The fields hold piece `piece` from now on; the piece they held before is put aside.
+  void start_piece(int64_t piece);
+  // The piece open now (-1 before the first).
+  int64_t piece() const { return piece_; }
+  // The pass's totals in the fields: every piece of this process and, with a communicator of
+  // several ranks, of every rank (a collective call then). Identical on every rank.
+  void finish(Communicator* comm = nullptr);
+
+ private:
+  int64_t piece_ = -1;
+  PieceTree<ClusterTotals> done_;
 };
 
 class KMeansBackend {
@@ -47,7 +64,7 @@ class KMeansBackend {
   virtual void set_weights(const double* row_weights) = 0;
   // For every row of the block: the nearest centre (lowest index on ties) and the squared
   // distance to it computed exactly as sum((x - c)^2). When sums is not null, adds the block's
-  // rows to it.
+  // rows to it piece by piece (ClusterSums::start_piece at every piece the block enters).
   virtual void assign(const Block& block, int32_t* labels, float* sq_dist, ClusterSums* sums) = 0;
   // Brackets a pass over all blocks. Backends that accumulate on a device add into `sums` at
   // end_pass(); others add in assign() and need nothing here.

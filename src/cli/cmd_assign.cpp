@@ -40,6 +40,7 @@ nlohmann::json to_json(const AssignResult& r, const AssignOptions& o, int64_t k)
   nlohmann::json t;
   for (const auto& [name, s] : r.timings) t[name] = s;
   j["timings_s"] = t;
+  if (!r.ranks.empty()) j["ranks"] = ranks_json(r.ranks);
   return j;
 }
 
@@ -57,7 +58,7 @@ int run_assign(AssignOptions& o) {
   const int64_t k = csrc->rows();
 
   std::unique_ptr<OutputDir> out;
-  if (!o.out.dir.empty()) {
+  if (!o.out.dir.empty() && globals().lead()) {  // rank 0 of an MPI launch writes
     out = open_output_dir(o.out);
     out->stage(array_file(o.out, "labels"));
     out->stage(array_file(o.out, "distances"));

@@ -200,7 +200,7 @@ int run_evaluate(EvaluateOptions& o) {
   set_checkpoint(o);
 
   std::unique_ptr<OutputDir> out;
-  if (!o.out.dir.empty()) {
+  if (!o.out.dir.empty() && globals().lead()) {  // rank 0 of an MPI launch writes
     out = open_output_dir(o.out);
     out->stage(array_file(o.out, "silhouette_samples"));  // an existing output stops us now
     out->stage("report.json");
@@ -229,6 +229,9 @@ int run_evaluate(EvaluateOptions& o) {
                             {"simplified", o.simplified},
                             {"scale", o.data_opts.scale},
                             {"device", to_string(ctx.device)}};
+    if (globals().ranks() > 1)
+      report["ranks"] = {{"n", globals().ranks()},
+                         {"note", "the silhouette's rows scored by the rank that holds them"}};
     report.update(cluster_metrics_json(m));
     if (p.metric == Metric::Cosine)
       report["cosine_note"] =

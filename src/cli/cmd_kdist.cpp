@@ -35,7 +35,7 @@ int run_kdist(KDistOptions& o) {
           ")");
 
   std::unique_ptr<OutputDir> out;
-  if (!o.out.dir.empty()) {
+  if (!o.out.dir.empty() && globals().lead()) {  // rank 0 of an MPI launch writes
     out = open_output_dir(o.out);
     out->stage(array_file(o.out, "kdist"));
     out->stage("report.json");
@@ -65,6 +65,7 @@ int run_kdist(KDistOptions& o) {
     nlohmann::json t;
     for (const auto& [name, s] : r.timings) t[name] = s;
     report["timings_s"] = t;
+    if (!r.ranks.empty()) report["ranks"] = ranks_json(r.ranks);
     write_staged(*out, o.out, "kdist", ElemType::f32, r.kdist.data(), m, 0);
     commit_with_report(*out, o.out, report, t0);
   }

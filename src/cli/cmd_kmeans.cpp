@@ -88,6 +88,7 @@ nlohmann::json to_json(const KMeansResult& r, const KMeansOptions& o, const Exec
   j["empty_cluster_relocations"] = r.empty_cluster_relocations;
   j["streamed"] = r.streamed;
   j["block_rows"] = r.block_rows;
+  if (!r.ranks.empty()) j["ranks"] = ranks_json(r.ranks);
   nlohmann::json t;
   double assign_s = 0;
   for (const auto& [name, s] : r.timings) {
@@ -161,7 +162,7 @@ int run_kmeans(KMeansOptions& o) {
   set_checkpoint(o);
 
   std::unique_ptr<OutputDir> out;
-  if (!o.out.dir.empty()) {
+  if (!o.out.dir.empty() && globals().lead()) {  // rank 0 of an MPI launch writes
     out = open_output_dir(o.out);
     // Reserve every name now: an existing output stops the run before any work.
     out->stage(array_file(o.out, "labels"));
@@ -207,7 +208,9 @@ int run_kmeans(KMeansOptions& o) {
   if (out && !o.no_metrics) {
     const auto [sample, why] = report_sample(o, r);
     ProgressLine mline;
-    metrics = clustering_metrics_json(*source, r.labels, p.seed, sample, why, ctx,
+    ExecutionContext here = ctx;  // on rank 0 alone, which holds every label
+    here.comm = nullptr;
+    metrics = clustering_metrics_json(*source, r.labels, p.seed, sample, why, here,
                                       silhouette_progress(mline), p.metric);
     mline.finish();
   }

@@ -181,7 +181,21 @@ ExecutionContext command_context(const std::string& device,
   ctx.memory_budget = globals().budget();
   if (device_memory) ctx.device_memory_budget = device_memory->bytes();
   ctx.device = parse_device(device);
+  ctx.comm = globals().comm;
   return ctx;
+}
+
+nlohmann::json ranks_json(const std::vector<RankReport>& ranks) {
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& r : ranks)
+    all.push_back({{"rank", r.rank},
+                   {"first_row", r.first_row},
+                   {"rows", r.rows},
+                   {"device", r.device},
+                   {"seconds", r.seconds},
+                   {"comm_seconds", r.comm_seconds},
+                   {"comm_bytes", r.comm_bytes}});
+  return {{"n", ranks.size()}, {"per_rank", all}};
 }
 
 std::unique_ptr<Source> open_raw_data(const std::string& spec, const DataOptions& o) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "embcluster/communicator.h"
 #include "embcluster/context.h"
 #include "embcluster/output.h"
 #include "embcluster/source.h"
@@ -20,6 +21,11 @@ struct GlobalOptions {
   int threads = 0;
   std::string memory;  // "256M"; empty = default share of RAM
   int64_t budget() const;
+  // The ranks of an MPI launch (`mpirun -np N embcluster ...`); null in a plain run.
+  std::shared_ptr<Communicator> comm;
+  // Rank 0 of an MPI launch, or a plain run: the process that writes outputs and prints.
+  bool lead() const { return !comm || comm->rank() == 0; }
+  int ranks() const { return comm ? comm->size() : 1; }
 };
 GlobalOptions& globals();
 
@@ -68,6 +74,10 @@ bool interrupted();
 // --memory, --device or --device-memory.
 ExecutionContext command_context(const std::string& device = "auto",
                                  const DeviceMemoryOption* device_memory = nullptr);
+
+// The report's "ranks" section of a distributed run: N, and every rank's rows, device, time and
+// communication.
+nlohmann::json ranks_json(const std::vector<RankReport>& ranks);
 
 // Where results go.
 struct OutputOptions {

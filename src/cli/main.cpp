@@ -8,16 +8,50 @@
 #include "cli/common.h"
 #include "embcluster/context.h"
 #include "embcluster/error.h"
+#ifdef EMBCLUSTER_HAVE_MPI
+#include "mpi/mpi_communicator.h"
+#endif
 
 namespace embcluster::cli {
 std::vector<Command>& command_registry() {
   static std::vector<Command> registry;
   return registry;
 }
+
+namespace {
+// The commands that spread over the ranks of an MPI launch; the others run as one process.
+bool distributed_command(const std::string& name) {
+  return name == "kmeans" || name == "assign" || name == "kdist" || name == "evaluate";
+}
+
+// One line on stderr and the exit code; in a launch of several ranks the line names the rank and
+// the whole job ends (the other ranks may wait in a collective call: never a hang).
+int fail(int code, const std::string& line) {
+  const auto& g = globals();
+  if (g.ranks() > 1) {
+#ifdef EMBCLUSTER_HAVE_MPI
+    const std::string where = "rank " + std::to_string(g.comm->rank()) + ": ";
+    const std::string head = "embcluster: ";
+    embcluster::mpi_abort(
+        line.rfind(head, 0) == 0 ? head + where + line.substr(head.size()) : where + line, code);
+#endif
+  }
+  std::fprintf(stderr, "%s\n", line.c_str());
+  return code;
+}
+}  // namespace
 }  // namespace embcluster::cli
 
 int main(int argc, char** argv) {
   using namespace embcluster::cli;
+#ifdef EMBCLUSTER_HAVE_MPI
+  try {
+    globals().comm = embcluster::mpi_world(&argc, &argv);
+  } catch (const embcluster::Error& e) {
+    std::fprintf(stderr, "embcluster: error: %s\n", e.what());
+    return 1;
+  }
+#endif
   CLI::App app{
       "embcluster: clustering of embedding vectors (K-means, DBSCAN, silhouette) on CPU "
       "and GPU, streamed from HDF5, .npy, .fvecs and CSV"};
@@ -48,7 +82,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "embcluster: error: %s (see embcluster --help)\n", e.what());
+    if (g.lead()) std::fprintf(stderr, "embcluster: error: %s (see embcluster --help)\n", e.what());
     return 2;
   }
   if (g.threads > embcluster::max_threads()) {  // thousands of threads crash the OpenMP runtime
@@ -58,23 +92,30 @@ int main(int argc, char** argv) {
     g.threads = embcluster::max_threads();
   }
   stop_on_interrupt();
+  if (g.ranks() > 1) {
+    const std::string name = app.get_subcommands().front()->get_name();
+    if (!distributed_command(name)) {
+      if (g.lead())
+        std::fprintf(stderr,
+                     "embcluster: error: %s runs as one process, not on %d MPI ranks (kmeans, "
+                     "assign, kdist and evaluate spread over ranks): start it without mpirun\n",
+                     name.c_str(), g.ranks());
+      return 2;
+    }
+    if (!g.lead()) g.quiet = true;  // rank 0 prints and writes
+  }
   try {
     for (auto* sub : app.get_subcommands()) return runners.at(sub->get_name())();
   } catch (const embcluster::Cancelled&) {
-    std::fprintf(stderr, "embcluster: interrupted: no output written, previous outputs kept\n");
-    return 130;
+    return fail(130, "embcluster: interrupted: no output written, previous outputs kept");
   } catch (const embcluster::Error& e) {
-    std::fprintf(stderr, "embcluster: error: %s\n", e.what());
-    return 1;
+    return fail(1, std::string("embcluster: error: ") + e.what());
   } catch (const embcluster::InternalError& e) {  // a broken invariant: a bug to report
-    std::fprintf(stderr, "embcluster: internal error: %s\n", e.what());
-    return 3;
+    return fail(3, std::string("embcluster: internal error: ") + e.what());
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "embcluster: error: out of memory (lower --memory or the problem size)\n");
-    return 1;
+    return fail(1, "embcluster: error: out of memory (lower --memory or the problem size)");
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "embcluster: internal error: %s\n", e.what());
-    return 3;
+    return fail(3, std::string("embcluster: internal error: ") + e.what());
   }
   return 0;
 }

@@ -164,27 +164,33 @@ class CpuKMeansBackend final : public KMeansBackend {
   }
 
  private:
-  // Each thread owns a range of clusters and adds their rows in row order: the sums are the same
-  // whatever the number of threads or the block size.
+  // Piece by piece (ClusterSums), each thread owns a range of clusters and adds their rows in row
+  // order: the sums are the same whatever the number of threads or the block size.
   void accumulate(const Block& b, const int32_t* labels, const float* sq_dist, ClusterSums* s) {
     const double* w = weights_ ? weights_ + b.start : nullptr;
+    for_each_piece(b.start, b.start + b.rows, [&](int64_t piece, int64_t r0, int64_t r1) {
+      s->start_piece(piece);
+      const int64_t i0 = r0 - b.start, i1 = r1 - b.start;
 #pragma omp parallel num_threads(threads_)
-    {
-      const int nt = omp_get_num_threads(), t = omp_get_thread_num();
-      const int64_t c0 = s->k * t / nt, c1 = s->k * (t + 1) / nt;
-      if (w)
-        add_rows<true>(b, labels, sq_dist, w, c0, c1, s);
-      else
-        add_rows<false>(b, labels, sq_dist, nullptr, c0, c1, s);
-    }
+      {
+        const int nt = omp_get_num_threads(), t = omp_get_thread_num();
+        const int64_t c0 = s->k * t / nt, c1 = s->k * (t + 1) / nt;
+        if (w)
+          add_rows<true>(b, i0, i1, labels, sq_dist, w, c0, c1, s);
+        else
+          add_rows<false>(b, i0, i1, labels, sq_dist, nullptr, c0, c1, s);
+      }
+    });
   }
 
-  // The block's rows of clusters [c0, c1) into s, each times its weight (w[i]) when Weighted.
+  // The block's rows [i0, i1) of clusters [c0, c1) into s, each times its weight (w[i]) when
+  // Weighted.
   template <bool Weighted>
-  static void add_rows(const Block& b, const int32_t* labels, const float* sq_dist, const double* w,
-                       int64_t c0, int64_t c1, ClusterSums* s) {
+  static void add_rows(const Block& b, int64_t i0, int64_t i1, const int32_t* labels,
+                       const float* sq_dist, const double* w, int64_t c0, int64_t c1,
+                       ClusterSums* s) {
     const int64_t d = b.cols;
-    for (int64_t i = 0; i < b.rows; ++i) {
+    for (int64_t i = i0; i < i1; ++i) {
       const int64_t c = labels[i];
       if (c < c0 || c >= c1) continue;
       double* dst = s->sums.data() + c * d;

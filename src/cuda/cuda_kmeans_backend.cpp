@@ -108,13 +108,7 @@ class CudaKMeansBackend final : public KMeansBackend {
   void end_pass(ClusterSums* sums) override {
     if (!sums) return;
     DeviceScope scope(device_);
-    for (auto& lane : lanes_) sync_stream(lane->stream);  // every chunk's accumulation is done
-    static_assert(sizeof(long long) == sizeof(int64_t), "counts are 64-bit");
-    download(sums->sums.data(), sums_.get(), sums_.bytes(), main_);
-    download(sums->counts.data(), counts_.get(), counts_.bytes(), main_);
-    download(sums->sq_dist.data(), sq_.get(), sq_.bytes(), main_);
-    download(sums->weight.data(), weight_.get(), weight_.bytes(), main_);
-    sync_stream(main_);
+    download_piece(sums);
   }
 
   void set_weights(const double* row_weights) override {
@@ -126,10 +120,17 @@ class CudaKMeansBackend final : public KMeansBackend {
     DeviceScope scope(device_);
     ensure_workspace(b.rows);
     const float* resident = cached_block(b);
-    for (int64_t c = 0, r0 = 0; r0 < b.rows; ++c, r0 += chunk_rows_) {
+    for (int64_t c = 0, r0 = 0, rows = 0; r0 < b.rows; ++c, r0 += rows) {
       Lane& lane = *lanes_[c & 1];
       finish(lane);  // the lane's previous chunk is done and copied out
-      const int64_t rows = std::min(chunk_rows_, b.rows - r0);
+      rows = std::min(chunk_rows_, b.rows - r0);
+      if (sums) {
+        // A chunk lies in one piece of rows (ClusterSums): the device sums hold that piece.
+        const int64_t piece = (b.start + r0) / kSumPieceRows;
+        rows = std::min(rows, (piece + 1) * kSumPieceRows - (b.start + r0));
+        if (sums->piece() >= 0 && sums->piece() != piece) next_piece(sums);
+        sums->start_piece(piece);
+      }
       const float* x = resident ? resident + r0 * d_ : upload(lane, b.data + r0 * d_, rows);
       const double* w =
           sums && weights_ ? upload_weights(lane, weights_ + b.start + r0, rows) : nullptr;
@@ -311,6 +312,27 @@ class CudaKMeansBackend final : public KMeansBackend {
                                  lane.labels.get(), s);
       lane.timer.stop(s);
     }
+  }
+
+  // The device sums (the open piece's) into sums' fields, once every chunk has added to them.
+  void download_piece(ClusterSums* sums) {
+    for (auto& lane : lanes_) sync_stream(lane->stream);  // every chunk's accumulation is done
+    static_assert(sizeof(long long) == sizeof(int64_t), "counts are 64-bit");
+    download(sums->sums.data(), sums_.get(), sums_.bytes(), main_);
+    download(sums->counts.data(), counts_.get(), counts_.bytes(), main_);
+    download(sums->sq_dist.data(), sq_.get(), sq_.bytes(), main_);
+    download(sums->weight.data(), weight_.get(), weight_.bytes(), main_);
+    sync_stream(main_);
+  }
+
+  // The open piece is complete: its sums go to the host and the device sums start again at 0.
+  void next_piece(ClusterSums* sums) {
+    download_piece(sums);
+    for (auto* b : {&sums_, &sq_, &weight_})
+      EMB_CUDA(cudaMemsetAsync(b->get(), 0, b->bytes(), main_));
+    EMB_CUDA(cudaMemsetAsync(counts_.get(), 0, counts_.bytes(), main_));
+    sync_stream(main_);  // the lanes' streams do not wait for the main stream
+    last_accumulated_ = nullptr;
   }
 
   // w: the rows' weights on the device, or null (every row weighs 1).

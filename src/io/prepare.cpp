@@ -66,6 +66,7 @@ std::unique_ptr<Source> prepare_source(std::unique_ptr<Source> inner, const std:
     RowBlocks blocks(*inner, context_memory_budget(ctx), kAssignGrain, int64_t(1) << 16);
     // Statistics only: a streamed pass even when the data would fit, nothing is kept.
     blocks.for_each([&](const Block& b) { stats.add(b, kAssignGrain, t); });
+    stats.finish();
     const auto var = stats.variance();
     for (size_t j = 0; j < var.size(); ++j) {
       shift.push_back(static_cast<float>(stats.mean()[j]));

@@ -14,30 +14,34 @@ double now_s() {
 int64_t round_down(int64_t v, int64_t grain) { return std::max(grain, v / grain * grain); }
 }  // namespace
 
-RowBlocks::RowBlocks(Source& source, int64_t budget_bytes, int64_t grain, int64_t max_block_rows)
-    : source_(source) {
+RowBlocks::RowBlocks(Source& source, int64_t budget_bytes, int64_t grain, int64_t max_block_rows,
+                     int64_t first_row, int64_t end_row)
+    : source_(source),
+      first_(first_row),
+      end_(end_row < 0 ? source.rows() : std::min(end_row, source.rows())) {
+  first_ = std::min(first_, end_);
   const int64_t row_bytes = source.cols() * static_cast<int64_t>(sizeof(float));
-  const int64_t total = source.rows() * row_bytes;
+  const int64_t total = rows() * row_bytes;
   resident_ = total <= budget_bytes;
-  int64_t rows = resident_ ? max_block_rows : budget_bytes / (2 * row_bytes);  // two buffers
-  rows = std::min(rows, max_block_rows);
-  block_rows_ = std::min(round_down(rows, grain), std::max<int64_t>(source.rows(), 1));
+  int64_t n = resident_ ? max_block_rows : budget_bytes / (2 * row_bytes);  // two buffers
+  n = std::min(n, max_block_rows);
+  block_rows_ = std::min(round_down(n, grain), std::max<int64_t>(rows(), 1));
   block_rows_ = std::max<int64_t>(block_rows_, 1);
 }
 
 int64_t RowBlocks::held_bytes() const {
   const int64_t row_bytes = source_.cols() * static_cast<int64_t>(sizeof(float));
   if (direct_ != nullptr) return 0;
-  return resident_ ? source_.rows() * row_bytes : 2 * block_rows_ * row_bytes;
+  return resident_ ? rows() * row_bytes : 2 * block_rows_ * row_bytes;
 }
 
 void RowBlocks::for_each(const std::function<void(const Block&)>& fn) {
-  const int64_t n = source_.rows(), d = source_.cols();
+  const int64_t d = source_.cols();
   if (!resident_) return stream(fn);
   if (!loaded_ && source_.view(0, 0) != nullptr) {
     // The source's rows are in memory already: checked block by block on the first pass.
-    for (int64_t b = 0, start = 0; start < n; ++b, start += block_rows_) {
-      const int64_t rows = std::min(block_rows_, n - start);
+    for (int64_t b = 0, start = first_; start < end_; ++b, start += block_rows_) {
+      const int64_t rows = std::min(block_rows_, end_ - start);
       fn(Block{b, start, rows, d, source_.view(start, rows)});
     }
     direct_ = source_.view(0, 0);
@@ -46,43 +50,46 @@ void RowBlocks::for_each(const std::function<void(const Block&)>& fn) {
   }
   if (!loaded_) {
     // First pass: read block by block into the resident copy and hand each block on at once.
-    all_.resize(static_cast<size_t>(n * d));
-    for (int64_t b = 0, start = 0; start < n; ++b, start += block_rows_) {
-      const int64_t rows = std::min(block_rows_, n - start);
+    all_.resize(static_cast<size_t>(rows() * d));
+    for (int64_t b = 0, start = first_; start < end_; ++b, start += block_rows_) {
+      const int64_t rows = std::min(block_rows_, end_ - start);
+      float* at = all_.data() + (start - first_) * d;
       const double t0 = now_s();
-      source_.read(start, rows, all_.data() + start * d);
+      source_.read(start, rows, at);
       wait_seconds_ += now_s() - t0;
-      fn(Block{b, start, rows, d, all_.data() + start * d});
+      fn(Block{b, start, rows, d, at});
     }
     loaded_ = true;
     return;
   }
-  const float* all = direct_ != nullptr ? direct_ : all_.data();
-  for (int64_t b = 0, start = 0; start < n; ++b, start += block_rows_) {
-    const int64_t rows = std::min(block_rows_, n - start);
-    fn(Block{b, start, rows, d, all + start * d});
+  // Row r at base + r * d.
+  const float* base = direct_ != nullptr ? direct_ : all_.data() - first_ * d;
+  for (int64_t b = 0, start = first_; start < end_; ++b, start += block_rows_) {
+    const int64_t rows = std::min(block_rows_, end_ - start);
+    fn(Block{b, start, rows, d, base + start * d});
   }
 }
 
 void RowBlocks::stream(const std::function<void(const Block&)>& fn) {
-  const int64_t n = source_.rows(), d = source_.cols();
+  const int64_t d = source_.cols();
   std::vector<float> buf[2];
   buf[0].resize(static_cast<size_t>(block_rows_ * d));
   buf[1].resize(static_cast<size_t>(block_rows_ * d));
   auto read_block = [&](int64_t start, int slot) {
-    const int64_t rows = std::min(block_rows_, n - start);
+    const int64_t rows = std::min(block_rows_, end_ - start);
     source_.read(start, rows, buf[slot].data());
   };
+  if (first_ >= end_) return;
   // The future is declared after the buffers, so it is joined before they go away.
-  std::future<void> pending = std::async(std::launch::async, read_block, int64_t(0), 0);
-  for (int64_t b = 0, start = 0; start < n; ++b, start += block_rows_) {
+  std::future<void> pending = std::async(std::launch::async, read_block, first_, 0);
+  for (int64_t b = 0, start = first_; start < end_; ++b, start += block_rows_) {
     const int slot = static_cast<int>(b & 1);
     const double t0 = now_s();
     pending.get();
     wait_seconds_ += now_s() - t0;
     const int64_t next = start + block_rows_;
-    if (next < n) pending = std::async(std::launch::async, read_block, next, 1 - slot);
-    const int64_t rows = std::min(block_rows_, n - start);
+    if (next < end_) pending = std::async(std::launch::async, read_block, next, 1 - slot);
+    const int64_t rows = std::min(block_rows_, end_ - start);
     fn(Block{b, start, rows, d, buf[slot].data()});
   }
 }

@@ -24,13 +24,19 @@ class RowBlocks {
   // Block sizes are multiples of `grain` rows (except the last), so per-row work that is tiled in
   // grain-sized pieces lines up the same way in memory and streamed. max_block_rows caps a block
   // in memory too, so that drivers get several blocks to overlap work with.
+  // first_row, end_row: the rows walked, [first_row, end_row) of the source (end_row -1 = to the
+  // end; a distributed run's slab); first_row must be a multiple of grain. Blocks keep the
+  // source's row numbers.
   RowBlocks(Source& source, int64_t budget_bytes, int64_t grain = 4096,
-            int64_t max_block_rows = int64_t(1) << 18);
+            int64_t max_block_rows = int64_t(1) << 18, int64_t first_row = 0, int64_t end_row = -1);
 
   bool resident() const { return resident_; }
   int64_t block_rows() const { return block_rows_; }
-  int64_t block_count() const { return (source_.rows() + block_rows_ - 1) / block_rows_; }
-  int64_t rows() const { return source_.rows(); }
+  int64_t block_count() const { return (rows() + block_rows_ - 1) / block_rows_; }
+  // Rows walked (the whole source, or the slab).
+  int64_t rows() const { return end_ - first_; }
+  int64_t first_row() const { return first_; }
+  int64_t end_row() const { return end_; }
   int64_t cols() const { return source_.cols(); }
   Source& source() { return source_; }
 
@@ -45,10 +51,11 @@ class RowBlocks {
  private:
   void stream(const std::function<void(const Block&)>& fn);
   Source& source_;
+  int64_t first_ = 0, end_ = 0;
   bool resident_ = false;
   bool loaded_ = false;
   int64_t block_rows_ = 0;
-  std::vector<float> all_;  // resident data, loaded during the first pass
+  std::vector<float> all_;         // resident data (rows from first_), loaded during the first pass
   const float* direct_ = nullptr;  // the source's own rows in memory (checked on the first pass)
   double wait_seconds_ = 0;
 };

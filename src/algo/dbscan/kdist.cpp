@@ -8,6 +8,7 @@
 
 #include "algo/dbscan/dbscan_internal.h"
 #include "algo/kmeans/kmeans_init.h"
+#include "core/distributed.h"
 #include "core/rng.h"
 #include "core/thread_guard.h"
 #include "cpu/dbscan_cpu.h"
@@ -35,8 +36,9 @@ struct Queries {
   std::vector<float> x, norms;
 };
 
+// In a distributed run each rank reads the sampled rows of its slab and every rank gathers them.
 Queries read_queries(Source& source, const KDistParams& p, const RowPrep& prep, int64_t m,
-                     int64_t budget, int threads) {
+                     int64_t budget, int threads, Communicator* comm, const RowSlab& slab) {
   const int64_t n = source.rows(), d = source.cols();
   Queries q;
   if (m == n) {
@@ -46,7 +48,16 @@ Queries read_queries(Source& source, const KDistParams& p, const RowPrep& prep, 
     Rng rng(p.seed, 0x6b64);
     q.rows = sample_rows(n, m, rng);
   }
-  read_rows(source, prep, q.rows, budget, threads, &q.x);
+  if (comm) {
+    const auto b = std::lower_bound(q.rows.begin(), q.rows.end(), slab.first);
+    const auto e = std::lower_bound(q.rows.begin(), q.rows.end(), slab.last);
+    std::vector<float> mine;
+    read_rows(source, prep, std::vector<int64_t>(b, e), budget, threads, &mine, slab.first,
+              slab.last);
+    q.x = allgather_values(mine, *comm);
+  } else {
+    read_rows(source, prep, q.rows, budget, threads, &q.x);
+  }
   q.norms.resize(static_cast<size_t>(m));
   for (int64_t i = 0; i < m; ++i) q.norms[i] = kern::sq_norm(q.x.data() + i * d, d);
   return q;
@@ -55,13 +66,18 @@ Queries read_queries(Source& source, const KDistParams& p, const RowPrep& prep, 
 // The k smallest squared distances of each query row (the row itself, 0, first) as max-heaps, (m x
 // k). Candidates come from the expansion; their values from the direct sum (exact up to float
 // rounding, and the same arithmetic that decides DBSCAN's neighbourhoods near eps).
+// In a distributed run, against the rank's slab only (the row itself counted by the rank that
+// holds it): merge_ranks() makes the heaps of all rows.
 std::vector<float> k_smallest(Source& source, const RowPrep& prep, const Queries& q, int64_t k,
                               int64_t budget, int threads,
-                              const std::function<void(double)>& report) {
+                              const std::function<void(double)>& report, const RowSlab& slab,
+                              std::vector<int32_t>* heap_sizes) {
   const int64_t m = static_cast<int64_t>(q.rows.size()), d = source.cols(), n = source.rows();
   std::vector<float> heaps(static_cast<size_t>(m * k));
-  std::vector<int32_t> sizes(static_cast<size_t>(m), 1);
-  for (int64_t i = 0; i < m; ++i) heaps[i * k] = 0.0f;
+  std::vector<int32_t>& sizes = *heap_sizes;
+  sizes.assign(static_cast<size_t>(m), 0);
+  for (int64_t i = 0; i < m; ++i)
+    if (q.rows[i] >= slab.first && q.rows[i] < slab.last) heaps[i * k] = 0.0f, sizes[i] = 1;
   const float scale = static_cast<float>(rounding_scale(d));
   auto visit = [&](const Block& b, const float* x, const float* norms) {
     query_distances(q.x.data(), q.norms.data(), m, x, norms, b.rows, d, threads,
@@ -87,8 +103,30 @@ std::vector<float> k_smallest(Source& source, const RowPrep& prep, const Queries
                     });
     if (report) report(double(b.start + b.rows) / n);
   };
-  for_prepared_blocks(source, prep, budget, threads, visit);
+  for_prepared_blocks(source, prep, budget, threads, visit, slab.first, slab.last);
   return heaps;
+}
+
+// Every rank's heaps (the k smallest against its slab) into the heaps of all rows: per query the
+// k smallest of the union, the largest at the top. Exact values, so the same as one process's.
+void merge_ranks(std::vector<float>& heaps, const std::vector<int32_t>& sizes, int64_t k,
+                 Communicator& comm) {
+  const int64_t m = static_cast<int64_t>(sizes.size());
+  const std::vector<float> all_heaps = allgather_values(heaps, comm);
+  const std::vector<int32_t> all_sizes = allgather_values(sizes, comm);
+  const int64_t ranks = static_cast<int64_t>(all_sizes.size()) / std::max<int64_t>(m, 1);
+  std::vector<float> v;
+  for (int64_t i = 0; i < m; ++i) {
+    v.clear();
+    for (int64_t r = 0; r < ranks; ++r) {
+      const float* h = all_heaps.data() + (r * m + i) * k;
+      v.insert(v.end(), h, h + all_sizes[r * m + i]);
+    }
+    std::sort(v.begin(), v.end());
+    v.resize(static_cast<size_t>(k));  // k <= n: the ranks hold at least k values together
+    std::make_heap(v.begin(), v.end());
+    std::copy(v.begin(), v.end(), heaps.begin() + i * k);
+  }
 }
 
 // The sorted curve from the heaps, its quantiles, its knee and the suggested eps.
@@ -160,15 +198,26 @@ KDistResult kdist(Source& input, const KDistParams& p, const ExecutionContext& c
   const int64_t rest = std::max<int64_t>(budget - kept, int64_t(16) << 20);
   RowPrep prep;
   prep.normalise = p.metric == Metric::Cosine;
-  const Queries q = read_queries(source, p, prep, m, rest, threads);
+  Communicator* comm = ranks_of(ctx);
+  const RowSlab slab = slab_of(n, comm);
+  const double comm_s0 = comm ? comm->seconds() : 0;
+  const int64_t comm_bytes0 = comm ? comm->bytes() : 0;
+  const Queries q = read_queries(source, p, prep, m, rest, threads, comm, slab);
   res.timings.emplace_back("prepare", dbscan_now_s() - t0);
 
   throw_if_cancelled(ctx);
   t0 = dbscan_now_s();
-  const std::vector<float> heaps = k_smallest(source, prep, q, k, rest, threads, report);
+  std::vector<int32_t> sizes;
+  std::vector<float> heaps = k_smallest(source, prep, q, k, rest, threads, report, slab, &sizes);
+  if (comm) merge_ranks(heaps, sizes, k, *comm);
   res.timings.emplace_back("distances", dbscan_now_s() - t0);
   curve_from_heaps(heaps, q.rows, k, p.metric == Metric::Cosine, &res);
   res.timings.emplace_back("total", dbscan_now_s() - t_start);
+  if (comm)
+    res.ranks =
+        gather_rank_reports({comm->rank(), slab.first, slab.rows(), "cpu", dbscan_now_s() - t_start,
+                             comm->seconds() - comm_s0, comm->bytes() - comm_bytes0},
+                            *comm);
   return res;
 }
 

@@ -11,6 +11,7 @@
 #include "algo/kmeans/kmeans_common.h"
 #include "backend/device_select.h"
 #include "backend/kmeans_backend.h"
+#include "core/distributed.h"
 #include "core/thread_guard.h"
 #include "cpu/nearest_centres.h"
 #include "embcluster/error.h"
@@ -96,33 +97,43 @@ AssignResult assign(Source& data, const std::vector<float>& centres, int64_t k,
   BackendChoice choice = make_kmeans_backend(kp, ctx, threads);
   KMeansBackend& be = *choice.backend;
 
+  // A distributed run: this rank's slab of the rows, the sums combined across ranks.
+  Communicator* comm = ranks_of(ctx);
+  const RowSlab slab = slab_of(n, comm);
+  const double comm_s0 = comm ? comm->seconds() : 0;
+  const int64_t comm_bytes0 = comm ? comm->bytes() : 0;
+  const int64_t m = slab.rows();
+
   AssignResult res;
   res.rows = n;
   res.dims = d;
   res.device = be.device_name();
-  res.labels.resize(static_cast<size_t>(n));
-  res.distances.resize(static_cast<size_t>(n));
+  res.labels.resize(static_cast<size_t>(m));
+  res.distances.resize(static_cast<size_t>(m));
   const int64_t top = params.top;
   require(top >= 1, "top=", top, " must be at least 1");
   if (top > 1) {
-    res.top_labels.resize(static_cast<size_t>(n * top));
-    res.top_distances.resize(static_cast<size_t>(n * top));
+    res.top_labels.resize(static_cast<size_t>(m * top));
+    res.top_distances.resize(static_cast<size_t>(m * top));
   }
   ClusterSums sums;
   sums.reset(k, d);
-  RowBlocks blocks(rows, context_memory_budget(ctx), kAssignGrain);
+  RowBlocks blocks(rows, context_memory_budget(ctx), kAssignGrain, int64_t(1) << 18, slab.first,
+                   slab.last);
   const double t0 = now_s();
   be.set_centroids(c.data(), k, d);
   be.begin_pass(&sums);
   blocks.for_each([&](const Block& b) {
     throw_if_cancelled(ctx);
-    be.assign(b, res.labels.data() + b.start, res.distances.data() + b.start, &sums);
+    const int64_t at = b.start - slab.first;
+    be.assign(b, res.labels.data() + at, res.distances.data() + at, &sums);
     if (top > 1)
-      top_centres(b, c, k, top, threads, res.labels.data() + b.start,
-                  res.top_labels.data() + b.start * top, res.top_distances.data() + b.start * top);
+      top_centres(b, c, k, top, threads, res.labels.data() + at, res.top_labels.data() + at * top,
+                  res.top_distances.data() + at * top);
     if (progress) progress(b.start + b.rows, n);
   });
   be.end_pass(&sums);
+  sums.finish(comm);
   res.sizes = sums.counts;
   res.inertia = sums.inertia();
   // Squared euclidean distances become the metric's distances: ||x - c||^2 / 2 = 1 - cos on the
@@ -130,6 +141,21 @@ AssignResult assign(Source& data, const std::vector<float>& centres, int64_t k,
   const auto to_metric = [cosine](float& v) { v = cosine ? v / 2 : std::sqrt(std::max(v, 0.0f)); };
   for (auto& v : res.distances) to_metric(v);
   for (auto& v : res.top_distances) to_metric(v);
+  if (comm) {
+    // Every row's arrays in row order on rank 0.
+    res.labels = gather_values(res.labels, *comm);
+    res.distances = gather_values(res.distances, *comm);
+    res.top_labels = gather_values(res.top_labels, *comm);
+    res.top_distances = gather_values(res.top_distances, *comm);
+    RankReport me{comm->rank(),
+                  slab.first,
+                  slab.rows(),
+                  res.device,
+                  now_s() - t_start,
+                  comm->seconds() - comm_s0,
+                  comm->bytes() - comm_bytes0};
+    res.ranks = gather_rank_reports(me, *comm);
+  }
   res.timings = {{"assign", now_s() - t0}, {"total", now_s() - t_start}};
   return res;
 }

@@ -17,6 +17,7 @@
 #include "algo/kmeans/sample_weight.h"
 #include "backend/device_select.h"
 #include "backend/kmeans_backend.h"
+#include "core/distributed.h"
 #include "core/feature_stats.h"
 #include "core/rng.h"
 #include "core/thread_guard.h"
@@ -103,9 +104,12 @@ int64_t sample_size(const KMeansParams& p, int64_t n, int64_t d, KMeansResult& r
 }
 
 // Pass 1: feature variance (for tol) and the initialisation sample, in one read of the data.
+// In a distributed run every rank reads its slab: the statistics are combined and the sample
+// rows gathered, so that every rank holds what one process would.
 FirstPass first_pass(RowBlocks& blocks, const KMeansParams& p, const ExecutionContext& ctx,
                      int64_t m, int threads, int n_init, const KMeansCallback& progress) {
-  const int64_t n = blocks.rows(), d = blocks.cols();
+  const int64_t n = blocks.source().rows(), d = blocks.cols();
+  Communicator* comm = ranks_of(ctx);
   FirstPass f;
   f.m = m;
   f.d = d;
@@ -123,7 +127,10 @@ FirstPass first_pass(RowBlocks& blocks, const KMeansParams& p, const ExecutionCo
   }
   FeatureStats stats(d);
   const double t0 = now_s();
-  size_t next = 0;
+  // Picks are in row order: this slab's are a run of them.
+  const size_t mine = static_cast<size_t>(
+      std::lower_bound(picks.begin(), picks.end(), blocks.first_row()) - picks.begin());
+  size_t next = mine;
   blocks.for_each([&](const Block& b) {
     throw_if_cancelled(ctx);
     stats.add(b, kAssignGrain, threads);
@@ -138,6 +145,11 @@ FirstPass first_pass(RowBlocks& blocks, const KMeansParams& p, const ExecutionCo
       progress(pr);
     }
   });
+  stats.finish(comm);
+  if (comm)
+    f.rows = allgather_values(std::vector<float>(f.rows.begin() + static_cast<int64_t>(mine * d),
+                                                 f.rows.begin() + static_cast<int64_t>(next * d)),
+                              *comm);
   f.seconds = now_s() - t0;
   f.mean_var = stats.mean_variance();
   return f;
@@ -272,7 +284,7 @@ class Runs {
       }
       if (ckpt_.on()) save_state(r + 1, LloydState{}, res, &best);
     }
-    if (best.labels.empty()) {
+    if (best.labels.size() != static_cast<size_t>(lloyd_.rows())) {
       // The best run finished before the resume: one pass gives its labels again, and the
       // inertia it had.
       const double stored = best.inertia;
@@ -344,6 +356,14 @@ KMeansResult kmeans_prepared(Source& source, const KMeansParams& params,
     normalise_centres(file_centres, d);
   }
 
+  Communicator* comm = ranks_of(ctx);
+  require(!comm || params.checkpoint.dir.empty(),
+          "checkpoints are not supported in a run of several MPI ranks (", comm ? comm->size() : 1,
+          ")");
+  const RowSlab slab = slab_of(n, comm);
+  const double comm_s0 = comm ? comm->seconds() : 0;
+  const int64_t comm_bytes0 = comm ? comm->bytes() : 0;
+
   KMeansResult res;
   BackendChoice choice = make_kmeans_backend(params, ctx, threads);
   KMeansBackend& backend = *choice.backend;
@@ -358,7 +378,7 @@ KMeansResult kmeans_prepared(Source& source, const KMeansParams& params,
   // A checkpoint that cannot be resumed stops the run before any pass over the data.
   Checkpointing ckpt = open_checkpoint(source, params, n_init, backend, res);
 
-  RowBlocks blocks(source, budget, kAssignGrain);
+  RowBlocks blocks(source, budget, kAssignGrain, int64_t(1) << 18, slab.first, slab.last);
   const int64_t m = sample_size(params, n, d, res);
   FirstPass first = first_pass(blocks, params, ctx, from_file ? 0 : m, threads, n_init, progress);
   res.tol_abs = params.tol * first.mean_var;
@@ -370,6 +390,18 @@ KMeansResult kmeans_prepared(Source& source, const KMeansParams& params,
   runs.all(ctx, progress, res);
 
   res.device = backend.device_name();
+  if (comm) {
+    // Labels in row order on rank 0; every rank's slab, device and time for the report.
+    res.labels = gather_values(res.labels, *comm);
+    RankReport me{comm->rank(),
+                  slab.first,
+                  slab.rows(),
+                  res.device,
+                  now_s() - t_start,
+                  comm->seconds() - comm_s0,
+                  comm->bytes() - comm_bytes0};
+    res.ranks = gather_rank_reports(me, *comm);
+  }
   res.streamed = !blocks.resident();
   res.block_rows = blocks.block_rows();
   res.init_sample_rows = first.m;

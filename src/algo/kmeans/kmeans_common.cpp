@@ -29,18 +29,44 @@ std::vector<int64_t> farthest_rows(const std::vector<float>& dist, int64_t count
   return rows;
 }
 
+namespace {
+
+struct FarRow {
+  float dist;
+  int32_t label;
+  int64_t row;
+};
+
+// The `count` farthest rows of the slab, or of every rank's slab, best first.
+std::vector<FarRow> farthest_of_all(const std::vector<int32_t>& labels,
+                                    const std::vector<float>& dist, int64_t first_row,
+                                    int64_t count, Communicator* comm) {
+  std::vector<FarRow> mine;
+  for (int64_t i : farthest_rows(dist, count)) mine.push_back({dist[i], labels[i], first_row + i});
+  if (!comm) return mine;
+  std::vector<FarRow> all = allgather_values(mine, *comm);
+  std::sort(all.begin(), all.end(), [](const FarRow& a, const FarRow& b) {
+    return a.dist > b.dist || (a.dist == b.dist && a.row < b.row);
+  });
+  all.resize(std::min<size_t>(all.size(), static_cast<size_t>(count)));
+  return all;
+}
+
+}  // namespace
+
 int64_t relocate_empty_clusters(ClusterSums& s, const std::vector<int32_t>& labels,
-                                const std::vector<float>& dist, Source& src,
-                                const double* row_weights) {
+                                const std::vector<float>& dist, int64_t first_row, Source& src,
+                                const double* row_weights, Communicator* comm) {
   const int64_t k = s.k, d = s.d;
   std::vector<int64_t> empty;
   for (int64_t c = 0; c < k; ++c)
     if (s.weight[c] <= 0) empty.push_back(c);
   if (empty.empty()) return 0;
-  const std::vector<int64_t> far = farthest_rows(dist, static_cast<int64_t>(empty.size()));
+  const std::vector<FarRow> far =
+      farthest_of_all(labels, dist, first_row, static_cast<int64_t>(empty.size()), comm);
   std::vector<float> row(static_cast<size_t>(d));
   for (size_t e = 0; e < far.size(); ++e) {
-    const int64_t i = far[e], to = empty[e], from = labels[i];
+    const int64_t i = far[e].row, to = empty[e], from = far[e].label;
     const double w = row_weights ? row_weights[i] : 1.0;
     src.read(i, 1, row.data());
     for (int64_t j = 0; j < d; ++j) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backend/kmeans_backend.h"
+#include "core/distributed.h"
 #include "embcluster/source.h"
 
 namespace embcluster {
@@ -15,11 +16,14 @@ std::vector<int64_t> farthest_rows(const std::vector<float>& dist, int64_t count
 
 // Empty clusters (no weight) take the rows farthest from their centres, as scikit-learn does:
 // each such row leaves its cluster's sums and becomes the empty cluster's only row (read again
-// from src). labels and dist: per row, its cluster and squared distance (unweighted) of the pass
-// that made s; row_weights: per row, or null for 1. Returns the number of clusters relocated.
+// from src). labels and dist: per row of the slab that starts at first_row (all rows in one
+// process), its cluster and squared distance (unweighted) of the pass that made s; row_weights:
+// per row of the source, or null for 1. With a communicator of several ranks the rows are chosen
+// among every rank's (a collective call), the same as one process. Returns the number of clusters
+// relocated.
 int64_t relocate_empty_clusters(ClusterSums& s, const std::vector<int32_t>& labels,
-                                const std::vector<float>& dist, Source& src,
-                                const double* row_weights);
+                                const std::vector<float>& dist, int64_t first_row, Source& src,
+                                const double* row_weights, Communicator* comm = nullptr);
 
 // New centres: the weighted mean of each cluster's rows (sums in double, rounded once); a cluster
 // without weight keeps its centre.
@@ -32,10 +36,12 @@ void normalise_centres(std::vector<float>& centres, int64_t d);
 // Sum over centres of the squared move, in double.
 double centre_shift(const std::vector<float>& from, const std::vector<float>& to);
 
-// Converged when no label changed (strict convergence) or the shift is within tol_abs.
+// Converged when no label changed (strict convergence; on any rank) or the shift is within
+// tol_abs.
 inline bool converged(const std::vector<int32_t>& labels, const std::vector<int32_t>& old,
-                      double shift, double tol_abs) {
-  return labels == old || shift <= tol_abs;
+                      double shift, double tol_abs, Communicator* comm = nullptr) {
+  if (shift <= tol_abs) return true;
+  return all_ranks(labels == old, comm);
 }
 
 }  // namespace embcluster

@@ -23,7 +23,9 @@ Lloyd::Lloyd(Source& src, const KMeansParams& p, const ExecutionContext& ctx, KM
       be_(be),
       blocks_(blocks),
       cb_(cb),
-      n_(src.rows()),
+      comm_(ranks_of(ctx)),
+      first_(blocks.first_row()),
+      n_(blocks.rows()),
       d_(src.cols()),
       k_(p.n_clusters) {}
 
@@ -47,7 +49,8 @@ KMeansRun Lloyd::run(LloydState start, double tol_abs, double scale, int run, in
     pass(centres, labels, dist, sums);
     const double t1 = now_s();
     r.relocations += relocate_empty_clusters(
-        sums, labels, dist, src_, p_.sample_weight.empty() ? nullptr : p_.sample_weight.data());
+        sums, labels, dist, first_, src_,
+        p_.sample_weight.empty() ? nullptr : p_.sample_weight.data(), comm_);
     std::vector<float> next = centres_from_sums(centres, sums);
     if (p_.metric == Metric::Cosine) normalise_centres(next, d_);
     const double shift = centre_shift(centres, next);
@@ -56,7 +59,7 @@ KMeansRun Lloyd::run(LloydState start, double tol_abs, double scale, int run, in
     r.history.push_back({sums.inertia(), shift});
     r.iterations = it + 1;
     report(run, n_init, it + 1, sums.inertia(), shift, scale, now_s() - t_run, t1 - t0);
-    if (converged(labels, old, shift, tol_abs)) {
+    if (converged(labels, old, shift, tol_abs, comm_)) {
       r.converged = true;
       break;
     }
@@ -86,9 +89,10 @@ void Lloyd::pass(const std::vector<float>& centres, std::vector<int32_t>& labels
   sums.reset(k_, d_);
   be_.begin_pass(&sums);
   blocks_.for_each([&](const Block& b) {
-    be_.assign(b, labels.data() + b.start, dist.data() + b.start, &sums);
+    be_.assign(b, labels.data() + (b.start - first_), dist.data() + (b.start - first_), &sums);
   });
   be_.end_pass(&sums);
+  sums.finish(comm_);
   assign_s += now_s() - t0;
 }
 
@@ -96,7 +100,7 @@ void Lloyd::report(int run, int n_init, int iteration, double inertia, double sh
                    double elapsed_s, double pass_s) const {
   if (!cb_) return;
   KMeansProgress pr;
-  pr.rows_total = n_;
+  pr.rows_total = src_.rows();
   pr.run = run;
   pr.n_init = n_init;
   pr.iteration = iteration;
@@ -104,7 +108,7 @@ void Lloyd::report(int run, int n_init, int iteration, double inertia, double sh
   pr.inertia = inertia;
   pr.shift = scale > 0 ? shift / scale : shift;
   pr.elapsed_s = elapsed_s;
-  pr.rows_per_s = static_cast<double>(n_) / std::max(1e-9, pass_s);
+  pr.rows_per_s = static_cast<double>(src_.rows()) / std::max(1e-9, pass_s);
   cb_(pr);
 }
 

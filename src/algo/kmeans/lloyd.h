@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backend/kmeans_backend.h"
+#include "embcluster/communicator.h"
 #include "embcluster/kmeans.h"
 #include "io/row_blocks.h"
 
@@ -38,9 +39,13 @@ using LloydSaveFn = std::function<void(const LloydState&)>;
 
 class Lloyd {
  public:
-  // ctx: polled for cancellation before every iteration.
+  // ctx: polled for cancellation before every iteration; its communicator (several ranks) makes
+  // every pass combine the ranks' sums. blocks: this rank's slab of the rows.
   Lloyd(Source& src, const KMeansParams& p, const ExecutionContext& ctx, KMeansBackend& be,
         RowBlocks& blocks, const KMeansCallback& cb);
+
+  // Rows of this rank's slab (every row in one process).
+  int64_t rows() const { return n_; }
 
   // Seconds spent assigning (the passes over the data) and updating, over every run.
   double assign_s = 0, update_s = 0;
@@ -53,8 +58,8 @@ class Lloyd {
   KMeansRun run(LloydState start, double tol_abs, double scale, int run, int n_init,
                 const LloydSaveFn& save = nullptr, int every = 0);
 
-  // Labels, sizes and inertia of r.centroids (the run's last pass); labels and dist: buffers to
-  // reuse (resized to the rows).
+  // Labels (of this rank's slab of rows: all rows in one process), sizes and inertia of
+  // r.centroids (the run's last pass); labels and dist: buffers to reuse (resized to the rows).
   void finish(KMeansRun& r, std::vector<int32_t> labels = {}, std::vector<float> dist = {});
 
  private:
@@ -70,7 +75,9 @@ class Lloyd {
   KMeansBackend& be_;
   RowBlocks& blocks_;
   const KMeansCallback& cb_;
-  int64_t n_, d_, k_;
+  Communicator* comm_;  // null in a one-process run
+  int64_t first_;       // the slab's first row (0 in a one-process run)
+  int64_t n_, d_, k_;   // n_: rows of the slab
 };
 
 }  // namespace embcluster

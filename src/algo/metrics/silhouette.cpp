@@ -10,6 +10,7 @@
 #include "algo/metrics/metric_labels.h"
 #include "algo/metrics/silhouette_run.h"
 #include "backend/device_select.h"
+#include "core/distributed.h"
 #include "core/rng.h"
 #include "core/thread_guard.h"
 #include "cuda/cuda_metrics.h"
@@ -41,7 +42,7 @@ SilhouetteScores scores_on(Source& data, const DenseLabels& L, const MetricsPara
     }
   }
   r.device = "cpu";
-  if (p.metric == Metric::Cosine && p.cosine_cluster_sums)
+  if (p.metric == Metric::Cosine && p.cosine_cluster_sums && !ranks_of(ctx))
     return cosine_silhouette_from_cluster_sums(data, L, p, ctx, sample, done, &ckpt);
   auto sums = make_cpu_cluster_sums(metric, L.k, data.cols(), context_threads(ctx));
   return silhouette_scores(data, L, p, ctx, *sums, sample, done, &ckpt);
@@ -102,12 +103,14 @@ SilhouetteResult silhouette(Source& data, const std::vector<int32_t>& labels,
   const DenseLabels L = dense_labels(labels, data.rows(), data.name(), p.include_noise);
   const std::vector<int64_t> sample = silhouette_sample_rows(L, p, data.rows());
   SilhouetteCheckpoint ckpt(data, labels, p);
+  require(!ranks_of(ctx) || !ckpt.on(),
+          "checkpoints are not supported in a run of several MPI ranks");
   const bool sampled = !sample.empty();
   // The device: a GPU for the tiles when asked for (or, with auto, when present); the cosine
   // cluster sums are O(rows * clusters * d) and stay on the CPU.
   SilhouetteResult r;
   int device = choose_cuda_device(ctx.device, "silhouette on the CPU", &r.device_note);
-  if (device >= 0 && p.metric == Metric::Cosine && p.cosine_cluster_sums) {
+  if (device >= 0 && p.metric == Metric::Cosine && p.cosine_cluster_sums && !ranks_of(ctx)) {
     if (ctx.device.kind != DeviceKind::Auto)
       r.device_note = "cosine silhouette from per-cluster sums of the unit rows: on the CPU";
     device = -1;

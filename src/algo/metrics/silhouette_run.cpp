@@ -14,6 +14,7 @@
 #include <limits>
 #include <numeric>
 
+#include "core/distributed.h"
 #include "cpu/cluster_distance_sums.h"
 #include "embcluster/memory.h"
 #include "kernels/silhouette_math.cuh"
@@ -95,14 +96,18 @@ class Driver {
         be_(be),
         layout_(be.layout()),
         done_(done),
-        ckpt_(ckpt && ckpt->on() ? ckpt : nullptr) {
+        ckpt_(ckpt && ckpt->on() ? ckpt : nullptr),
+        comm_(ranks_of(ctx)),
+        slab_(slab_of(n_, comm_)) {
     out_.samples.assign(static_cast<size_t>(n_), std::numeric_limits<float>::quiet_NaN());
   }
 
   SilhouetteScores run(const std::vector<int64_t>& sample) {
     total_ = sample.empty() ? L_.rows_in : static_cast<int64_t>(sample.size());
     out_.passes = 1;
-    if (sample.empty())
+    if (comm_)
+      run_on_ranks(sample);
+    else if (sample.empty())
       run_exact();
     else
       run_sampled(sample);
@@ -211,6 +216,7 @@ class Driver {
   }
 
   void run_exact();
+  void run_on_ranks(const std::vector<int64_t>& sample);
   void exact_in_slabs();
   void run_sampled(const std::vector<int64_t>& sample);
   void against_all_columns(const ClusterRows& q, const std::vector<int64_t>& rows,
@@ -226,6 +232,8 @@ class Driver {
   ClusterSumsLayout layout_;
   const RowsDone& done_;
   SilhouetteCheckpoint* ckpt_;  // null when off
+  Communicator* comm_;          // the ranks of a distributed run, else null
+  RowSlab slab_;                // this rank's rows (every row in one process)
   int64_t total_ = 0;
   SilhouetteScores out_;
 };
@@ -260,6 +268,42 @@ void Driver::run_exact() {
     done += a.count();
     save(a.end, a.end == n_);
   }
+}
+
+// A distributed run: each rank scores the rows of its slab that are to be scored, in blocks,
+// against every row of the source read in column blocks (in row order, as one process streams
+// them: the same bits), and the ranks' scores are gathered by every rank.
+void Driver::run_on_ranks(const std::vector<int64_t>& sample) {
+  out_.streamed = true;
+  const int64_t a_rows = block_rows(budget_ / 2 / (row_bytes() + 8 * k_));
+  int64_t done = 0;
+  for (int64_t a0 = slab_.first; a0 < slab_.last; a0 += a_rows) {
+    const int64_t a1 = std::min(slab_.last, a0 + a_rows);
+    HeldRows a;
+    if (sample.empty()) {
+      a = read_rows(a0, a1);
+    } else {
+      // The sample rows of [a0, a1), gathered from one read of those rows.
+      const auto b = std::lower_bound(sample.begin(), sample.end(), a0);
+      const std::vector<int64_t> picks(b, std::lower_bound(b, sample.end(), a1));
+      std::vector<int64_t> pos;
+      a = hold_sample(picks, &pos);
+      size_t next = 0;
+      read_rows(a0, a1, [&](const float* x, int64_t start, int64_t count) {
+        for (; next < picks.size() && picks[next] < start + count; ++next)
+          place(x + (picks[next] - start) * d_, a.x.data() + pos[next] * d_);
+      });
+    }
+    std::vector<double> sums(static_cast<size_t>(a.count() * k_), 0.0);
+    ++out_.passes;
+    against_all_columns(a.view(d_), a.row, sums,
+                        [&](int64_t b1) { report(done + a.count() * b1 / n_); });
+    score(a, 0, a.count(), sums);
+    done += a.count();
+  }
+  const std::vector<float> mine(out_.samples.begin() + slab_.first,
+                                out_.samples.begin() + slab_.last);
+  out_.samples = allgather_values(mine, *comm_);
 }
 
 // Every row held, their sums a slab of query rows at a time (whole spans, or kSlabSpans *

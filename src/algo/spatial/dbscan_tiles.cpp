@@ -26,11 +26,13 @@ void RowPrep::apply(float* x, int64_t m, int64_t d, int threads) const {
 }
 
 void read_rows(Source& source, const RowPrep& prep, const std::vector<int64_t>& picks,
-               int64_t budget, int threads, std::vector<float>* out) {
+               int64_t budget, int threads, std::vector<float>* out, int64_t first_row,
+               int64_t end_row) {
   const int64_t d = source.cols();
   out->assign(picks.size() * d, 0.0f);
   if (picks.empty()) return;
-  RowBlocks blocks(source, std::max<int64_t>(budget, 1 << 20));
+  RowBlocks blocks(source, std::max<int64_t>(budget, 1 << 20), 4096, int64_t(1) << 18, first_row,
+                   end_row);
   size_t next = 0;
   blocks.for_each([&](const Block& b) {
     for (; next < picks.size() && picks[next] < b.start + b.rows; ++next)
@@ -41,9 +43,10 @@ void read_rows(Source& source, const RowPrep& prep, const std::vector<int64_t>& 
 
 void for_prepared_blocks(
     Source& source, const RowPrep& prep, int64_t budget, int threads,
-    const std::function<void(const Block& b, const float* x, const float* norms)>& fn) {
+    const std::function<void(const Block& b, const float* x, const float* norms)>& fn,
+    int64_t first_row, int64_t end_row) {
   const int64_t d = source.cols();
-  RowBlocks blocks(source, budget);
+  RowBlocks blocks(source, budget, 4096, int64_t(1) << 18, first_row, end_row);
   std::vector<float> buf, norms;
   blocks.for_each([&](const Block& b) {
     buf.assign(b.data, b.data + b.rows * d);

@@ -33,17 +33,20 @@ struct RowPrep {
   void apply(float* rows, int64_t m, int64_t d, int threads) const;
 };
 
-// The rows in picks (ascending), prepared, into *out (picks.size() x d): one read of the source
-// in blocks under budget.
+// The rows in picks (ascending, within [first_row, end_row)), prepared, into *out (picks.size() x
+// d): one read of those rows of the source in blocks under budget (end_row -1: to the end).
 void read_rows(Source& source, const RowPrep& prep, const std::vector<int64_t>& picks,
-               int64_t budget, int threads, std::vector<float>* out);
+               int64_t budget, int threads, std::vector<float>* out, int64_t first_row = 0,
+               int64_t end_row = -1);
 
-// Calls fn(block, x, norms) for every block of the source, read in blocks under budget: x the
-// block's rows prepared (block.rows x d), norms their squared norms (kern::sq_norm). The sampled
-// check and the k-distance curve measure their query rows against every row this way.
+// Calls fn(block, x, norms) for every block of the source's rows [first_row, end_row) (end_row -1:
+// to the end), read in blocks under budget: x the block's rows prepared (block.rows x d), norms
+// their squared norms (kern::sq_norm). The sampled check and the k-distance curve measure their
+// query rows against every row this way.
 void for_prepared_blocks(
     Source& source, const RowPrep& prep, int64_t budget, int threads,
-    const std::function<void(const Block& b, const float* x, const float* norms)>& fn);
+    const std::function<void(const Block& b, const float* x, const float* norms)>& fn,
+    int64_t first_row = 0, int64_t end_row = -1);
 
 // Arranges the rows of x (m x d) in tiles of at most `leaf` rows by recursive median splits along
 // the direction between two far-apart rows. order[p] is the row placed at position p; tile t
