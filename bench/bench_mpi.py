@@ -13,7 +13,7 @@ The outputs of every N are compared with the single process's, bit for bit.
 The model: time per iteration on N ranks =
     2 n k d / (N G)                      the distance GEMM at G FLOP/s per device
   + pieces_per_rank x S / P             each piece's sums downloaded from the device (P bytes/s)
-  + V(N) / B + log2(N) x a              the exchange: V(N) bytes received per rank at B bytes/s,
+  + V(N) / B + log2(N) x a              the exchange: V(N) bytes received by the busiest rank at B,
                                         latency a per round
 with S = (k d + 3 k) x 8 bytes, the sums of one node of the tree. G, P, B and a are inputs: G
 defaults to 50 TFLOP/s (an H100/H200's fp32 GEMM; pass the cuBLAS SGEMM figure that
@@ -60,16 +60,22 @@ def subtrees(first_piece, end_piece):
     return count
 
 
-def exchange_bytes(n, k, d, ranks):
-    """Bytes every rank receives per pass (the largest over ranks): the others' subtrees."""
+def node_bytes(k, d):
+    return (k * d + 3 * k) * 8 + 12  # sums, counts, weights, squared distances; piece, level
+
+
+def exchange(n, k, d, ranks):
+    """Per pass, the largest over ranks of (bytes received, bytes sent + received): every rank
+    sends its subtrees to the N - 1 others (an allgather) and receives theirs."""
     if ranks == 1:
-        return 0
-    node = (k * d + 3 * k) * 8 + 12
-    sent = []
+        return 0, 0
+    own = []
     for r in range(ranks):
         a, b = slab(n, r, ranks)
-        sent.append(subtrees(a // PIECE, (b + PIECE - 1) // PIECE) * node + 8)
-    return max(sum(sent) - s for s in sent)
+        own.append(subtrees(a // PIECE, (b + PIECE - 1) // PIECE) * node_bytes(k, d) + 8)
+    total = sum(own)
+    return (max(total - o for o in own),
+            max((ranks - 1) * o + total - o for o in own))
 
 
 def run(cmd, env):
@@ -95,29 +101,25 @@ def measure(args, exe, data, init, ranks, iters, env):
     return wall, rep, labels + centroids
 
 
-def model(n, k, d, ranks, per_node, g_flops, pcie, bw, lat):
-    pieces = (n + PIECE - 1) // PIECE
-    gemm = 2.0 * n * k * d / (ranks * g_flops)
-    s = (k * d + 3 * k) * 8
-    download = math.ceil(pieces / ranks) * s / pcie
-    comm = exchange_bytes(n, k, d, ranks) / bw + (math.log2(ranks) * lat if ranks > 1 else 0)
+def model(n, k, d, ranks, g_flops, pcie, bw, lat):
+    """Seconds per iteration on the rank with the largest slab."""
+    rows = max(b - a for a, b in (slab(n, r, ranks) for r in range(ranks)))
+    gemm = 2.0 * rows * k * d / g_flops
+    download = math.ceil(rows / PIECE) * node_bytes(k, d) / pcie
+    comm = exchange(n, k, d, ranks)[0] / bw + (math.log2(ranks) * lat if ranks > 1 else 0)
     return gemm + download + comm
 
 
 def crossover(k, d, ranks, g_flops, pcie, bw, lat):
-    """The rows below which one device beats N ranks (bisection on n, in whole pieces)."""
-    lo, hi = 1, 1 << 40
-    if model(hi, k, d, ranks, True, g_flops, pcie, bw, lat) >= model(hi, k, d, 1, True, g_flops,
-                                                                       pcie, bw, lat):
-        return None
-    while hi - lo > PIECE:
-        mid = (lo + hi) // 2
-        if model(mid, k, d, ranks, True, g_flops, pcie, bw, lat) < model(mid, k, d, 1, True,
-                                                                         g_flops, pcie, bw, lat):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    """The rows (whole pieces) from which N ranks beat one device."""
+    p = 1
+    while p < 1 << 20:
+        n = p * PIECE
+        if model(n, k, d, ranks, g_flops, pcie, bw, lat) < model(n, k, d, 1, g_flops, pcie, bw,
+                                                                  lat):
+            return n
+        p += 1
+    return None
 
 
 def main():
@@ -152,6 +154,8 @@ def main():
                                   os.cpu_count()))
     print("%-14s %10s %10s %12s %14s %14s %9s" % ("ranks", "s/iter", "GFLOP/s", "comm s/iter",
                                                   "bytes/iter", "model bytes", "identical"))
+    print("(bytes: sent + received by the busiest rank per iteration, measured and from the "
+          "piece trees)")
     base_bits = None
     rows = {}
     for ranks in [0] + [int(r) for r in args.ranks.split(",")]:
@@ -167,7 +171,7 @@ def main():
             c2 = {p["rank"]: p for p in r2["ranks"]["per_rank"]}
             comm_s = max((c2[r]["comm_seconds"] - c1[r]["comm_seconds"]) for r in c1) / args.iter
             comm_b = max((c2[r]["comm_bytes"] - c1[r]["comm_bytes"]) for r in c1) / args.iter
-        want = exchange_bytes(args.n, args.k, args.d, ranks) if ranks > 1 else 0
+        want = exchange(args.n, args.k, args.d, ranks)[1] if ranks > 1 else 0
         name = "1 process" if ranks == 0 else "%d rank%s" % (ranks, "s" if ranks > 1 else "")
         rows[ranks] = (per_iter, comm_s, comm_b)
         print("%-14s %10.3f %10.1f %12.4f %14.0f %14.0f %9s" % (
@@ -185,16 +189,21 @@ def main():
     jobs = [("FAISS wiki job 1M x 256, k=20000", 1_000_000, 256, 20000),
             ("100M x 128, k=10000", 100_000_000, 128, 10000)]
     setups = [("8 GPUs, one node", 8, 100e9, 5e-6), ("8 nodes x 1 GPU", 8, 25e9, 10e-6)]
-    print("%-34s %-18s %11s %11s %10s %12s %16s" % ("job", "setup", "1 GPU s/it", "8 x s/it",
-                                                    "speed-up", "efficiency", "1 GPU faster <"))
+    print("%-34s %-18s %11s %11s %10s %11s %10s %16s" % (
+        "job", "setup", "1 GPU s/it", "8 x s/it", "speed-up", "efficiency", "comm share",
+        "8 faster from"))
     for jname, n, d, k in jobs:
         for sname, ranks, bw, lat in setups:
-            t1 = model(n, k, d, 1, True, g, 25e9, bw, lat)
-            tn = model(n, k, d, ranks, True, g, 25e9, bw, lat)
+            t1 = model(n, k, d, 1, g, 25e9, bw, lat)
+            tn = model(n, k, d, ranks, g, 25e9, bw, lat)
+            comm = exchange(n, k, d, ranks)[0] / bw + math.log2(ranks) * lat
             cross = crossover(k, d, ranks, g, 25e9, bw, lat)
-            print("%-34s %-18s %11.4f %11.4f %10.2f %11.0f%% %16s" % (
-                jname, sname, t1, tn, t1 / tn, 100 * t1 / (ranks * tn),
-                "%d rows" % cross if cross else "always"))
+            print("%-34s %-18s %11.4f %11.4f %10.2f %10.0f%% %9.0f%% %16s" % (
+                jname, sname, t1, tn, t1 / tn, 100 * t1 / (ranks * tn), 100 * comm / tn,
+                "%d rows" % cross if cross else "never"))
+    print("One GPU is faster below the last column's rows (a slab is whole pieces of %d rows: "
+          "below 2 pieces one rank does all the work and the others only add the exchange)."
+          % PIECE)
 
 
 if __name__ == "__main__":
