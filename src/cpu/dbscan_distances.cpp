@@ -1,12 +1,18 @@
 // Distance tiles with DBSCAN's decision at eps: the sgemm expansion, recomputed by the direct sum
-// where its rounding could put a distance on the wrong side of eps (settle_band), and distances
-// from a set of query rows to blocks of rows (sampled checks, the k-distance curve).
+// where its rounding could put a distance on the wrong side of eps (settle_band), distances from a
+// set of query rows to blocks of rows (sampled checks, the k-distance curve), and the lower bounds
+// of projections on principal directions (cpu/dbscan_projection.h).
+#include <cblas.h>
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <vector>
 
+#include "backend/covariance.h"
 #include "cpu/dbscan_cpu.h"
+#include "cpu/dbscan_projection.h"
 #include "cpu/distance_tile.h"
 #include "kernels/dbscan_math.cuh"
 
@@ -52,6 +58,183 @@ void query_distances(const float* q, const float* qn, int64_t nq, const float* x
       }
     }
   }
+}
+
+}  // namespace embcluster
+
+// ---- Projections on principal directions (cpu/dbscan_projection.h) ----
+
+namespace embcluster {
+namespace {
+
+constexpr int64_t kSampleRows = 4096, kQueryStride = 16, kMaxDirections = 128;
+
+// Relative per-pair costs of the passes' work (cycles, roughly): a projected or full distance in a
+// tile (sgemm of k or d terms, then the scan), a candidate decided exactly (a dot product of d terms
+// and its bookkeeping). Only their ratios matter.
+double tile_cost(int64_t k) { return 1.5 + k / 12.0; }
+double candidate_cost(int64_t d) { return 12.0 + d / 6.0; }
+
+// Fractions of the sampled pairs whose distance on the first ks[i] directions is within reach
+// (y: ns x kmax coordinates, row-major).
+std::vector<double> candidate_fractions(const std::vector<double>& y, int64_t ns, int64_t kmax,
+                                        const std::vector<int64_t>& ks, double reach2,
+                                        int threads) {
+  std::vector<int64_t> hits(ks.size(), 0);
+  int64_t pairs = 0;
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<int64_t> mine(ks.size(), 0);
+#pragma omp for schedule(dynamic, 1) reduction(+ : pairs)
+    for (int64_t q = 0; q < ns; q += kQueryStride) {
+      const double* a = y.data() + q * kmax;
+      for (int64_t t = 0; t < ns; ++t) {
+        if (t == q) continue;
+        ++pairs;
+        const double* b = y.data() + t * kmax;
+        double cum = 0;
+        size_t ki = 0;
+        for (int64_t c = 0; c < kmax && ki < ks.size(); ++c) {
+          cum += (a[c] - b[c]) * (a[c] - b[c]);
+          if (c + 1 != ks[ki]) continue;
+          if (cum > reach2) break;
+          ++mine[ki++];
+        }
+      }
+    }
+#pragma omp critical(dbscan_projection_hits)
+    for (size_t i = 0; i < ks.size(); ++i) hits[i] += mine[i];
+  }
+  std::vector<double> frac(ks.size());
+  for (size_t i = 0; i < ks.size(); ++i) frac[i] = double(hits[i]) / std::max<int64_t>(pairs, 1);
+  return frac;
+}
+
+}  // namespace
+
+DbscanProjection fit_dbscan_projection(const float* x, int64_t m, int64_t d, float eps2,
+                                       int threads) {
+  DbscanProjection pr;
+  pr.d = d;
+  pr.eps2 = eps2;
+  const double rs = rounding_scale(d);
+  if (d < 32 || m < 1024 || rs >= 0.25) return pr;
+  // A pair within eps has sq_l2 <= eps2, so its true squared distance is at most eps2 / (1 - rs);
+  // its projection on orthonormal directions is no longer (1e-9: the directions' rounding).
+  pr.reach = std::sqrt(eps2 / (1 - rs)) * (1 + 1e-9);
+  const int64_t ns = std::min(m, kSampleRows);
+  pr.mean.assign(static_cast<size_t>(d), 0.0);
+  std::vector<double> y(static_cast<size_t>(ns * d));
+  for (int64_t i = 0; i < ns; ++i) {
+    const float* r = x + (i * m / ns) * d;
+    for (int64_t j = 0; j < d; ++j) y[i * d + j] = r[j], pr.mean[j] += r[j];
+  }
+  for (auto& v : pr.mean) v /= static_cast<double>(ns);
+  for (int64_t i = 0; i < ns; ++i)
+    for (int64_t j = 0; j < d; ++j) y[i * d + j] -= pr.mean[j];
+  std::vector<double> gram(static_cast<size_t>(d * d), 0.0), w;
+  cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, static_cast<int>(d), static_cast<int>(ns), 1.0,
+              y.data(), static_cast<int>(d), 0.0, gram.data(), static_cast<int>(d));
+  for (int64_t i = 0; i < d; ++i)
+    for (int64_t j = i + 1; j < d; ++j) gram[j * d + i] = gram[i * d + j];
+  cpu_eigen(gram, d, &w);  // ascending: the leading direction is the last
+  const int64_t kmax = std::min(d / 2, kMaxDirections);
+  std::vector<double> basis(static_cast<size_t>(kmax * d));
+  for (int64_t c = 0; c < kmax; ++c)
+    std::copy_n(gram.data() + (d - 1 - c) * d, d, basis.data() + c * d);
+  std::vector<double> proj(static_cast<size_t>(ns * kmax));
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(ns),
+              static_cast<int>(kmax), static_cast<int>(d), 1.0, y.data(), static_cast<int>(d),
+              basis.data(), static_cast<int>(d), 0.0, proj.data(), static_cast<int>(kmax));
+  std::vector<int64_t> ks;
+  for (int64_t k : {8, 16, 24, 32, 48, 64, 96, 128})
+    if (k <= kmax) ks.push_back(k);
+  const auto frac = candidate_fractions(proj, ns, kmax, ks, pr.reach * pr.reach, threads);
+  const double full = tile_cost(d);
+  double best = full;
+  for (size_t i = 0; i < ks.size(); ++i) {
+    const double cost = tile_cost(ks[i]) + frac[i] * candidate_cost(d);
+    if (cost < best) best = cost, pr.k = ks[i];
+  }
+  pr.expected_saving = best / full;
+  if (best > 0.7 * full) pr.k = 0;  // not worth the extra pass over the candidates
+  basis.resize(static_cast<size_t>(pr.k * d));
+  pr.basis = std::move(basis);
+  return pr;
+}
+
+ProjectedBlock project_block(const DbscanProjection& pr, const DbscanTiles& rows,
+                             const LoadedBlock& blk, int threads) {
+  ProjectedBlock out;
+  const int64_t d = pr.d, k = pr.k, m = blk.rows;
+  out.index = blk.index;
+  out.first_tile = rows.first_tile(blk.index);
+  out.p.resize(static_cast<size_t>(m * k));
+  out.norms.resize(static_cast<size_t>(m));
+  std::vector<double> dev(static_cast<size_t>(m));
+  constexpr int64_t kChunk = 256;
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<double> y(static_cast<size_t>(kChunk * d)), py(static_cast<size_t>(kChunk * k));
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t c0 = 0; c0 < m; c0 += kChunk) {
+      const int64_t rc = std::min(kChunk, m - c0);
+      for (int64_t i = 0; i < rc; ++i) {
+        double s = 0;
+        for (int64_t j = 0; j < d; ++j) {
+          const double v = double(blk.data[(c0 + i) * d + j]) - pr.mean[j];
+          y[i * d + j] = v;
+          s += v * v;
+        }
+        dev[c0 + i] = std::sqrt(s);
+      }
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rc),
+                  static_cast<int>(k), static_cast<int>(d), 1.0, y.data(), static_cast<int>(d),
+                  pr.basis.data(), static_cast<int>(d), 0.0, py.data(), static_cast<int>(k));
+      for (int64_t i = 0; i < rc * k; ++i) out.p[c0 * k + i] = static_cast<float>(py[i]);
+      for (int64_t i = 0; i < rc; ++i)
+        out.norms[c0 + i] = kern::sq_norm(out.p.data() + (c0 + i) * k, k);
+    }
+  }
+  const int64_t nt = rows.tile_count(blk.index);
+  out.tile_norm.assign(static_cast<size_t>(nt), 0.0);
+  out.tile_dev.assign(static_cast<size_t>(nt), 0.0);
+  for (int64_t t = 0; t < nt; ++t) {
+    const TileInfo& ti = rows.tile(out.first_tile + t);
+    for (int64_t p = ti.begin - blk.pos0; p < ti.end - blk.pos0; ++p) {
+      out.tile_norm[t] = std::max(out.tile_norm[t], double(out.norms[p]));
+      out.tile_dev[t] = std::max(out.tile_dev[t], dev[p] * (1 + 1e-9));
+    }
+  }
+  return out;
+}
+
+float projected_limit(const DbscanProjection& pr, const ProjectedBlock& a, int64_t s,
+                      const ProjectedBlock& b, int64_t t) {
+  s -= a.first_tile;
+  t -= b.first_tile;
+  // Each stored coordinate is the double projection rounded to float: off by at most 2^-24 of the
+  // row's projection, itself no longer than the row's distance from the mean (2^-23: margin).
+  const double slack = std::ldexp(a.tile_dev[s] + b.tile_dev[t], -23);
+  const double reach = pr.reach + slack;
+  // The expansion's rounding (as the distance tiles bound it, twice over).
+  const double err = 2 * rounding_scale(pr.k) * (a.tile_norm[s] + b.tile_norm[t]);
+  const double lim = reach * reach * (1 + 1e-7) + err;
+  return std::nextafter(static_cast<float>(lim), std::numeric_limits<float>::infinity());
+}
+
+bool within_eps(const float* x, float xn, const float* y, float yn, int64_t d, float eps2,
+                float scale) {
+  float dot = 0;
+#pragma omp simd reduction(+ : dot)
+  for (int64_t j = 0; j < d; ++j) dot += x[j] * y[j];
+  // The dot product's rounding in any order is within the band (see rounding_scale), so outside it
+  // the expansion decides as the direct sum would; inside, the direct sum decides.
+  const float v = kern::expanded_sq_dist(xn, yn, dot);
+  const float e = kern::dbscan_band(scale, xn, yn);
+  if (v < eps2 - e) return true;
+  if (v > eps2 + e) return false;
+  return kern::sq_l2(x, y, d) <= eps2;
 }
 
 }  // namespace embcluster
