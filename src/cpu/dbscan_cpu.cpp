@@ -96,7 +96,8 @@ void count_diagonal(DbscanState& st, const TileRows& r, int64_t d, Scratch& sc) 
     auto within = [&, i](int64_t j) {
       return j == i || (j > i ? d2[i * m + j] : d2[j * m + i]) <= eps2;
     };
-    st.add_neighbours(r.ids[i], rc[i] + cc[i], next_within(within, [&](int64_t j) { return r.ids[j]; }));
+    st.add_neighbours(r.ids[i], rc[i] + cc[i],
+                      next_within(within, [&](int64_t j) { return r.ids[j]; }));
   }
 }
 
@@ -134,7 +135,8 @@ bool count_across(const DbscanTiles& rows, DbscanState& st, const TileRows& rs, 
       c += w;
       cc[j] += w;
     }
-    if (c) st.add_neighbours(id_a(i), c, next_within([&](int64_t j) { return row[j] <= eps2; }, id_b));
+    if (c)
+      st.add_neighbours(id_a(i), c, next_within([&](int64_t j) { return row[j] <= eps2; }, id_b));
   }
   for (int64_t j = 0; j < nb; ++j) {
     if (!cc[j]) continue;
@@ -152,8 +154,19 @@ const float* proj_rows(const ProjectedBlock& pb, const DbscanTiles& rows, const 
   return pb.p.data() + local * k;
 }
 
+// Lists of the pairs (positions) by their first or second member: start[0..m] offsets into list.
+void pair_lists(const std::vector<std::pair<int32_t, int32_t>>& pairs, bool by_first,
+                const int32_t* counts, int64_t m, int32_t* start, std::vector<int32_t>* list) {
+  start[0] = 0;
+  for (int64_t i = 0; i < m; ++i) start[i + 1] = start[i] + counts[i];
+  list->resize(pairs.size());
+  for (const auto& [i, j] : pairs) (*list)[start[by_first ? i : j]++] = by_first ? j : i;
+  for (int64_t i = m; i > 0; --i) start[i] = start[i - 1];  // start[i] had moved to start[i + 1]
+  start[0] = 0;
+}
+
 // Adds the pairs within eps found on tiles of rows ida (ma) and idb (mb), as positions in
-// sc.pairs ordered by the first (diag: one tile with itself, pairs j > i, each row counting itself).
+// sc.pairs (diag: one tile with itself, pairs j > i, each row counting itself).
 void count_found_pairs(DbscanState& st, const int64_t* ida, int64_t ma, const int64_t* idb,
                        int64_t mb, bool diag, Scratch& sc) {
   int32_t *rc = sc.rc.data(), *cc = sc.cc.data();
@@ -161,26 +174,20 @@ void count_found_pairs(DbscanState& st, const int64_t* ida, int64_t ma, const in
   std::fill(cc, cc + mb, 0);
   for (const auto& [i, j] : sc.pairs) ++rc[i], ++cc[j];
   int32_t *rs = sc.row_start.data(), *cs = sc.col_start.data();
-  rs[0] = cs[0] = 0;
-  for (int64_t i = 0; i < ma; ++i) rs[i + 1] = rs[i] + rc[i];
-  for (int64_t j = 0; j < mb; ++j) cs[j + 1] = cs[j] + cc[j];
-  sc.col_list.resize(sc.pairs.size());
-  for (const auto& [i, j] : sc.pairs) sc.col_list[cs[j]++] = i;  // cs[j] ends at cs[j + 1]
-  for (int64_t j = mb; j > 0; --j) cs[j] = cs[j - 1];
-  cs[0] = 0;
-  const auto& pairs = sc.pairs;
+  pair_lists(sc.pairs, true, rc, ma, rs, &sc.row_list);
+  pair_lists(sc.pairs, false, cc, mb, cs, &sc.col_list);
+  const auto& rows = sc.row_list;
   const auto& cols = sc.col_list;
   if (diag) {  // row i's neighbours: itself, its pairs as first, then as second
     for (int64_t i = 0; i < ma; ++i)
       st.add_neighbours(ida[i], 1 + rc[i] + cc[i], [&, i](int64_t q) {
         if (q == 0) return ida[i];
-        return q <= rc[i] ? ida[pairs[rs[i] + q - 1].second] : ida[cols[cs[i] + q - 1 - rc[i]]];
+        return q <= rc[i] ? ida[rows[rs[i] + q - 1]] : ida[cols[cs[i] + q - 1 - rc[i]]];
       });
     return;
   }
   for (int64_t i = 0; i < ma; ++i)
-    if (rc[i])
-      st.add_neighbours(ida[i], rc[i], [&, i](int64_t q) { return idb[pairs[rs[i] + q].second]; });
+    if (rc[i]) st.add_neighbours(ida[i], rc[i], [&, i](int64_t q) { return idb[rows[rs[i] + q]]; });
   for (int64_t j = 0; j < mb; ++j)
     if (cc[j]) st.add_neighbours(idb[j], cc[j], [&, j](int64_t q) { return ida[cols[cs[j] + q]]; });
 }
@@ -196,27 +203,15 @@ bool count_projected(DbscanPassContext& ctx, const LoadedBlock& a, const LoadedB
   const float *pna, *pnb;
   const float* pa = proj_rows(*ctx.pa, rows, a, s, k, &pna);
   const float* pb = proj_rows(*ctx.pb, rows, b, t, k, &pnb);
-  float* v = sc.tile.data();
-  sq_distance_tile(pa, ma, pna, pb, mb, pnb, k, v);
   const float lim = projected_limit(*ctx.proj, *ctx.pa, s, *ctx.pb, t);
-  int64_t cand = 0;
-  for (int64_t i = 0; i < ma; ++i) {
-    const float* row = v + i * mb;
-    int64_t c = 0;
-#pragma omp simd reduction(+ : c)
-    for (int64_t j = diag ? i + 1 : 0; j < mb; ++j) c += row[j] <= lim;
-    cand += c;
-  }
-  if (cand * 4 > ma * mb) return false;
+  if (projected_candidates(pa, pna, ma, pb, pnb, mb, k, lim, diag, ma * mb / 4, &sc.cands,
+                           sc.tile.data()) < 0)
+    return false;
   const float scale = static_cast<float>(rounding_scale(d));
   sc.pairs.clear();
-  for (int64_t i = 0; i < ma; ++i) {
-    const float* row = v + i * mb;
-    for (int64_t j = diag ? i + 1 : 0; j < mb; ++j)
-      if (row[j] <= lim &&
-          within_eps(rs.x + i * d, rs.norms[i], rt.x + j * d, rt.norms[j], d, st.eps2, scale))
-        sc.pairs.emplace_back(static_cast<int32_t>(i), static_cast<int32_t>(j));
-  }
+  for (const auto& [i, j] : sc.cands)
+    if (within_eps(rs.x + i * d, rs.norms[i], rt.x + j * d, rt.norms[j], d, st.eps2, scale))
+      sc.pairs.emplace_back(i, j);
   count_found_pairs(st, rs.ids, ma, rt.ids, mb, diag, sc);
   return true;
 }
@@ -292,19 +287,17 @@ Visit union_projected(DbscanPassContext& ctx, const LoadedBlock& a, const Loaded
   const float* y = diag ? sc.gathered.data() : sc.gathered2.data();
   const float* yn = diag ? sc.gathered_norms.data() : sc.gathered2_norms.data();
   const int64_t* yid = diag ? sc.ids.data() : sc.ids2.data();
-  float* v = sc.tile.data();
-  sq_distance_tile(sc.proj.data(), ka, sc.proj_norms.data(), diag ? sc.proj.data() : sc.proj2.data(),
-                   kb, diag ? sc.proj_norms.data() : sc.proj2_norms.data(), k, v);
   const float lim = projected_limit(*ctx.proj, *ctx.pa, s, *ctx.pb, t);
+  projected_candidates(sc.proj.data(), sc.proj_norms.data(), ka,
+                       diag ? sc.proj.data() : sc.proj2.data(),
+                       diag ? sc.proj_norms.data() : sc.proj2_norms.data(), kb, k, lim, diag,
+                       ka * kb, &sc.cands, sc.tile.data());
   const float scale = static_cast<float>(rounding_scale(d));
   const float* x = sc.gathered.data();
-  for (int64_t i = 0; i < ka; ++i) {
-    const float* row = v + i * kb;
-    for (int64_t j = diag ? i + 1 : 0; j < kb; ++j)
-      if (row[j] <= lim && !st.uf.same(sc.ids[i], yid[j]) &&
-          within_eps(x + i * d, sc.gathered_norms[i], y + j * d, yn[j], d, st.eps2, scale))
-        st.uf.unite(sc.ids[i], yid[j]);
-  }
+  for (const auto& [i, j] : sc.cands)
+    if (!st.uf.same(sc.ids[i], yid[j]) &&
+        within_eps(x + i * d, sc.gathered_norms[i], y + j * d, yn[j], d, st.eps2, scale))
+      st.uf.unite(sc.ids[i], yid[j]);
   return Visit::gemm;
 }
 

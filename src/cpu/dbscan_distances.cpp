@@ -3,6 +3,9 @@
 // set of query rows to blocks of rows (sampled checks, the k-distance curve), and the lower bounds
 // of projections on principal directions (cpu/dbscan_projection.h).
 #include <cblas.h>
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
 #include <omp.h>
 
 #include <algorithm>
@@ -70,8 +73,8 @@ namespace {
 constexpr int64_t kSampleRows = 4096, kQueryStride = 16, kMaxDirections = 128;
 
 // Relative per-pair costs of the passes' work (cycles, roughly): a projected or full distance in a
-// tile (sgemm of k or d terms, then the scan), a candidate decided exactly (a dot product of d terms
-// and its bookkeeping). Only their ratios matter.
+// tile (sgemm of k or d terms, then the scan), a candidate decided exactly (a dot product of d
+// terms and its bookkeeping). Only their ratios matter.
 double tile_cost(int64_t k) { return 1.5 + k / 12.0; }
 double candidate_cost(int64_t d) { return 12.0 + d / 6.0; }
 
@@ -118,7 +121,7 @@ DbscanProjection fit_dbscan_projection(const float* x, int64_t m, int64_t d, flo
   pr.d = d;
   pr.eps2 = eps2;
   const double rs = rounding_scale(d);
-  if (d < 32 || m < 1024 || rs >= 0.25) return pr;
+  if (d < 32 || m < 512 || rs >= 0.25) return pr;
   // A pair within eps has sq_l2 <= eps2, so its true squared distance is at most eps2 / (1 - rs);
   // its projection on orthonormal directions is no longer (1e-9: the directions' rounding).
   pr.reach = std::sqrt(eps2 / (1 - rs)) * (1 + 1e-9);
@@ -143,9 +146,9 @@ DbscanProjection fit_dbscan_projection(const float* x, int64_t m, int64_t d, flo
   for (int64_t c = 0; c < kmax; ++c)
     std::copy_n(gram.data() + (d - 1 - c) * d, d, basis.data() + c * d);
   std::vector<double> proj(static_cast<size_t>(ns * kmax));
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(ns),
-              static_cast<int>(kmax), static_cast<int>(d), 1.0, y.data(), static_cast<int>(d),
-              basis.data(), static_cast<int>(d), 0.0, proj.data(), static_cast<int>(kmax));
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(ns), static_cast<int>(kmax),
+              static_cast<int>(d), 1.0, y.data(), static_cast<int>(d), basis.data(),
+              static_cast<int>(d), 0.0, proj.data(), static_cast<int>(kmax));
   std::vector<int64_t> ks;
   for (int64_t k : {8, 16, 24, 32, 48, 64, 96, 128})
     if (k <= kmax) ks.push_back(k);
@@ -221,6 +224,96 @@ float projected_limit(const DbscanProjection& pr, const ProjectedBlock& a, int64
   const double err = 2 * rounding_scale(pr.k) * (a.tile_norm[s] + b.tile_norm[t]);
   const double lim = reach * reach * (1 + 1e-7) + err;
   return std::nextafter(static_cast<float>(lim), std::numeric_limits<float>::infinity());
+}
+
+int64_t projected_candidates(const float* a, const float* na, int64_t ma, const float* b,
+                             const float* nb, int64_t mb, int64_t k, float lim, bool diag,
+                             int64_t max_pairs, std::vector<std::pair<int32_t, int32_t>>* out,
+                             float* scratch) {
+  out->clear();
+#if defined(__AVX2__) && defined(__FMA__)
+  // Register blocks of 6 rows of a by 16 columns of b (two panels of 8), the threshold test in the
+  // epilogue: no distance tile is written.
+  const int64_t np = (mb + 7) / 8;
+  float* panels = scratch;  // panel p, coordinate c, lane l at (p * k + c) * 8 + l; zero padded
+  float* nbp = scratch + np * k * 8;
+  for (int64_t p = 0; p < np; ++p)
+    for (int64_t l = 0; l < 8; ++l) {
+      const int64_t j = p * 8 + l;
+      for (int64_t c = 0; c < k; ++c) panels[(p * k + c) * 8 + l] = j < mb ? b[j * k + c] : 0.0f;
+      nbp[j] = j < mb ? nb[j] : 0.0f;
+    }
+  const __m256 vlim = _mm256_set1_ps(lim), m2 = _mm256_set1_ps(-2.0f);
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  int64_t found = 0;
+  for (int64_t i0 = 0; i0 < ma; i0 += 6) {
+    const int64_t ri = std::min<int64_t>(6, ma - i0);
+    const float* ar[6];
+    for (int64_t r = 0; r < 6; ++r) ar[r] = a + (i0 + std::min(r, ri - 1)) * k;
+    for (int64_t p = diag ? i0 / 8 : 0; p < np; p += 2) {
+      const float* b0 = panels + p * k * 8;
+      const float* b1 = p + 1 < np ? b0 + k * 8 : b0;
+      // Twelve named accumulators, so that they stay in registers.
+      __m256 s00 = _mm256_setzero_ps(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00,
+             s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00;
+      for (int64_t c = 0; c < k; ++c) {
+        __m256 v0 = _mm256_loadu_ps(b0 + c * 8), v1 = _mm256_loadu_ps(b1 + c * 8);
+        asm("" : "+x"(v0), "+x"(v1));  // loaded once, not folded into every multiply-add
+        __m256 x = _mm256_broadcast_ss(ar[0] + c);
+        s00 = _mm256_fmadd_ps(x, v0, s00);
+        s01 = _mm256_fmadd_ps(x, v1, s01);
+        x = _mm256_broadcast_ss(ar[1] + c);
+        s10 = _mm256_fmadd_ps(x, v0, s10);
+        s11 = _mm256_fmadd_ps(x, v1, s11);
+        x = _mm256_broadcast_ss(ar[2] + c);
+        s20 = _mm256_fmadd_ps(x, v0, s20);
+        s21 = _mm256_fmadd_ps(x, v1, s21);
+        x = _mm256_broadcast_ss(ar[3] + c);
+        s30 = _mm256_fmadd_ps(x, v0, s30);
+        s31 = _mm256_fmadd_ps(x, v1, s31);
+        x = _mm256_broadcast_ss(ar[4] + c);
+        s40 = _mm256_fmadd_ps(x, v0, s40);
+        s41 = _mm256_fmadd_ps(x, v1, s41);
+        x = _mm256_broadcast_ss(ar[5] + c);
+        s50 = _mm256_fmadd_ps(x, v0, s50);
+        s51 = _mm256_fmadd_ps(x, v1, s51);
+      }
+      const __m256 acc[6][2] = {{s00, s01}, {s10, s11}, {s20, s21},
+                                {s30, s31}, {s40, s41}, {s50, s51}};
+      for (int64_t r = 0; r < ri; ++r) {
+        const int64_t i = i0 + r;
+        for (int64_t h = 0; h < 2 && p + h < np; ++h) {
+          const int64_t j0 = (p + h) * 8;
+          const __m256 v = _mm256_fmadd_ps(
+              m2, acc[r][h], _mm256_add_ps(_mm256_set1_ps(na[i]), _mm256_loadu_ps(nbp + j0)));
+          // Lanes past mb, and on the diagonal those with j <= i, are not pairs.
+          const __m256i j = _mm256_add_epi32(lane, _mm256_set1_epi32(int32_t(j0)));
+          const __m256i ok =
+              _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(int32_t(mb)), j),
+                               _mm256_cmpgt_epi32(j, _mm256_set1_epi32(diag ? int32_t(i) : -1)));
+          unsigned mask = static_cast<unsigned>(_mm256_movemask_ps(
+              _mm256_and_ps(_mm256_cmp_ps(v, vlim, _CMP_LE_OQ), _mm256_castsi256_ps(ok))));
+          for (; mask; mask &= mask - 1) {
+            out->emplace_back(static_cast<int32_t>(i),
+                              static_cast<int32_t>(j0 + __builtin_ctz(mask)));
+            if (++found > max_pairs) return -1;
+          }
+        }
+      }
+    }
+  }
+  return found;
+#else
+  sq_distance_tile(a, ma, na, b, mb, nb, k, scratch);
+  int64_t found = 0;
+  for (int64_t i = 0; i < ma; ++i)
+    for (int64_t j = diag ? i + 1 : 0; j < mb; ++j) {
+      if (scratch[i * mb + j] > lim) continue;
+      out->emplace_back(static_cast<int32_t>(i), static_cast<int32_t>(j));
+      if (++found > max_pairs) return -1;
+    }
+  return found;
+#endif
 }
 
 bool within_eps(const float* x, float xn, const float* y, float yn, int64_t d, float eps2,

@@ -8,6 +8,7 @@
 // sample by the expected cost; k = 0 when projections would not pay (then the full tiles run).
 // Implemented in cpu/dbscan_distances.cpp.
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace embcluster {
@@ -51,6 +52,15 @@ ProjectedBlock project_block(const DbscanProjection& pr, const DbscanTiles& rows
 // rows of tiles s (of block a) and t (of block b) mean the pair is not within eps.
 float projected_limit(const DbscanProjection& pr, const ProjectedBlock& a, int64_t s,
                       const ProjectedBlock& b, int64_t t);
+
+// The candidates of a pair of tiles: the pairs (i, j) of rows a (ma x k, squared norms na) and b
+// (mb x k, nb), j > i when diag, whose projected squared distance, expanded as sq_distance_tile
+// expands it, is at most lim, into *out (cleared first). Returns how many, or -1 as soon as there
+// are more than max_pairs. scratch: room for max(ma * mb, 8 * ceil(mb / 8) * (k + 1)) floats.
+int64_t projected_candidates(const float* a, const float* na, int64_t ma, const float* b,
+                             const float* nb, int64_t mb, int64_t k, float lim, bool diag,
+                             int64_t max_pairs, std::vector<std::pair<int32_t, int32_t>>* out,
+                             float* scratch);
 
 // DBSCAN's decision for rows x and y (squared norms xn, yn): the direct sum's (kern::sq_l2 <=
 // eps2), from a dot product when it is far enough from the rounding band (as settle_band decides).
