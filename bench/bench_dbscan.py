@@ -248,7 +248,8 @@ def part_real(args, exe, workdir):
               f"{rep['n_noise']}")
         print(f"  embcluster exact on {rep['device']}: {wall:.2f} s wall (in-library "
               f"{t['total']:.2f} s: prepare {t['prepare']:.2f}, count {t['count']:.2f}, union "
-              f"{t['union']:.2f}, border {t['border']:.2f})")
+              f"{t['union']:.2f}, border {t['border']:.2f}); projected on "
+              f"{rep['parameters'].get('projection_dims', 0)} principal directions")
         print(f"  scikit-learn {sk['version']} (n_jobs={args.threads}): {sk['seconds']:.2f} s "
               f"(fit only); BLAS: {sk['blas'] or 'none'}")
         print(f"  speed-up {sk['seconds'] / wall:.1f}x (wall) / {sk['seconds'] / t['total']:.1f}x "

@@ -195,6 +195,9 @@ TEST(DBSCANPasses, BorderRowsTakeTheirClusterFromTheNeighboursTheCountPassKept) 
     DbscanTiles rows(*src, false, budget, 2);
     DbscanState st(b.n, rows.tile_total(), min_samples, dbscan_eps2(eps, Metric::Euclidean));
     const auto passes = make_cpu_dbscan_passes(rows, st, 2, budget);
+    const auto notes = passes->notes();  // mixed tile pairs through the projections
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_EQ(notes[0].first, "projection_dims");
     passes->run(DbscanPass::count, nullptr);
     for (int64_t i = 0; i < b.n; ++i)
       st.core[i] = kern::dbscan_core(st.count[i].load(), min_samples);

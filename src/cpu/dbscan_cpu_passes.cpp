@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <future>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cpu/dbscan_cpu.h"
 #include "kernels/dbscan_rules.cuh"
@@ -20,6 +22,12 @@ class CpuDbscanPasses final : public DbscanPasses {
 
   std::string device_name() const override {
     return "cpu (" + std::to_string(threads_) + " threads)";
+  }
+  // The report's parameters.projection_dims: principal directions that mixed tile pairs went
+  // through (none when the full tiles ran).
+  std::vector<std::pair<std::string, std::string>> notes() const override {
+    if (!proj_.active()) return {};
+    return {{"projection_dims", std::to_string(proj_.k)}};
   }
 
  private:
@@ -50,9 +58,15 @@ CpuDbscanPasses::CpuDbscanPasses(DbscanTiles& rows, DbscanState& st, int threads
     st.nbr_cap = cap;
     st.nbr.assign(static_cast<size_t>(st.n * cap), 0);
   }
-  // Principal directions from the first block (all of the rows when resident).
-  const auto first = rows_.load(0);
-  proj_ = fit_dbscan_projection(first->data.data(), first->rows, rows_.dims(), st.eps2, threads);
+  // Principal directions from the first block (all of the rows when resident), unless finding
+  // them (a sample's d x d covariance and its eigenproblem) would cost more than a tenth of the
+  // full tiles' n^2 d / 2 multiply-adds.
+  const double n = static_cast<double>(rows_.rows()), d = static_cast<double>(rows_.dims());
+  const double sample = static_cast<double>(std::min<int64_t>(rows_.block_rows(), 4096));
+  if (9 * d * d * d + sample * d * d < 0.05 * n * n * d) {
+    const auto first = rows_.load(0);
+    proj_ = fit_dbscan_projection(first->data.data(), first->rows, rows_.dims(), st.eps2, threads);
+  }
 }
 
 std::shared_ptr<const ProjectedBlock> CpuDbscanPasses::projected(const LoadedBlock& blk) {
