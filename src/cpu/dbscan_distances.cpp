@@ -229,19 +229,8 @@ float projected_limit(const DbscanProjection& pr, const ProjectedBlock& a, int64
 #if defined(__AVX2__) && defined(__FMA__)
 namespace {
 
-// The lanes l of v (values for columns j0 + l) that are at most lim, leaving out columns past mb
-// and those at or below row `after` (the diagonal's j > i; -1: none), as a bit mask.
-inline unsigned lanes_within(__m256 v, float lim, int64_t j0, int64_t mb, int64_t after) {
-  const __m256i j =
-      _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(int32_t(j0)));
-  const __m256i ok = _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(int32_t(mb)), j),
-                                      _mm256_cmpgt_epi32(j, _mm256_set1_epi32(int32_t(after))));
-  return static_cast<unsigned>(_mm256_movemask_ps(
-      _mm256_and_ps(_mm256_cmp_ps(v, _mm256_set1_ps(lim), _CMP_LE_OQ), _mm256_castsi256_ps(ok))));
-}
-
 // The rows of b (mb x k, squared norms nb) in panels of 8 columns: panel p, coordinate c, lane l
-// at out[(p * k + c) * 8 + l], zero padded; then the norms (8 per panel).
+// at out[(p * k + c) * 8 + l], zero padded; then the norms (8 per panel, infinite past mb).
 void pack_panels(const float* b, const float* nb, int64_t mb, int64_t k, float* out) {
   const int64_t np = (mb + 7) / 8;
   float* norms = out + np * k * 8;
@@ -249,7 +238,7 @@ void pack_panels(const float* b, const float* nb, int64_t mb, int64_t k, float* 
     for (int64_t l = 0; l < 8; ++l) {
       const int64_t j = p * 8 + l;
       for (int64_t c = 0; c < k; ++c) out[(p * k + c) * 8 + l] = j < mb ? b[j * k + c] : 0.0f;
-      norms[j] = j < mb ? nb[j] : 0.0f;
+      norms[j] = j < mb ? nb[j] : std::numeric_limits<float>::infinity();  // never a candidate
     }
 }
 
@@ -268,7 +257,7 @@ int64_t projected_candidates(const float* a, const float* na, int64_t ma, const 
   const float* panels = scratch;
   const float* nbp = scratch + np * k * 8;
   pack_panels(b, nb, mb, k, scratch);
-  const __m256 m2 = _mm256_set1_ps(-2.0f);
+  const __m256 m2 = _mm256_set1_ps(-2.0f), vlim = _mm256_set1_ps(lim);
   int64_t found = 0;
   for (int64_t i0 = 0; i0 < ma; i0 += 6) {
     const int64_t ri = std::min<int64_t>(6, ma - i0);
@@ -306,11 +295,14 @@ int64_t projected_candidates(const float* a, const float* na, int64_t ma, const 
                                 {s30, s31}, {s40, s41}, {s50, s51}};
       for (int64_t r = 0; r < ri; ++r) {
         const int64_t i = i0 + r;
+        const __m256 ni = _mm256_set1_ps(na[i]);
         for (int64_t h = 0; h < 2 && p + h < np; ++h) {
           const int64_t j0 = (p + h) * 8;
-          const __m256 v = _mm256_fmadd_ps(
-              m2, acc[r][h], _mm256_add_ps(_mm256_set1_ps(na[i]), _mm256_loadu_ps(nbp + j0)));
-          unsigned mask = lanes_within(v, lim, j0, mb, diag ? i : -1);
+          const __m256 v =
+              _mm256_fmadd_ps(m2, acc[r][h], _mm256_add_ps(ni, _mm256_loadu_ps(nbp + j0)));
+          unsigned mask =
+              static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, vlim, _CMP_LE_OQ)));
+          if (diag && j0 <= i) mask &= i - j0 >= 7 ? 0u : ~0u << (i - j0 + 1);  // j > i only
           for (; mask; mask &= mask - 1) {
             out->emplace_back(static_cast<int32_t>(i),
                               static_cast<int32_t>(j0 + __builtin_ctz(mask)));
