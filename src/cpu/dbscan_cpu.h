@@ -65,10 +65,10 @@ void query_distances(const float* q, const float* qn, int64_t nq, const float* x
 
 // The passes of exact DBSCAN on the CPU over the rows' pairs of blocks (the next block read on a
 // second thread while the current pair is processed when streamed; pairs of blocks that cannot
-// change a pass's result are not read): an implementation of DbscanPasses over st. Within budget
-// (bytes), the count pass keeps the neighbours of rows that may end non-core (DbscanState::nbr), so
-// that the border pass needs no distances; and where projections on principal directions pay
-// (fit_dbscan_projection), mixed pairs of tiles are decided through them.
+// change a pass's result are not read): an implementation of DbscanPasses over st. In what the
+// rows leave of budget (bytes), the count pass keeps the neighbours of rows that may end non-core
+// (DbscanState::nbr), so that the border pass needs no distances; and where projections on
+// principal directions pay (fit_dbscan_projection), mixed pairs of tiles are decided through them.
 std::unique_ptr<DbscanPasses> make_cpu_dbscan_passes(DbscanTiles& rows, DbscanState& st,
                                                      int threads, int64_t budget = 0);
 

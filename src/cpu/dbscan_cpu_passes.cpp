@@ -52,20 +52,28 @@ class CpuDbscanPasses final : public DbscanPasses {
 
 CpuDbscanPasses::CpuDbscanPasses(DbscanTiles& rows, DbscanState& st, int threads, int64_t budget)
     : rows_(rows), st_(st), threads_(threads) {
-  // Neighbour slots for the rows that may end non-core, when they fit a quarter of the budget.
-  const int64_t cap = st.min_samples - 1;
-  if (cap > 0 && budget > 0 && st.n * cap <= budget / 16) {
+  // What the rows leave of the budget (resident: all of them; streamed: three blocks).
+  const int64_t row_bytes = rows_.dims() * 4 + 4;
+  const int64_t kept = rows_.resident() ? rows_.rows() : 3 * rows_.block_rows();
+  int64_t spare = std::max<int64_t>(0, budget - kept * row_bytes);
+  // Neighbour slots for the rows that may end non-core, in at most half of it.
+  const int64_t cap = st.min_samples - 1, slot_bytes = st.n * cap * 4;
+  if (cap > 0 && slot_bytes <= spare / 2) {
     st.nbr_cap = cap;
     st.nbr.assign(static_cast<size_t>(st.n * cap), 0);
+    spare -= slot_bytes;
   }
-  // Principal directions from the first block (all of the rows when resident), unless finding
-  // them (a sample's d x d covariance and its eigenproblem) would cost more than a tenth of the
-  // full tiles' n^2 d / 2 multiply-adds.
+  // Projected rows (resident: all; streamed: two blocks) in the rest. Principal directions from the
+  // first block (all of the rows when resident), unless finding them (a sample's d x d covariance
+  // and its eigenproblem) would cost more than a twentieth of the full tiles' n^2 d / 2.
+  const int64_t projected_rows = rows_.resident() ? rows_.rows() : 2 * rows_.block_rows();
+  const int64_t max_k = spare / (4 * projected_rows) - 1;
   const double n = static_cast<double>(rows_.rows()), d = static_cast<double>(rows_.dims());
   const double sample = static_cast<double>(std::min<int64_t>(rows_.block_rows(), 4096));
-  if (9 * d * d * d + sample * d * d < 0.05 * n * n * d) {
+  if (max_k >= 8 && 9 * d * d * d + sample * d * d < 0.05 * n * n * d) {
     const auto first = rows_.load(0);
-    proj_ = fit_dbscan_projection(first->data.data(), first->rows, rows_.dims(), st.eps2, threads);
+    proj_ = fit_dbscan_projection(first->data.data(), first->rows, rows_.dims(), st.eps2, threads,
+                                  max_k);
   }
 }
 

@@ -116,7 +116,7 @@ std::vector<double> candidate_fractions(const std::vector<double>& y, int64_t ns
 }  // namespace
 
 DbscanProjection fit_dbscan_projection(const float* x, int64_t m, int64_t d, float eps2,
-                                       int threads) {
+                                       int threads, int64_t max_k) {
   DbscanProjection pr;
   pr.d = d;
   pr.eps2 = eps2;
@@ -141,7 +141,8 @@ DbscanProjection fit_dbscan_projection(const float* x, int64_t m, int64_t d, flo
   for (int64_t i = 0; i < d; ++i)
     for (int64_t j = i + 1; j < d; ++j) gram[j * d + i] = gram[i * d + j];
   cpu_eigen(gram, d, &w);  // ascending: the leading direction is the last
-  const int64_t kmax = std::min(d / 2, kMaxDirections);
+  const int64_t kmax = std::min({d / 2, kMaxDirections, max_k});
+  if (kmax < 8) return pr;
   std::vector<double> basis(static_cast<size_t>(kmax * d));
   for (int64_t c = 0; c < kmax; ++c)
     std::copy_n(gram.data() + (d - 1 - c) * d, d, basis.data() + c * d);

@@ -30,10 +30,10 @@ struct DbscanProjection {
 };
 
 // The projection for rows x (m x d, prepared) compared at eps2: principal directions of at most a
-// few thousand of them, k chosen from their projected distances (0 when it would not pay or d is
-// small).
+// few thousand of them, k (at most max_k) chosen from their projected distances (0 when it would
+// not pay or d is small).
 DbscanProjection fit_dbscan_projection(const float* x, int64_t m, int64_t d, float eps2,
-                                       int threads);
+                                       int threads, int64_t max_k = 128);
 
 // The rows of a loaded block on the projection's directions, with per-tile bounds on rounding.
 struct ProjectedBlock {
