@@ -1,12 +1,23 @@
 #!/usr/bin/python3
-"""DBSCAN benchmark: embcluster beside scikit-learn's DBSCAN in the same run, then FAISS IVF
-neighbourhoods on a larger data set.
+"""DBSCAN benchmark: embcluster beside scikit-learn's DBSCAN in the same run, on blobs and on real
+data, then FAISS IVF neighbourhoods on a larger data set.
 
 Part 1: blobs from `embcluster generate` (50,000 x 128 by default); eps is the median k-distance
 (`embcluster kdist`, k = min_samples), so that about half of the rows are core points and the rest
 border points and noise. embcluster's exact DBSCAN and scikit-learn's DBSCAN (Debian's
 python3-sklearn, n_jobs = threads) run on the same float32 rows; the script prints both times,
 their ratio and whether the results agree (core points, noise, labels).
+
+Part "real": exact DBSCAN on real data against the newest scikit-learn (the project's .venv, as
+scripts/python-env.sh makes it; --sklearn-python), each tool in its own process with
+OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, the BLAS kernel each used printed:
+  sift: 50,000 SIFT descriptors (128 dimensions) of the photographs in Debian's
+        plasma-workspace-wallpapers (datasets/debian_sift_descriptors.py; needs python3-opencv),
+        euclidean, eps 200;
+  text: the first 30,000 rows of the text embeddings of Debian's package descriptions
+        (datasets/debian_text_embeddings.py, 256 dimensions), cosine, eps 0.12.
+min_samples 10 for both (--min-samples). Prints both times, the ratio and whether labels and core
+flags are identical. --real none skips it; --real-only runs it alone.
 
 Part 2: 1,000,000 x 128 blobs by default, `embcluster dbscan --index ivf`: time and the recall of
 core points against exact neighbourhoods on a sample (the report's check), and optionally the
@@ -15,25 +26,30 @@ exact method on the same data (--big-exact; --skip-ivf runs the exact method alo
 --device (auto, cpu, cuda, cuda:N) chooses where the exact method's passes run; the FAISS index
 always runs on the CPU. On a GPU machine, the exact 1,000,000 x 128 run on the GPU:
 
-  bench_dbscan.py --device cuda --big-exact --skip-ivf --skip-sklearn
+  bench_dbscan.py --device cuda --big-exact --skip-ivf --skip-sklearn --real none
 
   bench_dbscan.py [--embcluster build/embcluster] [--n 50000] [--d 128] [--blobs 50]
                   [--min-samples 10] [--eps E] [--threads 2] [--device auto]
                   [--big 1000000] [--big-blobs 1000] [--nlist N] [--nprobe P] [--big-exact]
-                  [--skip-ivf] [--skip-big] [--workdir DIR]
+                  [--skip-ivf] [--skip-big] [--workdir DIR] [--real sift,text] [--real-only]
 """
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 
-import h5py
 import numpy as np
 
-from benchutil import run_report
+from benchutil import ROOT, run_report
+
+REAL_SETS = {  # name: (rows, metric, eps)
+    "sift": (50000, "euclidean", 200.0),
+    "text": (30000, "cosine", 0.12),
+}
 
 
 def generate(exe, path, n, d, blobs, seed, std=1.0):
@@ -50,6 +66,8 @@ def median_kdist(exe, data, k, sample, workdir, threads):
 
 
 def embcluster_dbscan(exe, data, eps, min_samples, threads, workdir, extra=()):
+    import h5py
+
     out = os.path.join(workdir, "dbscan")
     wall, rep = run_report([exe, "dbscan", data, "--eps", repr(eps), "--min-samples",
                             str(min_samples), "--out", out, "--force", "--quiet", "--threads",
@@ -63,6 +81,7 @@ def embcluster_dbscan(exe, data, eps, min_samples, threads, workdir, extra=()):
 
 
 def part_sklearn(args, exe, workdir):
+    import h5py
     from sklearn import __version__ as skv
     from sklearn.cluster import DBSCAN
     from sklearn.metrics import adjusted_rand_score
@@ -109,6 +128,139 @@ def part_sklearn(args, exe, workdir):
     return {"n": args.n, "d": args.d, "eps": eps, "embcluster_wall_s": wall,
             "embcluster_total_s": t["total"], "sklearn_s": sk, "ratio_wall": sk / wall,
             "identical_labels": same_labels, "core_differing": int((core != emb_core).sum())}
+
+
+def clean_env():
+    """The environment every tool runs in: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (set on these
+    machines for old OpenBLAS builds) unset, so that each BLAS picks its own best kernel."""
+    env = dict(os.environ)
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    return env
+
+
+def cli_blas(exe):
+    """The OpenBLAS that the embcluster binary loads and the kernel it picks in clean_env()."""
+    out = subprocess.run(["ldd", exe], capture_output=True, text=True).stdout
+    m = re.search(r"(libopenblas\S*) => (\S+)", out)
+    if not m:
+        return "no OpenBLAS found by ldd"
+    code = ("import ctypes; l = ctypes.CDLL(%r); l.openblas_get_config.restype = ctypes.c_char_p; "
+            "l.openblas_get_corename.restype = ctypes.c_char_p; "
+            "print(l.openblas_get_config().decode(), '| kernel', l.openblas_get_corename().decode())"
+            % m.group(2))
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env=clean_env())
+    return f"{p.stdout.strip()} ({os.path.basename(m.group(2))})"
+
+
+def blas_info():
+    """The BLAS libraries this process loaded (threadpoolctl), one line."""
+    from threadpoolctl import threadpool_info
+
+    return ", ".join(f"{i['internal_api']} {i.get('version')} {i.get('architecture')} "
+                     f"x{i['num_threads']} ({os.path.basename(i['filepath'])})"
+                     for i in threadpool_info() if i["internal_api"] in ("openblas", "mkl", "blis"))
+
+
+def sklearn_worker(args):
+    """Runs scikit-learn's DBSCAN on one .npy (in the peer's own interpreter); prints JSON."""
+    from sklearn import __version__
+    from sklearn.cluster import DBSCAN
+    from threadpoolctl import threadpool_limits
+
+    x = np.load(args.sklearn_worker)
+    with threadpool_limits(args.threads):
+        t0 = time.perf_counter()
+        db = DBSCAN(eps=args.eps, min_samples=args.min_samples, metric=args.metric,
+                    n_jobs=args.threads).fit(x)
+        seconds = time.perf_counter() - t0
+    core = np.zeros(len(x), dtype=bool)
+    core[db.core_sample_indices_] = True
+    np.savez(args.worker_out, labels=db.labels_, core=core)
+    print(json.dumps({"seconds": seconds, "version": __version__, "blas": blas_info()}))
+
+
+def real_data(name, rows, workdir):
+    """The real set `name` (REAL_SETS) as float32 .npy in workdir, made once."""
+    path = os.path.join(workdir, f"{name}_{rows}.npy")
+    if os.path.exists(path):
+        return path
+    t0 = time.perf_counter()
+    if name == "sift":
+        sys.path.insert(0, os.path.join(ROOT, "datasets"))
+        import debian_sift_descriptors
+
+        x = debian_sift_descriptors.build(rows)
+    else:
+        import h5py
+
+        full = os.path.join(workdir, "debian_text_embeddings.h5")
+        if not os.path.exists(full):
+            subprocess.run([sys.executable, os.path.join(ROOT, "datasets",
+                                                         "debian_text_embeddings.py"), full],
+                           check=True, stdout=subprocess.DEVNULL)
+        with h5py.File(full, "r") as f:
+            x = np.ascontiguousarray(f["/embeddings"][:rows], dtype=np.float32)
+    np.save(path, x)
+    print(f"  ({name}: {x.shape[0]} x {x.shape[1]} made in {time.perf_counter() - t0:.0f} s)")
+    return path
+
+
+def part_real(args, exe, workdir):
+    env = clean_env()
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # for embcluster's runs too
+        os.environ.pop(var, None)
+    py = args.sklearn_python or os.path.join(ROOT, ".venv", "bin", "python")
+    if not os.path.exists(py):
+        py = sys.executable
+    print(f"\nreal data, exact DBSCAN, min_samples {args.min_samples}, {args.threads} threads "
+          f"each, OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset")
+    print(f"  embcluster BLAS: {cli_blas(exe)}")
+    figures = {}
+    for name in args.real.split(","):
+        rows, metric, eps = REAL_SETS[name]
+        rows = getattr(args, f"{name}_rows") or rows
+        eps = getattr(args, f"{name}_eps") or eps
+        data = real_data(name, rows, workdir)
+        extra = ["--device", args.device, "--metric", metric]
+        runs = [embcluster_dbscan(exe, data, eps, args.min_samples, args.threads, workdir, extra)]
+        out = os.path.join(workdir, f"sklearn_{name}.npz")
+        p = subprocess.run([py, os.path.abspath(__file__), "--sklearn-worker", data, "--eps",
+                            repr(eps), "--metric", metric, "--min-samples", str(args.min_samples),
+                            "--threads", str(args.threads), "--worker-out", out],
+                           capture_output=True, text=True, env=env)
+        if p.returncode != 0:
+            sys.exit(f"scikit-learn ({py}) failed:\n{p.stderr}")
+        sk = json.loads(p.stdout.strip().splitlines()[-1])
+        # embcluster before and after scikit-learn, the faster kept: a change in the machine's
+        # load shows rather than favouring one side.
+        runs.append(embcluster_dbscan(exe, data, eps, args.min_samples, args.threads, workdir,
+                                      extra))
+        wall, rep, (labels, core) = min(runs, key=lambda r: r[0])
+        ref = np.load(out)
+        same = bool(np.array_equal(labels, ref["labels"]))
+        same_core = bool(np.array_equal(core, ref["core"]))
+        t = rep["timings_s"]
+        x_shape = np.load(data, mmap_mode="r").shape
+        print(f"{name}: {x_shape[0]} x {x_shape[1]} float32, {metric}, eps {eps:g}: clusters "
+              f"{rep['n_clusters']}, core {rep['n_core']}, border {rep['n_border']}, noise "
+              f"{rep['n_noise']}")
+        print(f"  embcluster exact on {rep['device']}: {wall:.2f} s wall (in-library "
+              f"{t['total']:.2f} s: prepare {t['prepare']:.2f}, count {t['count']:.2f}, union "
+              f"{t['union']:.2f}, border {t['border']:.2f}); projected on "
+              f"{rep['parameters'].get('projection_dims', 0)} principal directions")
+        print(f"  scikit-learn {sk['version']} (n_jobs={args.threads}): {sk['seconds']:.2f} s "
+              f"(fit only); BLAS: {sk['blas'] or 'none'}")
+        print(f"  speed-up {sk['seconds'] / wall:.1f}x (wall) / {sk['seconds'] / t['total']:.1f}x "
+              f"(in-library); identical labels: {'yes' if same else 'NO'}, identical core "
+              f"flags: {'yes' if same_core else 'NO'}")
+        figures[name] = {"rows": x_shape[0], "dims": x_shape[1], "metric": metric, "eps": eps,
+                         "embcluster_wall_s": wall, "embcluster_total_s": t["total"],
+                         "sklearn_s": sk["seconds"], "sklearn_version": sk["version"],
+                         "ratio_wall": sk["seconds"] / wall, "identical_labels": same,
+                         "identical_core": same_core}
+    return figures
 
 
 def part_ivf(args, exe, workdir):
@@ -195,7 +347,21 @@ def main():
     ap.add_argument("--skip-sklearn", action="store_true")
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--json", default=None, help="write the figures to this file")
+    ap.add_argument("--real", default="sift,text",
+                    help="real sets to run against scikit-learn: sift, text, both or none")
+    ap.add_argument("--real-only", action="store_true", help="the real sets alone")
+    ap.add_argument("--sift-rows", type=int, default=0, help="default 50000")
+    ap.add_argument("--sift-eps", type=float, default=0, help="default 200")
+    ap.add_argument("--text-rows", type=int, default=0, help="default 30000")
+    ap.add_argument("--text-eps", type=float, default=0, help="default 0.12 (cosine)")
+    ap.add_argument("--sklearn-python", default=None,
+                    help="interpreter with the newest scikit-learn (default: .venv/bin/python)")
+    ap.add_argument("--sklearn-worker", help=argparse.SUPPRESS)
+    ap.add_argument("--metric", default="euclidean", help=argparse.SUPPRESS)
+    ap.add_argument("--worker-out", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.sklearn_worker:
+        return sklearn_worker(args)
     exe = os.path.abspath(args.embcluster)
     if not os.path.exists(exe):
         sys.exit(f"{exe} not found: build first or pass --embcluster")
@@ -203,9 +369,11 @@ def main():
         workdir = args.workdir or tmp
         os.makedirs(workdir, exist_ok=True)
         figures = {}
-        if not args.skip_sklearn:
+        if not args.skip_sklearn and not args.real_only:
             figures["sklearn"] = part_sklearn(args, exe, workdir)
-        if not args.skip_big:
+        if args.real != "none":
+            figures["real"] = part_real(args, exe, workdir)
+        if not args.skip_big and not args.real_only:
             figures["ivf"] = part_ivf(args, exe, workdir)
         if args.json:
             with open(args.json, "w") as f:

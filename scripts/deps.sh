@@ -9,6 +9,9 @@ pkgs=(cmake g++ make pkg-config libhdf5-dev hdf5-tools libopenblas-dev libcli11-
       libopenmpi-dev openmpi-bin  # distributed runs (mpirun -np N embcluster ...)
       clang libclang-rt-dev libomp-dev)  # the sanitizer build and libFuzzer (test-sanitizers.sh)
 [ "${1:-}" = "--with-datasets" ] && pkgs+=(dataset-fashion-mnist)
+# bench/bench_dbscan.py's real data: SIFT descriptors (OpenCV) of the photographs among Plasma's
+# wallpapers (datasets/debian_sift_descriptors.py).
+[ "${1:-}" = "--with-bench-data" ] && pkgs+=(python3-opencv plasma-workspace-wallpapers)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

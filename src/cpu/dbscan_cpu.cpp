@@ -8,9 +8,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <vector>
 
 #include "cpu/dbscan_cpu_rows.h"
+#include "cpu/distance_tile.h"
 #include "kernels/dbscan_rules.cuh"
 
 namespace embcluster {
@@ -59,25 +61,44 @@ void for_tile_pairs(const LoadedBlock& a, const LoadedBlock& b, DbscanPassContex
   }
 }
 
+// Emits ids(j) for the positions j = 0, 1, ... where within(j), one per call (as
+// DbscanState::add_neighbours asks for them).
+template <class Within, class Ids>
+auto next_within(Within within, Ids ids) {
+  return [within, ids, j = int64_t(-1)](int64_t) mutable {
+    while (!within(++j)) {
+    }
+    return ids(j);
+  };
+}
+
 // count on a tile with itself: every row counts itself once, whatever rounding says.
 void count_diagonal(DbscanState& st, const TileRows& r, int64_t d, Scratch& sc) {
   float* d2 = sc.tile.data();
   int32_t *rc = sc.rc.data(), *cc = sc.cc.data();
-  eps_distance_tile(r.x, r.norms, r.m, r.x, r.norms, r.m, d, st.eps2, d2);
-  std::fill(rc, rc + r.m, 0);
-  std::fill(cc, cc + r.m, 0);
-  for (int64_t i = 0; i < r.m; ++i) {
-    const float* row = d2 + i * r.m;
+  const int64_t m = r.m;
+  const float eps2 = st.eps2;
+  eps_distance_tile(r.x, r.norms, m, r.x, r.norms, m, d, eps2, d2);
+  std::fill(rc, rc + m, 0);
+  std::fill(cc, cc + m, 0);
+  for (int64_t i = 0; i < m; ++i) {
+    const float* row = d2 + i * m;
     int32_t c = 1;  // the row itself
-    for (int64_t j = i + 1; j < r.m; ++j) {
-      const int32_t w = row[j] <= st.eps2;
+    for (int64_t j = i + 1; j < m; ++j) {
+      const int32_t w = row[j] <= eps2;
       c += w;
       cc[j] += w;
     }
     rc[i] += c;
   }
-  for (int64_t i = 0; i < r.m; ++i)
-    if (rc[i] + cc[i]) st.count[r.ids[i]].fetch_add(rc[i] + cc[i], kRelaxed);
+  for (int64_t i = 0; i < m; ++i) {
+    if (rc[i] + cc[i] == 0) continue;
+    auto within = [&, i](int64_t j) {
+      return j == i || (j > i ? d2[i * m + j] : d2[j * m + i]) <= eps2;
+    };
+    st.add_neighbours(r.ids[i], rc[i] + cc[i],
+                      next_within(within, [&](int64_t j) { return r.ids[j]; }));
+  }
 }
 
 // count on two tiles: only the rows of each that can reach the other (gathered when some
@@ -100,21 +121,98 @@ bool count_across(const DbscanTiles& rows, DbscanState& st, const TileRows& rs, 
   }
   float* d2 = sc.tile.data();
   int32_t* cc = sc.cc.data();
-  eps_distance_tile(xa, xan, na, xb, xbn, nb, d, st.eps2, d2);
+  const float eps2 = st.eps2;
+  eps_distance_tile(xa, xan, na, xb, xbn, nb, d, eps2, d2);
   std::fill(cc, cc + nb, 0);
+  auto id_a = [&](int64_t i) { return rs.ids[ka[i]]; };
+  auto id_b = [&](int64_t j) { return rt.ids[kb[j]]; };
   for (int64_t i = 0; i < na; ++i) {
     const float* row = d2 + i * nb;
     int32_t c = 0;
 #pragma omp simd reduction(+ : c)
     for (int64_t j = 0; j < nb; ++j) {
-      const int32_t w = row[j] <= st.eps2;
+      const int32_t w = row[j] <= eps2;
       c += w;
       cc[j] += w;
     }
-    if (c) st.count[rs.ids[ka[i]]].fetch_add(c, kRelaxed);
+    if (c)
+      st.add_neighbours(id_a(i), c, next_within([&](int64_t j) { return row[j] <= eps2; }, id_b));
   }
-  for (int64_t j = 0; j < nb; ++j)
-    if (cc[j]) st.count[rt.ids[kb[j]]].fetch_add(cc[j], kRelaxed);
+  for (int64_t j = 0; j < nb; ++j) {
+    if (!cc[j]) continue;
+    auto within = [&, j](int64_t i) { return d2[i * nb + j] <= eps2; };
+    st.add_neighbours(id_b(j), cc[j], next_within(within, id_a));
+  }
+  return true;
+}
+
+// The projected rows (and their squared norms) of tile t inside the loaded block blk.
+const float* proj_rows(const ProjectedBlock& pb, const DbscanTiles& rows, const LoadedBlock& blk,
+                       int64_t t, int64_t k, const float** norms) {
+  const int64_t local = rows.tile(t).begin - blk.pos0;
+  *norms = pb.norms.data() + local;
+  return pb.p.data() + local * k;
+}
+
+// Lists of the pairs (positions) by their first or second member: start[0..m] offsets into list.
+void pair_lists(const std::vector<std::pair<int32_t, int32_t>>& pairs, bool by_first,
+                const int32_t* counts, int64_t m, int32_t* start, std::vector<int32_t>* list) {
+  start[0] = 0;
+  for (int64_t i = 0; i < m; ++i) start[i + 1] = start[i] + counts[i];
+  list->resize(pairs.size());
+  for (const auto& [i, j] : pairs) (*list)[start[by_first ? i : j]++] = by_first ? j : i;
+  for (int64_t i = m; i > 0; --i) start[i] = start[i - 1];  // start[i] had moved to start[i + 1]
+  start[0] = 0;
+}
+
+// Adds the pairs within eps found on tiles of rows ida (ma) and idb (mb), as positions in
+// sc.pairs (diag: one tile with itself, pairs j > i, each row counting itself).
+void count_found_pairs(DbscanState& st, const int64_t* ida, int64_t ma, const int64_t* idb,
+                       int64_t mb, bool diag, Scratch& sc) {
+  int32_t *rc = sc.rc.data(), *cc = sc.cc.data();
+  std::fill(rc, rc + ma, 0);
+  std::fill(cc, cc + mb, 0);
+  for (const auto& [i, j] : sc.pairs) ++rc[i], ++cc[j];
+  int32_t *rs = sc.row_start.data(), *cs = sc.col_start.data();
+  pair_lists(sc.pairs, true, rc, ma, rs, &sc.row_list);
+  pair_lists(sc.pairs, false, cc, mb, cs, &sc.col_list);
+  const auto& rows = sc.row_list;
+  const auto& cols = sc.col_list;
+  if (diag) {  // row i's neighbours: itself, its pairs as first, then as second
+    for (int64_t i = 0; i < ma; ++i)
+      st.add_neighbours(ida[i], 1 + rc[i] + cc[i], [&, i](int64_t q) {
+        if (q == 0) return ida[i];
+        return q <= rc[i] ? ida[rows[rs[i] + q - 1]] : ida[cols[cs[i] + q - 1 - rc[i]]];
+      });
+    return;
+  }
+  for (int64_t i = 0; i < ma; ++i)
+    if (rc[i]) st.add_neighbours(ida[i], rc[i], [&, i](int64_t q) { return idb[rows[rs[i] + q]]; });
+  for (int64_t j = 0; j < mb; ++j)
+    if (cc[j]) st.add_neighbours(idb[j], cc[j], [&, j](int64_t q) { return ida[cols[cs[j] + q]]; });
+}
+
+// count on a mixed pair of tiles through the projection: projected distances, the candidates
+// decided exactly. False (nothing counted) when too many are candidates for this to pay.
+bool count_projected(DbscanPassContext& ctx, const LoadedBlock& a, const LoadedBlock& b,
+                     const TileRows& rs, int64_t s, const TileRows& rt, int64_t t, Scratch& sc) {
+  const DbscanTiles& rows = *ctx.rows;
+  DbscanState& st = *ctx.st;
+  const int64_t k = ctx.proj->k, d = rows.dims(), ma = rs.m, mb = rt.m;
+  const bool diag = s == t;
+  const float *pna, *pnb;
+  const float* pa = proj_rows(*ctx.pa, rows, a, s, k, &pna);
+  const float* pb = proj_rows(*ctx.pb, rows, b, t, k, &pnb);
+  const float lim = projected_limit(*ctx.proj, *ctx.pa, s, *ctx.pb, t);
+  if (projected_candidates(pa, pna, ma, pb, pnb, mb, k, lim, diag, ma * mb / 4, &sc.cands,
+                           sc.tile.data()) < 0)
+    return false;
+  const float scale = static_cast<float>(rounding_scale(d));
+  sc.pairs.clear();
+  for (const auto& [i, j] : sc.cands)
+    if (within_eps(rs.x + i * d, rs.norms[i], rt.x + j * d, rt.norms[j], d, st.eps2, scale))
+      sc.pairs.emplace_back(i, j);
+  count_found_pairs(st, rs.ids, ma, rt.ids, mb, diag, sc);
   return true;
 }
 
@@ -124,11 +222,14 @@ Visit count_pair(DbscanPassContext& ctx, Needs& needs, const LoadedBlock& a, con
   if (!needs.count(s, t)) return Visit::settled;
   const TileRows rs = tile_rows(*ctx.rows, a, s), rt = tile_rows(*ctx.rows, b, t);
   if (kind == PairKind::near) {  // every pair within eps (on the diagonal the row itself too)
-    for (int64_t i = 0; i < rs.m; ++i) st.count[rs.ids[i]].fetch_add(int32_t(rt.m), kRelaxed);
+    for (int64_t i = 0; i < rs.m; ++i)
+      st.add_neighbours(rs.ids[i], int32_t(rt.m), [&](int64_t q) { return rt.ids[q]; });
     if (s != t)
-      for (int64_t j = 0; j < rt.m; ++j) st.count[rt.ids[j]].fetch_add(int32_t(rs.m), kRelaxed);
+      for (int64_t j = 0; j < rt.m; ++j)
+        st.add_neighbours(rt.ids[j], int32_t(rs.m), [&](int64_t q) { return rs.ids[q]; });
     return Visit::near;
   }
+  if (ctx.proj && count_projected(ctx, a, b, rs, s, rt, t, sc)) return Visit::gemm;
   if (s == t) {
     count_diagonal(st, rs, ctx.rows->dims(), sc);
     return Visit::gemm;
@@ -149,6 +250,57 @@ int64_t gather_pair_core(DbscanPassContext& ctx, const TileRows& r, int64_t othe
                               ids, second ? sc.keep2.data() : sc.keep.data());
 }
 
+// Copies the core rows of tile t (rows r) with their projected rows into the gathered set `second`;
+// returns how many.
+int64_t gather_core_projected(DbscanPassContext& ctx, const LoadedBlock& blk, const TileRows& r,
+                              int64_t t, const ProjectedBlock& pb, bool second, Scratch& sc) {
+  const int64_t d = ctx.rows->dims(), k = ctx.proj->k;
+  float* x = second ? sc.gathered2.data() : sc.gathered.data();
+  float* xn = second ? sc.gathered2_norms.data() : sc.gathered_norms.data();
+  int64_t* ids = second ? sc.ids2.data() : sc.ids.data();
+  float* p = second ? sc.proj2.data() : sc.proj.data();
+  float* pn = second ? sc.proj2_norms.data() : sc.proj_norms.data();
+  const float* pnorms;
+  const float* prow = proj_rows(pb, *ctx.rows, blk, t, k, &pnorms);
+  int64_t n = 0;
+  for (int64_t i = 0; i < r.m; ++i) {
+    if (!ctx.st->core[r.ids[i]]) continue;
+    std::memcpy(x + n * d, r.x + i * d, sizeof(float) * d);
+    std::memcpy(p + n * k, prow + i * k, sizeof(float) * k);
+    xn[n] = r.norms[i];
+    pn[n] = pnorms[i];
+    ids[n++] = r.ids[i];
+  }
+  return n;
+}
+
+// union on a mixed pair of tiles through the projection: projected distances between their core
+// rows; a candidate pair is decided exactly only when its rows are not in one set already.
+Visit union_projected(DbscanPassContext& ctx, const LoadedBlock& a, const LoadedBlock& b,
+                      const TileRows& rs, int64_t s, const TileRows& rt, int64_t t, Scratch& sc) {
+  DbscanState& st = *ctx.st;
+  const bool diag = s == t;
+  const int64_t d = ctx.rows->dims(), k = ctx.proj->k;
+  const int64_t ka = gather_core_projected(ctx, a, rs, s, *ctx.pa, false, sc);
+  const int64_t kb = diag || ka == 0 ? ka : gather_core_projected(ctx, b, rt, t, *ctx.pb, true, sc);
+  if (ka == 0 || kb == 0) return Visit::settled;
+  const float* y = diag ? sc.gathered.data() : sc.gathered2.data();
+  const float* yn = diag ? sc.gathered_norms.data() : sc.gathered2_norms.data();
+  const int64_t* yid = diag ? sc.ids.data() : sc.ids2.data();
+  const float lim = projected_limit(*ctx.proj, *ctx.pa, s, *ctx.pb, t);
+  projected_candidates(sc.proj.data(), sc.proj_norms.data(), ka,
+                       diag ? sc.proj.data() : sc.proj2.data(),
+                       diag ? sc.proj_norms.data() : sc.proj2_norms.data(), kb, k, lim, diag,
+                       ka * kb, &sc.cands, sc.tile.data());
+  const float scale = static_cast<float>(rounding_scale(d));
+  const float* x = sc.gathered.data();
+  for (const auto& [i, j] : sc.cands)
+    if (!st.uf.same(sc.ids[i], yid[j]) &&
+        within_eps(x + i * d, sc.gathered_norms[i], y + j * d, yn[j], d, st.eps2, scale))
+      st.uf.unite(sc.ids[i], yid[j]);
+  return Visit::gemm;
+}
+
 Visit union_pair(DbscanPassContext& ctx, Needs& needs, const LoadedBlock& a, const LoadedBlock& b,
                  int64_t s, int64_t t, PairKind kind, Scratch& sc) {
   DbscanState& st = *ctx.st;
@@ -162,6 +314,7 @@ Visit union_pair(DbscanPassContext& ctx, Needs& needs, const LoadedBlock& a, con
       if (kern::dbscan_joins(true, st.core[rt.ids[j]])) st.uf.unite(anchor, rt.ids[j]);
     return Visit::near;
   }
+  if (ctx.proj) return union_projected(ctx, a, b, rs, s, rt, t, sc);
   // The rule joins core rows only: distances between the core rows alone.
   const bool diag = s == t;
   const int64_t ka = gather_pair_core(ctx, rs, t, rt, diag, false, sc);

@@ -12,6 +12,7 @@
 #include "algo/dbscan/dbscan_state.h"
 #include "algo/spatial/dbscan_tiles.h"
 #include "backend/dbscan_passes.h"
+#include "cpu/dbscan_projection.h"
 
 namespace embcluster {
 
@@ -20,6 +21,11 @@ struct DbscanPassContext {
   DbscanState* st = nullptr;
   int threads = 1;
   DBSCANPassStats* stats = nullptr;
+  // When active: the projection and the projected rows of the pair's two blocks (mixed pairs of
+  // tiles are then decided from projected distances, the few candidates exactly).
+  const DbscanProjection* proj = nullptr;
+  const ProjectedBlock* pa = nullptr;
+  const ProjectedBlock* pb = nullptr;
   // Called now and then from one thread with the number of tile pairs finished in this call.
   std::function<void(int64_t)> tick;
 };
@@ -59,8 +65,11 @@ void query_distances(const float* q, const float* qn, int64_t nq, const float* x
 
 // The passes of exact DBSCAN on the CPU over the rows' pairs of blocks (the next block read on a
 // second thread while the current pair is processed when streamed; pairs of blocks that cannot
-// change a pass's result are not read): an implementation of DbscanPasses over st.
+// change a pass's result are not read): an implementation of DbscanPasses over st. In what the
+// rows leave of budget (bytes), the count pass keeps the neighbours of rows that may end non-core
+// (DbscanState::nbr), so that the border pass needs no distances; and where projections on
+// principal directions pay (fit_dbscan_projection), mixed pairs of tiles are decided through them.
 std::unique_ptr<DbscanPasses> make_cpu_dbscan_passes(DbscanTiles& rows, DbscanState& st,
-                                                     int threads);
+                                                     int threads, int64_t budget = 0);
 
 }  // namespace embcluster

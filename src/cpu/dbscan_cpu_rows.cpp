@@ -39,7 +39,13 @@ Scratch::Scratch(int64_t d)
       ids(kDbscanTileRows),
       ids2(kDbscanTileRows),
       keep(kDbscanTileRows),
-      keep2(kDbscanTileRows) {}
+      keep2(kDbscanTileRows),
+      row_start(kDbscanTileRows + 1),
+      col_start(kDbscanTileRows + 1),
+      proj(static_cast<size_t>(kDbscanTileRows * d)),
+      proj_norms(kDbscanTileRows),
+      proj2(static_cast<size_t>(kDbscanTileRows * d)),
+      proj2_norms(kDbscanTileRows) {}
 
 TileRows tile_rows(const DbscanTiles& rows, const LoadedBlock& blk, int64_t t) {
   const TileInfo& ti = rows.tile(t);

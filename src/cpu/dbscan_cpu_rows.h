@@ -4,6 +4,7 @@
 // and the per-tile questions that let a pass skip a pair (Needs). Internal to cpu/dbscan_cpu*.cpp.
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "algo/dbscan/dbscan_state.h"
@@ -26,6 +27,11 @@ struct Scratch {
   std::vector<int64_t> ids, ids2;
   std::vector<int64_t> pick;
   std::vector<int32_t> keep, keep2;
+  // Projected passes: candidate pairs and pairs within eps (positions), the latter listed by row
+  // and by column, and the projected rows of two gathered sets.
+  std::vector<std::pair<int32_t, int32_t>> cands, pairs;
+  std::vector<int32_t> row_start, col_start, row_list, col_list;
+  std::vector<float> proj, proj_norms, proj2, proj2_norms;
 };
 
 // Rows of a tile inside a loaded block.

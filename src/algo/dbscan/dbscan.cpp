@@ -165,7 +165,7 @@ void exact_dbscan(Source& source, const DBSCANParams& p, const ExecutionContext&
       st = DbscanState(n, rows.tile_total(), p.min_samples, eps2);
     }
   }
-  run_passes(*make_cpu_dbscan_passes(rows, st, threads), st, p, ctx, res, progress);
+  run_passes(*make_cpu_dbscan_passes(rows, st, threads, budget), st, p, ctx, res, progress);
 }
 
 // A FAISS index: the passes on its neighbourhoods, then the sampled check against exact ones.

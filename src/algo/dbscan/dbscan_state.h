@@ -2,6 +2,7 @@
 // What DBSCAN's passes share: neighbour counts, core flags, the union-find of core points and the
 // attachment of border points, indexed by source row; per-tile caches of the exact passes.
 // Internal to the library (dbscan.cpp, dbscan_faiss.cpp, the CPU tile passes).
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <limits>
@@ -61,6 +62,22 @@ struct DbscanState {
   std::vector<int32_t> tile_core;
   std::vector<int64_t> tile_core_pos;
   std::vector<int64_t> tile_min_root;
+  // Optional (nbr_cap > 0, min_samples - 1): the first nbr_cap neighbours each row's count met, in
+  // slots [row * nbr_cap, ...). A row that ends non-core has fewer, so its slots hold all of its
+  // neighbours (itself included) and the border pass needs no distances.
+  int64_t nbr_cap = 0;
+  std::vector<int32_t> nbr;
+
+  // Adds c neighbours to row's count; while the row's count is below nbr_cap, records the first of
+  // them: id(q) is the q-th of the c, asked for q = 0, 1, ... in order.
+  template <class IdFn>
+  void add_neighbours(int64_t row, int32_t c, IdFn&& id) {
+    const int32_t old = count[row].fetch_add(c, std::memory_order_relaxed);
+    if (old >= nbr_cap) return;
+    const int64_t end = std::min<int64_t>(int64_t(old) + c, nbr_cap);
+    int32_t* slot = nbr.data() + row * nbr_cap;
+    for (int64_t q = old; q < end; ++q) slot[q] = static_cast<int32_t>(id(q - old));
+  }
 };
 
 // Labels from the state after the passes: clusters numbered by their lowest core row, border
