@@ -159,12 +159,13 @@ std::atomic<bool> g_interrupted{false};
 extern "C" void on_interrupt(int) { g_interrupted.store(true); }
 }  // namespace
 
-void stop_on_interrupt() {
+void stop_on_interrupt(bool sigterm) {
   struct sigaction sa {};
   sa.sa_handler = on_interrupt;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESETHAND;  // a second Ctrl-C ends the process at once
   for (int sig : {SIGINT, SIGTERM}) {
+    if (sig == SIGTERM && !sigterm) continue;
     struct sigaction old {};
     sigaction(sig, nullptr, &old);
     if (old.sa_handler != SIG_IGN) sigaction(sig, &sa, nullptr);  // an ignored signal stays so

@@ -66,7 +66,9 @@ std::string largest_first(std::vector<int64_t> sizes);
 // SIGINT and SIGTERM stop the command at its next check (every block, iteration or write): it
 // removes its temporaries, keeps the previous outputs and exits 130. A second signal ends it at
 // once. interrupted(): whether one came.
-void stop_on_interrupt();
+// sigterm false: SIGTERM keeps its default action (a rank of an MPI job: mpirun ends the job's
+// other ranks with SIGTERM when one fails, and they go without a line of their own).
+void stop_on_interrupt(bool sigterm = true);
 bool interrupted();
 
 // The execution context of a command: --threads and --memory, the command's --device text

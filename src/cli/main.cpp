@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
                        std::to_string(embcluster::max_threads()));
     g.threads = embcluster::max_threads();
   }
-  stop_on_interrupt();
+  stop_on_interrupt(g.ranks() == 1);
   if (g.ranks() > 1) {
     const std::string name = app.get_subcommands().front()->get_name();
     if (!distributed_command(name)) {
