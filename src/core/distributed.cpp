@@ -1,5 +1,7 @@
 #include "core/distributed.h"
 
+#include <chrono>
+
 namespace embcluster {
 
 RowSlab row_slab(int64_t n, int rank, int ranks) {
@@ -7,6 +9,32 @@ RowSlab row_slab(int64_t n, int rank, int ranks) {
   const int64_t pieces = (n + kSumPieceRows - 1) / kSumPieceRows;
   const int64_t p0 = pieces * rank / ranks, p1 = pieces * (rank + 1) / ranks;
   return RowSlab{std::min(n, p0 * kSumPieceRows), std::min(n, p1 * kSumPieceRows)};
+}
+
+namespace {
+double now_s() {
+  using clock = std::chrono::steady_clock;
+  return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+RankClock::RankClock(Communicator* comm, RowSlab slab)
+    : comm_(comm),
+      slab_(slab),
+      t0_(now_s()),
+      comm_s0_(comm ? comm->seconds() : 0),
+      comm_bytes0_(comm ? comm->bytes() : 0) {}
+
+std::vector<RankReport> RankClock::gather(const std::string& device) const {
+  if (!comm_) return {};
+  const RankReport me{comm_->rank(),
+                      slab_.first,
+                      slab_.rows(),
+                      device,
+                      now_s() - t0_,
+                      comm_->seconds() - comm_s0_,
+                      comm_->bytes() - comm_bytes0_};
+  return gather_rank_reports(me, *comm_);
 }
 
 std::vector<RankReport> gather_rank_reports(const RankReport& mine, Communicator& comm) {

@@ -3,6 +3,7 @@
 // several ranks, its slab, typed gathers, and the combination of piece trees across ranks.
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -21,6 +22,20 @@ inline Communicator* ranks_of(const ExecutionContext& ctx) {
 inline RowSlab slab_of(int64_t n, const Communicator* comm) {
   return comm ? row_slab(n, comm->rank(), comm->size()) : RowSlab{0, n};
 }
+
+// A rank's part of a call, for the report: started at construction; gather() (collective) gives
+// every rank's slab, device, seconds and communication since then.
+class RankClock {
+ public:
+  RankClock(Communicator* comm, RowSlab slab);
+  std::vector<RankReport> gather(const std::string& device) const;
+
+ private:
+  Communicator* comm_;
+  RowSlab slab_;
+  double t0_, comm_s0_;
+  int64_t comm_bytes0_;
+};
 
 // Appends trivially copyable values to a byte buffer, and reads them back in the same order.
 class Bytes {

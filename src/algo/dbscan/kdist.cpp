@@ -200,8 +200,7 @@ KDistResult kdist(Source& input, const KDistParams& p, const ExecutionContext& c
   prep.normalise = p.metric == Metric::Cosine;
   Communicator* comm = ranks_of(ctx);
   const RowSlab slab = slab_of(n, comm);
-  const double comm_s0 = comm ? comm->seconds() : 0;
-  const int64_t comm_bytes0 = comm ? comm->bytes() : 0;
+  const RankClock rank_clock(comm, slab);
   const Queries q = read_queries(source, p, prep, m, rest, threads, comm, slab);
   res.timings.emplace_back("prepare", dbscan_now_s() - t0);
 
@@ -213,11 +212,7 @@ KDistResult kdist(Source& input, const KDistParams& p, const ExecutionContext& c
   res.timings.emplace_back("distances", dbscan_now_s() - t0);
   curve_from_heaps(heaps, q.rows, k, p.metric == Metric::Cosine, &res);
   res.timings.emplace_back("total", dbscan_now_s() - t_start);
-  if (comm)
-    res.ranks =
-        gather_rank_reports({comm->rank(), slab.first, slab.rows(), "cpu", dbscan_now_s() - t_start,
-                             comm->seconds() - comm_s0, comm->bytes() - comm_bytes0},
-                            *comm);
+  res.ranks = rank_clock.gather("cpu");
   return res;
 }
 

@@ -100,8 +100,7 @@ AssignResult assign(Source& data, const std::vector<float>& centres, int64_t k,
   // A distributed run: this rank's slab of the rows, the sums combined across ranks.
   Communicator* comm = ranks_of(ctx);
   const RowSlab slab = slab_of(n, comm);
-  const double comm_s0 = comm ? comm->seconds() : 0;
-  const int64_t comm_bytes0 = comm ? comm->bytes() : 0;
+  const RankClock rank_clock(comm, slab);
   const int64_t m = slab.rows();
 
   AssignResult res;
@@ -147,14 +146,7 @@ AssignResult assign(Source& data, const std::vector<float>& centres, int64_t k,
     res.distances = gather_values(res.distances, *comm);
     res.top_labels = gather_values(res.top_labels, *comm);
     res.top_distances = gather_values(res.top_distances, *comm);
-    RankReport me{comm->rank(),
-                  slab.first,
-                  slab.rows(),
-                  res.device,
-                  now_s() - t_start,
-                  comm->seconds() - comm_s0,
-                  comm->bytes() - comm_bytes0};
-    res.ranks = gather_rank_reports(me, *comm);
+    res.ranks = rank_clock.gather(res.device);
   }
   res.timings = {{"assign", now_s() - t0}, {"total", now_s() - t_start}};
   return res;

@@ -361,8 +361,7 @@ KMeansResult kmeans_prepared(Source& source, const KMeansParams& params,
           "checkpoints are not supported in a run of several MPI ranks (", comm ? comm->size() : 1,
           ")");
   const RowSlab slab = slab_of(n, comm);
-  const double comm_s0 = comm ? comm->seconds() : 0;
-  const int64_t comm_bytes0 = comm ? comm->bytes() : 0;
+  const RankClock rank_clock(comm, slab);
 
   KMeansResult res;
   BackendChoice choice = make_kmeans_backend(params, ctx, threads);
@@ -393,14 +392,7 @@ KMeansResult kmeans_prepared(Source& source, const KMeansParams& params,
   if (comm) {
     // Labels in row order on rank 0; every rank's slab, device and time for the report.
     res.labels = gather_values(res.labels, *comm);
-    RankReport me{comm->rank(),
-                  slab.first,
-                  slab.rows(),
-                  res.device,
-                  now_s() - t_start,
-                  comm->seconds() - comm_s0,
-                  comm->bytes() - comm_bytes0};
-    res.ranks = gather_rank_reports(me, *comm);
+    res.ranks = rank_clock.gather(res.device);
   }
   res.streamed = !blocks.resident();
   res.block_rows = blocks.block_rows();

@@ -219,6 +219,7 @@ class Driver {
   void run_on_ranks(const std::vector<int64_t>& sample);
   void exact_in_slabs();
   void run_sampled(const std::vector<int64_t>& sample);
+  void score_against_all(const HeldRows& a, int64_t done);
   void against_all_columns(const ClusterRows& q, const std::vector<int64_t>& rows,
                            std::vector<double>& sums, const std::function<void(int64_t)>& after);
 
@@ -260,11 +261,7 @@ void Driver::run_exact() {
   int64_t done = counted_before(std::min(start, n_));
   for (int64_t a0 = start; a0 < n_; a0 += a_rows) {
     const HeldRows a = read_rows(a0, std::min(n_, a0 + a_rows));
-    std::vector<double> sums(static_cast<size_t>(a.count() * k_), 0.0);
-    ++out_.passes;
-    against_all_columns(a.view(d_), a.row, sums,
-                        [&](int64_t b1) { report(done + a.count() * b1 / n_); });
-    score(a, 0, a.count(), sums);
+    score_against_all(a, done);
     done += a.count();
     save(a.end, a.end == n_);
   }
@@ -294,11 +291,7 @@ void Driver::run_on_ranks(const std::vector<int64_t>& sample) {
           place(x + (picks[next] - start) * d_, a.x.data() + pos[next] * d_);
       });
     }
-    std::vector<double> sums(static_cast<size_t>(a.count() * k_), 0.0);
-    ++out_.passes;
-    against_all_columns(a.view(d_), a.row, sums,
-                        [&](int64_t b1) { report(done + a.count() * b1 / n_); });
-    score(a, 0, a.count(), sums);
+    score_against_all(a, done);
     done += a.count();
   }
   const std::vector<float> mine(out_.samples.begin() + slab_.first,
@@ -335,6 +328,16 @@ void Driver::exact_in_slabs() {
     save(by_span ? std::min(n_, s1 * layout_.span) : s1, s1 == steps);
     report(p0);
   }
+}
+
+// Scores the held rows a against every row of the source, read in column blocks (one more pass);
+// `done`: rows scored before them, for the progress.
+void Driver::score_against_all(const HeldRows& a, int64_t done) {
+  std::vector<double> sums(static_cast<size_t>(a.count() * k_), 0.0);
+  ++out_.passes;
+  against_all_columns(a.view(d_), a.row, sums,
+                      [&](int64_t b1) { report(done + a.count() * b1 / n_); });
+  score(a, 0, a.count(), sums);
 }
 
 // Streams column blocks of the whole data (the next one read while this one is used) and adds
