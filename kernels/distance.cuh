@@ -23,6 +23,44 @@ EMB_HD float sq_l2(const float* a, const float* b, int64_t d) {
   return s;
 }
 
+#if defined(__CUDACC__)
+#define EMB_UNROLL _Pragma("unroll")
+#else
+#define EMB_UNROLL
+#endif
+
+// The exact squared distance of K-means: sum((a - b)^2) in float over 32 interleaved lanes. Lane l
+// sums the elements l, l + 32, l + 64, ... in index order, then the lanes are added pairwise
+// (lane l += lane l + 16, then + 8, + 4, + 2, + 1). Thirty-two independent sums run at the
+// machine's speed where sq_l2's one chain waits on every addition; the CPU's vector code
+// (cpu/exact_distance.h) gives the same bits.
+EMB_HD float sq_l2_lanes(const float* a, const float* b, int64_t d) {
+  float acc[32];
+  EMB_UNROLL
+  for (int l = 0; l < 32; ++l) acc[l] = 0.0f;
+  int64_t j = 0;
+  for (; j + 32 <= d; j += 32) {
+    EMB_UNROLL
+    for (int l = 0; l < 32; ++l) {
+      const float t = a[j + l] - b[j + l];
+      acc[l] = fmaf(t, t, acc[l]);
+    }
+  }
+  EMB_UNROLL
+  for (int l = 0; l < 32; ++l) {
+    if (j + l < d) {
+      const float t = a[j + l] - b[j + l];
+      acc[l] = fmaf(t, t, acc[l]);
+    }
+  }
+  EMB_UNROLL
+  for (int s = 16; s >= 1; s /= 2) {
+    EMB_UNROLL
+    for (int l = 0; l < s; ++l) acc[l] += acc[l + s];
+  }
+  return acc[0];
+}
+
 // sum(a^2) in float, in index order.
 EMB_HD float sq_norm(const float* a, int64_t d) {
   float s = 0.0f;

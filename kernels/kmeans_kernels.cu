@@ -53,7 +53,9 @@ __global__ void argmin_update_kernel(const float* g, int64_t n, int64_t m, int64
 __global__ void exact_dist_kernel(const float* x, int64_t n, int64_t d, const float* c,
                                   const int32_t* labels, float* dist) {
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  if (i < n) dist[i] = sq_l2(x + i * d, c + static_cast<int64_t>(labels[i]) * d, d);
+  // The exact distance of the CPU backend too (kern::sq_l2_lanes), so that both report the
+  // same inertia for the same labels.
+  if (i < n) dist[i] = sq_l2_lanes(x + i * d, c + static_cast<int64_t>(labels[i]) * d, d);
 }
 
 __global__ void histogram_kernel(const int32_t* labels, int64_t n, int32_t* counts) {

@@ -29,6 +29,14 @@ struct DeviceChoice {
 // GEMM precision on the GPU (the CPU always computes in fp32).
 enum class Precision { Fp32, Tf32, Bf16 };
 
+// How K-means finds each row's nearest centre (KMeansParams::algorithm). Lloyd measures every
+// row against every centre each pass; the others keep lower bounds on each row's distances to
+// groups of centres and measure only what the bounds leave open: Hamerly one group, Elkan a group
+// per centre, Yinyang k/10 groups of nearby centres (Ding et al., ICML 2015). All give Lloyd's
+// labels. Auto: a bound per centre up to 64 centres, else Yinyang's groups, at most d / 8 and as
+// the memory budget allows (Lloyd for k = 1).
+enum class KMeansAlgorithm { Auto, Lloyd, Elkan, Hamerly, Yinyang };
+
 // Where DBSCAN's neighbourhoods come from (see DBSCANParams::index).
 enum class DBSCANIndex { Exact, Flat, Ivf, Hnsw };
 
@@ -42,6 +50,8 @@ DeviceChoice parse_device(const std::string& text);
 Precision parse_precision(const std::string& text);
 // "exact" | "flat" | "ivf" | "hnsw"; anything else throws Error naming index.
 DBSCANIndex parse_index(const std::string& text);
+// "auto" | "lloyd" | "elkan" | "hamerly" | "yinyang"; anything else throws Error naming algorithm.
+KMeansAlgorithm parse_kmeans_algorithm(const std::string& text);
 
 std::string to_string(Metric m);
 std::string to_string(InitMethod m);           // "k-means++", "random", "file"
@@ -49,5 +59,6 @@ std::string to_string(DeviceKind k);           // "auto", "cpu", "cuda"
 std::string to_string(const DeviceChoice& d);  // "auto", "cpu", "cuda", "cuda:N"
 std::string to_string(Precision p);
 std::string to_string(DBSCANIndex i);
+std::string to_string(KMeansAlgorithm a);
 
 }  // namespace embcluster

@@ -24,6 +24,11 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     max_iter : int, default=300
     tol : float, default=1e-4
         Relative tolerance on the centre shift (scikit-learn's meaning).
+    algorithm : {"auto", "lloyd", "elkan", "hamerly", "yinyang"}, default="auto"
+        How each row's nearest centre is found; all give the same labels from the same centres.
+        "lloyd" measures every distance each pass; the others keep bounds on each row's distances
+        (per centre, one, k/10 groups) and skip most of them after the first iterations; "auto"
+        picks by k and the memory budget. The GPU runs "lloyd".
     random_state : int, RandomState or None
         An int is the library's seed as is (the command's ``--seed``).
     metric : {"euclidean", "cosine"}, default="euclidean"
@@ -70,6 +75,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         n_init="auto",
         max_iter=300,
         tol=1e-4,
+        algorithm="auto",
         random_state=None,
         metric="euclidean",
         threads=None,
@@ -86,6 +92,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self.n_init = n_init
         self.max_iter = max_iter
         self.tol = tol
+        self.algorithm = algorithm
         self.random_state = random_state
         self.metric = metric
         self.threads = threads
@@ -122,6 +129,11 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"n_init={self.n_init!r} must be 'auto' or an integer >= 1")
         if not isinstance(self.max_iter, (int, np.integer)) or self.max_iter < 1:
             raise ValueError(f"max_iter={self.max_iter!r} must be an integer >= 1")
+        if self.algorithm not in ("auto", "lloyd", "elkan", "hamerly", "yinyang"):
+            raise ValueError(
+                f"algorithm={self.algorithm!r} must be 'auto', 'lloyd', 'elkan', 'hamerly' or "
+                "'yinyang'"
+            )
 
     def _init_file(self, n_features, tmpdir):
         """The init argument of the library: a method, or the initial centres as a .npy file."""
@@ -160,6 +172,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
                 precision=str(self.precision),
                 progress=_progress.callback(self.progress, self.verbose, "kmeans"),
                 sample_weight=weights,
+                algorithm=str(self.algorithm),
                 **self._context(),
             )
         self.cluster_centers_ = r["cluster_centers"]

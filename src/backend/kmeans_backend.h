@@ -59,6 +59,12 @@ class KMeansBackend {
   virtual std::string device_name() const = 0;
   // Centres used by the following assign() calls (k x d, row-major).
   virtual void set_centroids(const float* centroids, int64_t k, int64_t d) = 0;
+  // Distance bounds (cpu/centre_groups.h): keep, for every row, its centre and `groups` lower
+  // bounds on its distances to groups of centres, so that later passes measure only what the
+  // bounds leave open (1 group: Hamerly; a group per centre: Elkan; between: Yinyang). The labels
+  // are those of plain Lloyd (groups = 0, the default). Returns false where the backend has no
+  // bounds: it runs Lloyd.
+  virtual bool use_bounds(int64_t groups) { return groups == 0; }
   // The weight of every row of the data (indexed by source row, Block::start + i), used by the
   // sums of the following passes; null (default) = every row weighs 1. Must stay valid while set.
   virtual void set_weights(const double* row_weights) = 0;
@@ -81,7 +87,8 @@ class KMeansBackend {
   virtual std::vector<std::pair<std::string, std::string>> notes() const { return {}; }
 };
 
-// Rows per tile of the CPU assignment; blocks are multiples of it (see RowBlocks grain).
+// Rows of the CPU assignment's units (cpu/unit_sums.h): blocks given to assign() start at a
+// multiple of it and, but for the last, span a multiple of it (see RowBlocks grain).
 constexpr int64_t kAssignGrain = 4096;
 
 std::unique_ptr<KMeansBackend> make_cpu_kmeans_backend(int threads);

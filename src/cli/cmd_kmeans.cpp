@@ -25,6 +25,7 @@ struct KMeansOptions {
   KMeansParams params;
   // Parsed into params and the context when the command runs.
   std::string init = "k-means++", device = "auto", precision = "fp32", metric = "euclidean";
+  std::string algorithm = "auto";
   std::string weights;  // --weights FILE
   DataOptions data_opts;
   OutputOptions out;
@@ -59,6 +60,7 @@ nlohmann::json to_json(const KMeansResult& r, const KMeansOptions& o, const Exec
                      {"init", p.init == InitMethod::File ? p.init_file : to_string(p.init)},
                      {"n_init", r.run_inertia.size()},
                      {"max_iter", p.max_iter},
+                     {"algorithm", to_string(p.algorithm)},
                      {"tol", p.tol},
                      {"seed", p.seed},
                      {"device", to_string(ctx.device)},
@@ -150,6 +152,7 @@ int run_kmeans(KMeansOptions& o) {
   if (p.init == InitMethod::File) p.init_file = o.init;
   p.precision = parse_precision(o.precision);
   p.metric = parse_metric(o.metric);
+  p.algorithm = parse_kmeans_algorithm(o.algorithm);
   const ExecutionContext ctx = command_context(o.device, &o.device_memory);
   auto source = open_data(o.data, o.data_opts);
   if (!o.weights.empty()) {
@@ -246,6 +249,13 @@ Runner add_kmeans(CLI::App& app) {
                   "Tolerance on the centre shift, relative to the mean feature "
                   "variance")
       ->capture_default_str();
+  cmd->add_option("--algorithm", o->algorithm,
+                  "lloyd: every row against every centre each pass; elkan, hamerly, yinyang: "
+                  "bounds on each row's distances (per centre, one, k/10 groups) skip most of them "
+                  "after the first iterations, the same labels as lloyd; auto: yinyang's groups as "
+                  "the memory budget allows")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "lloyd", "elkan", "hamerly", "yinyang"}));
   cmd->add_option("--seed,--random-state", p.seed, "Random seed")->capture_default_str();
   cmd->add_option("--init-sample", p.init_sample,
                   "Rows sampled for the initialisation "

@@ -27,6 +27,11 @@ constexpr Word<DBSCANIndex> kIndexes[] = {{DBSCANIndex::Exact, "exact"},
                                           {DBSCANIndex::Flat, "flat"},
                                           {DBSCANIndex::Ivf, "ivf"},
                                           {DBSCANIndex::Hnsw, "hnsw"}};
+constexpr Word<KMeansAlgorithm> kAlgorithms[] = {{KMeansAlgorithm::Auto, "auto"},
+                                                 {KMeansAlgorithm::Lloyd, "lloyd"},
+                                                 {KMeansAlgorithm::Elkan, "elkan"},
+                                                 {KMeansAlgorithm::Hamerly, "hamerly"},
+                                                 {KMeansAlgorithm::Yinyang, "yinyang"}};
 
 // The value whose word is text, if any.
 template <class E, size_t N>
@@ -81,11 +86,18 @@ DBSCANIndex parse_index(const std::string& text) {
   throw_error("index='", text, "' must be exact, flat, ivf or hnsw");
 }
 
+KMeansAlgorithm parse_kmeans_algorithm(const std::string& text) {
+  KMeansAlgorithm a;
+  if (value_of(kAlgorithms, text, &a)) return a;
+  throw_error("algorithm='", text, "' must be auto, lloyd, elkan, hamerly or yinyang");
+}
+
 std::string to_string(Metric m) { return word_of(kMetrics, m, "Metric"); }
 std::string to_string(InitMethod m) { return word_of(kInits, m, "InitMethod"); }
 std::string to_string(DeviceKind k) { return word_of(kDeviceKinds, k, "DeviceKind"); }
 std::string to_string(Precision p) { return word_of(kPrecisions, p, "Precision"); }
 std::string to_string(DBSCANIndex i) { return word_of(kIndexes, i, "DBSCANIndex"); }
+std::string to_string(KMeansAlgorithm a) { return word_of(kAlgorithms, a, "KMeansAlgorithm"); }
 
 std::string to_string(const DeviceChoice& d) {
   if (d.kind == DeviceKind::Cuda && d.index >= 0) return "cuda:" + std::to_string(d.index);

@@ -5,71 +5,38 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "backend/kmeans_backend.h"
+#include "cpu/centre_groups.h"
 #include "cpu/distance_tile.h"
+#include "cpu/kmeans_tiles.h"
+#include "cpu/panel_dots.h"
+#include "cpu/unit_sums.h"
+#include "embcluster/error.h"
 #include "kernels/distance.cuh"
 
 namespace embcluster {
 namespace {
 
-constexpr int64_t kTileRows = 256;      // rows per sgemm tile (divides kAssignGrain)
-constexpr int64_t kTileCentres = 2048;  // centres per sgemm tile
-constexpr int64_t kFewRows = 32;        // up to this many k-means++ candidates: no sgemm
-static_assert(kAssignGrain % kTileRows == 0, "tiles must line up with blocks");
+constexpr int64_t kTileRows = 256;  // rows per k-means++ distance tile
+constexpr int64_t kFewRows = 32;    // up to this many k-means++ candidates: no sgemm
 
-// The first minimum of cn[j] - 2 dots[j] over j < m (lowest index on ties), with its value.
-// Eight independent lanes keep their own best so that the loop vectorises (compare and blend);
-// strict comparisons keep each lane's earliest index, and the lanes are merged by (value, index).
-inline void first_min(const float* dots, const float* cn, int64_t m, float* best_v,
-                      int64_t* best_i) {
-  constexpr int L = 8;
-  float lane_v[L];
-  int32_t lane_i[L];
-  for (int l = 0; l < L; ++l) {
-    lane_v[l] = std::numeric_limits<float>::infinity();
-    lane_i[l] = 0;
+// Distance from centres a to b (d values), rounded up: how far bounds must move.
+float moved(const float* a, const float* b, int64_t d) {
+  double s = 0;
+  for (int64_t t = 0; t < d; ++t) {
+    const double v = static_cast<double>(a[t]) - static_cast<double>(b[t]);
+    s += v * v;
   }
-  const int64_t full = m / L * L;
-#if defined(__AVX2__) && defined(__FMA__)
-  // The same arithmetic as kern::partial_sq_dist: fma(-2, dot, c_norm).
-  __m256 bv8 = _mm256_set1_ps(std::numeric_limits<float>::infinity());
-  __m256i bi8 = _mm256_setzero_si256();
-  __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  const __m256i step = _mm256_set1_epi32(L);
-  const __m256 two = _mm256_set1_ps(2.0f);
-  for (int64_t j0 = 0; j0 < full; j0 += L) {
-    const __m256 v = _mm256_fnmadd_ps(two, _mm256_loadu_ps(dots + j0), _mm256_loadu_ps(cn + j0));
-    const __m256 lt = _mm256_cmp_ps(v, bv8, _CMP_LT_OQ);
-    bv8 = _mm256_blendv_ps(bv8, v, lt);
-    bi8 = _mm256_blendv_epi8(bi8, idx, _mm256_castps_si256(lt));
-    idx = _mm256_add_epi32(idx, step);
-  }
-  _mm256_storeu_ps(lane_v, bv8);
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(lane_i), bi8);
-#else
-  for (int64_t j0 = 0; j0 < full; j0 += L) {
-    for (int l = 0; l < L; ++l) {
-      const float v = kern::partial_sq_dist(cn[j0 + l], dots[j0 + l]);
-      const bool lt = v < lane_v[l];
-      lane_v[l] = lt ? v : lane_v[l];
-      lane_i[l] = lt ? static_cast<int32_t>(j0 + l) : lane_i[l];
-    }
-  }
-#endif
-  float bv = std::numeric_limits<float>::infinity();
-  int64_t bi = 0;
-  for (int l = 0; l < L; ++l)
-    if (kern::better(lane_v[l], lane_i[l], bv, bi)) bv = lane_v[l], bi = lane_i[l];
-  for (int64_t j = full; j < m; ++j) {
-    const float v = kern::partial_sq_dist(cn[j], dots[j]);
-    if (kern::better(v, j, bv, bi)) bv = v, bi = j;
-  }
-  *best_v = bv;
-  *best_i = bi;
+  const double m = std::sqrt(s) * (1.0 + 1e-9);
+  float f = static_cast<float>(m);
+  if (static_cast<double>(f) < m) f = std::nextafter(f, std::numeric_limits<float>::infinity());
+  return f;
 }
 
 class CpuKMeansBackend final : public KMeansBackend {
@@ -82,55 +49,120 @@ class CpuKMeansBackend final : public KMeansBackend {
     return "cpu (" + std::to_string(threads_) + " threads)";
   }
 
+  bool use_bounds(int64_t groups) override {
+    groups_wanted_ = std::max<int64_t>(0, groups);
+    groups_ = CentreGroups{};
+    rows_.clear();
+    return true;
+  }
+
   void set_centroids(const float* c, int64_t k, int64_t d) override {
+    const bool same_shape = k == k_ && d == d_;
     k_ = k;
     d_ = d;
-    centroids_.assign(c, c + k * d);
+    if (groups_wanted_ > 0 && (!same_shape || groups_.order.empty())) {
+      groups_ = group_centres(c, k, d, groups_wanted_);
+      rows_.clear();
+      centroids_.clear();
+    }
+    if (groups_wanted_ == 0) {
+      groups_.order.resize(static_cast<size_t>(k));
+      for (int64_t j = 0; j < k; ++j) groups_.order[j] = static_cast<int32_t>(j);
+    }
+    // The centres by position (group order with bounds).
+    std::vector<float> next(static_cast<size_t>(k * d));
+    for (int64_t p = 0; p < k; ++p)
+      std::copy(c + groups_.order[p] * d, c + (groups_.order[p] + 1) * d, next.begin() + p * d);
+    if (groups_wanted_ > 0 && !centroids_.empty()) {
+      drift_.assign(static_cast<size_t>(groups_.groups()), 0.0f);
+      for (int64_t p = 0; p < k; ++p) {
+        float& m = drift_[groups_.group_of[p]];
+        m = std::max(m, moved(next.data() + p * d, centroids_.data() + p * d, d));
+      }
+      ++generation_;
+    }
+    centroids_.swap(next);
     norms_.resize(static_cast<size_t>(k));
-    for (int64_t j = 0; j < k; ++j) norms_[j] = kern::sq_norm(c + j * d, d);
+    float cmax = 0;
+    for (int64_t j = 0; j < k; ++j) {
+      norms_[j] = kern::sq_norm(centroids_.data() + j * d, d);
+      cmax = std::max(cmax, norms_[j]);
+    }
+    cmax_ = std::sqrt(cmax) * 1.0001f;
+    if (use_panels_) pack_panels(centroids_.data(), k, d, &panels_);
   }
 
   void set_weights(const double* row_weights) override { weights_ = row_weights; }
 
   void assign(const Block& b, int32_t* labels, float* sq_dist, ClusterSums* sums) override {
-    const int64_t d = d_, k = k_, kc = std::min(k, kTileCentres);
-    const int64_t tiles = (b.rows + kTileRows - 1) / kTileRows;
-#pragma omp parallel num_threads(threads_)
+    const int64_t k = k_, d = d_, rows_per_tile = tile_rows(k, d);
+    // This block's bounds: usable as they are (same centres), after moving them by the drift
+    // (the centres of the pass before), or to be made afresh by sgemm.
+    RowState* st = nullptr;
+    PassCentres pc = pass_centres();
+    bool fresh = true;
+    if (pc.groups > 0) {
+      st = &rows_[b.start];
+      if (st->rows != b.rows) {
+        st->rows = b.rows;
+        st->generation = -1;
+        st->pos.assign(static_cast<size_t>(b.rows), 0);
+        st->lower.assign(static_cast<size_t>(b.rows * pc.groups), 0.0f);
+      }
+      const bool moved_once = generation_ > 0 && st->generation == generation_ - 1;
+      fresh = !(st->generation == generation_ || moved_once);
+      if (moved_once) pc.drift = drift_.data();
+      st->generation = generation_;
+    }
+    // Units of kAssignGrain rows at fixed places of the whole data (see UnitSums); a block starts
+    // at one, so that no unit is split between two blocks.
+    EMBCLUSTER_ASSERT(b.start % kAssignGrain == 0, "block at row ", b.start, " is not aligned to ",
+                      kAssignGrain, " rows");
+    const int64_t first_unit = b.start / kAssignGrain;
+    const int64_t units = (b.start + b.rows - 1) / kAssignGrain - first_unit + 1;
+    const double* w = weights_ ? weights_ + b.start : nullptr;
+    int64_t computed = 0;
+    std::unique_ptr<UnitFolder> folder;
+    if (sums) folder = std::make_unique<UnitFolder>(sums, first_unit, kAssignGrain, threads_);
+#pragma omp parallel num_threads(threads_) reduction(+ : computed)
     {
-      std::vector<float> dots(static_cast<size_t>(kTileRows * kc));
-      std::vector<float> best_v(kTileRows);
-      std::vector<int64_t> best_i(kTileRows);
+      TileScratch ts;
+      std::vector<int32_t> own_pos(static_cast<size_t>(rows_per_tile));
 #pragma omp for schedule(dynamic, 1)
-      for (int64_t t = 0; t < tiles; ++t) {
-        const int64_t r0 = t * kTileRows, rows = std::min(kTileRows, b.rows - r0);
-        const float* x = b.data + r0 * d;
-        std::fill(best_v.begin(), best_v.end(), std::numeric_limits<float>::infinity());
-        std::fill(best_i.begin(), best_i.end(), 0);
-        for (int64_t j0 = 0; j0 < k; j0 += kc) {
-          const int64_t m = std::min(kc, k - j0);
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows),
-                      static_cast<int>(m), static_cast<int>(d), 1.0f, x, static_cast<int>(d),
-                      centroids_.data() + j0 * d, static_cast<int>(d), 0.0f, dots.data(),
-                      static_cast<int>(m));
-          const float* cn = norms_.data() + j0;
-          for (int64_t i = 0; i < rows; ++i) {
-            float v;
-            int64_t jj;
-            first_min(dots.data() + i * m, cn, m, &v, &jj);
-            if (kern::better(v, j0 + jj, best_v[i], best_i[i])) {
-              best_v[i] = v;
-              best_i[i] = j0 + jj;
-            }
+      for (int64_t u = 0; u < units; ++u) {
+        const int64_t r0 = std::max<int64_t>(0, (first_unit + u) * kAssignGrain - b.start);
+        const int64_t r1 = std::min(b.rows, (first_unit + u + 1) * kAssignGrain - b.start);
+        std::unique_ptr<UnitSums> us = folder ? folder->take(first_unit + u) : nullptr;
+        for (int64_t t0 = r0; t0 < r1; t0 += rows_per_tile) {
+          const int64_t rows = std::min(rows_per_tile, r1 - t0);
+          const float* x = b.data + t0 * d;
+          int32_t* pos = st ? st->pos.data() + t0 : own_pos.data();
+          float* lower = st ? st->lower.data() + t0 * pc.groups : nullptr;
+          computed += fresh ? sgemm_tile(x, rows, pc, ts, pos, sq_dist + t0, lower)
+                            : bounded_tile(x, rows, pc, ts, pos, sq_dist + t0, lower);
+          for (int64_t i = 0; i < rows; ++i) labels[t0 + i] = groups_.order[pos[i]];
+          if (!us) continue;
+          for (int64_t i = t0; i < t0 + rows; ++i) {  // while the tile's rows are in cache
+            if (w)
+              us->add<true>(labels[i], b.data + i * d, w[i], sq_dist[i]);
+            else
+              us->add<false>(labels[i], b.data + i * d, 1.0, sq_dist[i]);
           }
         }
-        for (int64_t i = 0; i < rows; ++i) {
-          const int64_t c = best_i[i];
-          labels[r0 + i] = static_cast<int32_t>(c);
-          sq_dist[r0 + i] = kern::sq_l2(x + i * d, centroids_.data() + c * d, d);
-        }
+        if (folder) folder->give(first_unit + u, std::move(us));
       }
     }
-    if (sums) accumulate(b, labels, sq_dist, sums);
+    computed_ += computed;
+    possible_ += b.rows * k;
+  }
+
+  std::vector<std::pair<std::string, std::string>> notes() const override {
+    if (possible_ == 0 || groups_wanted_ == 0) return {};
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%.1f%% of plain Lloyd's (%lld bound groups)",
+                  100.0 * static_cast<double>(computed_) / static_cast<double>(possible_),
+                  static_cast<long long>(groups_.groups()));
+    return {{"distances computed", buf}};
   }
 
   void set_sample(const float* x, int64_t n, int64_t d) override {
@@ -164,45 +196,29 @@ class CpuKMeansBackend final : public KMeansBackend {
   }
 
  private:
-  // Piece by piece (ClusterSums), each thread owns a range of clusters and adds their rows in row
-  // order: the sums are the same whatever the number of threads or the block size.
-  void accumulate(const Block& b, const int32_t* labels, const float* sq_dist, ClusterSums* s) {
-    const double* w = weights_ ? weights_ + b.start : nullptr;
-    for_each_piece(b.start, b.start + b.rows, [&](int64_t piece, int64_t r0, int64_t r1) {
-      s->start_piece(piece);
-      const int64_t i0 = r0 - b.start, i1 = r1 - b.start;
-#pragma omp parallel num_threads(threads_)
-      {
-        const int nt = omp_get_num_threads(), t = omp_get_thread_num();
-        const int64_t c0 = s->k * t / nt, c1 = s->k * (t + 1) / nt;
-        if (w)
-          add_rows<true>(b, i0, i1, labels, sq_dist, w, c0, c1, s);
-        else
-          add_rows<false>(b, i0, i1, labels, sq_dist, nullptr, c0, c1, s);
-      }
-    });
-  }
+  // Per-row state of the bounds for one block (by its first row).
+  struct RowState {
+    int64_t rows = 0, generation = -1;
+    std::vector<int32_t> pos;  // rows: centre position
+    std::vector<float> lower;  // rows x groups
+  };
 
-  // The block's rows [i0, i1) of clusters [c0, c1) into s, each times its weight (w[i]) when
-  // Weighted.
-  template <bool Weighted>
-  static void add_rows(const Block& b, int64_t i0, int64_t i1, const int32_t* labels,
-                       const float* sq_dist, const double* w, int64_t c0, int64_t c1,
-                       ClusterSums* s) {
-    const int64_t d = b.cols;
-    for (int64_t i = i0; i < i1; ++i) {
-      const int64_t c = labels[i];
-      if (c < c0 || c >= c1) continue;
-      double* dst = s->sums.data() + c * d;
-      const float* x = b.data + i * d;
-      const double wi = Weighted ? w[i] : 1.0;
-#pragma omp simd
-      for (int64_t j = 0; j < d; ++j)
-        dst[j] += Weighted ? wi * static_cast<double>(x[j]) : static_cast<double>(x[j]);
-      s->counts[c] += 1;
-      s->weight[c] += wi;
-      s->sq_dist[c] += Weighted ? wi * static_cast<double>(sq_dist[i]) : sq_dist[i];
+  PassCentres pass_centres() const {
+    PassCentres pc;
+    pc.k = k_;
+    pc.d = d_;
+    pc.c = centroids_.data();
+    pc.norms = norms_.data();
+    pc.panels = use_panels_ ? panels_.data() : nullptr;
+    pc.order = groups_.order.data();
+    pc.cmax = cmax_;
+    pc.rel_err = exact_rel_err(d_);
+    if (groups_wanted_ > 0) {
+      pc.groups = groups_.groups();
+      pc.group_start = groups_.start.data();
+      pc.group_of = groups_.group_of.data();
     }
+    return pc;
   }
 
   int threads_;
@@ -211,8 +227,17 @@ class CpuKMeansBackend final : public KMeansBackend {
   const float* sample_ = nullptr;
   int64_t sample_rows_ = 0, sample_d_ = 0;
   std::vector<float> sample_norms_;
-  std::vector<float> centroids_;
+  std::vector<float> centroids_;  // by position
   std::vector<float> norms_;
+  float cmax_ = 0;
+  bool use_panels_ = panel_dots_available();  // else BLAS sgemm
+  std::vector<float> panels_;
+  int64_t groups_wanted_ = 0;
+  CentreGroups groups_;
+  std::vector<float> drift_;  // per group, from the centres before to these
+  int64_t generation_ = 0;    // sets of centres since the groups were made
+  std::map<int64_t, RowState> rows_;
+  int64_t computed_ = 0, possible_ = 0;  // row-centre distances computed / of plain Lloyd
 };
 
 }  // namespace

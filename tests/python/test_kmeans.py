@@ -19,6 +19,21 @@ def test_same_labels_as_scikit_learn_from_the_same_centres(data):
     assert ours.cluster_centers_.dtype == np.float32 and ours.labels_.dtype == np.int32
 
 
+@pytest.mark.parametrize("algorithm", ["elkan", "hamerly", "yinyang", "auto"])
+def test_every_algorithm_gives_lloyds_fit(data, algorithm):
+    X, _ = data
+    lloyd = embcluster.KMeans(6, n_init=2, random_state=3, algorithm="lloyd", threads=2).fit(X)
+    other = embcluster.KMeans(6, n_init=2, random_state=3, algorithm=algorithm, threads=2).fit(X)
+    np.testing.assert_array_equal(lloyd.labels_, other.labels_)
+    np.testing.assert_array_equal(lloyd.cluster_centers_, other.cluster_centers_)
+    assert lloyd.inertia_ == other.inertia_ and lloyd.n_iter_ == other.n_iter_
+
+
+def test_unknown_algorithm_is_named(data):
+    with pytest.raises(ValueError, match="algorithm='fast'"):
+        embcluster.KMeans(4, algorithm="fast").fit(data[0])
+
+
 def test_equals_the_command_line(tmp_path, run_cli, data):
     X, _ = data
     np.save(tmp_path / "x.npy", X)

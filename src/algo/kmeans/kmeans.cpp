@@ -368,6 +368,9 @@ KMeansResult kmeans_prepared(Source& source, const KMeansParams& params,
   KMeansBackend& backend = *choice.backend;
   backend.set_weights(params.sample_weight.empty() ? nullptr : params.sample_weight.data());
   if (!choice.note.empty()) res.notes.emplace_back("device_note", choice.note);
+  const BoundGroups bounds = bound_groups(params.algorithm, slab.last - slab.first, k, d, budget);
+  const bool bounded = backend.use_bounds(bounds.groups);
+  res.notes.emplace_back("algorithm", bounded ? bounds.name : "lloyd");
   if (progress) {
     KMeansProgress pr = phase("device", n, params, n_init);
     pr.device = backend.device_name();

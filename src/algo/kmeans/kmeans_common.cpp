@@ -5,6 +5,9 @@
 #include <queue>
 #include <utility>
 
+#include "embcluster/error.h"
+#include "embcluster/memory.h"
+
 namespace embcluster {
 
 std::vector<int64_t> farthest_rows(const std::vector<float>& dist, int64_t count) {
@@ -111,6 +114,30 @@ void normalise_centres(std::vector<float>& centres, int64_t d) {
     const float inv = static_cast<float>(1.0 / std::sqrt(s));
     for (int64_t j = 0; j < d; ++j) c[j] *= inv;
   }
+}
+
+BoundGroups bound_groups(KMeansAlgorithm a, int64_t rows, int64_t k, int64_t d, int64_t budget) {
+  if (a == KMeansAlgorithm::Lloyd || (a == KMeansAlgorithm::Auto && k <= 1)) return {0, "lloyd"};
+  // Auto: a bound per centre while k is small (updating k bounds costs less than one distance),
+  // Yinyang's k / 10 groups beyond.
+  const int64_t yinyang = std::max<int64_t>(1, (k + 9) / 10);
+  const int64_t want = a == KMeansAlgorithm::Hamerly ? 1
+                       : a == KMeansAlgorithm::Elkan ? k
+                       : a == KMeansAlgorithm::Yinyang
+                           ? yinyang
+                           : std::max(yinyang, std::min<int64_t>(k, 64));
+  const int64_t fit = (budget / 2) / std::max<int64_t>(1, 4 * rows) - 1;
+  if (a == KMeansAlgorithm::Auto) {
+    // At most an eighth of the rows' own size, so that the bounds never weigh like the data.
+    const int64_t g = std::min({want, fit, std::max<int64_t>(1, d / 8)});
+    if (g < 1) return {0, "lloyd"};
+    return {g, g == k ? "elkan" : g == 1 ? "hamerly" : "yinyang"};
+  }
+  require(want <= fit, "algorithm='", to_string(a), "' keeps ", want + 1, " values per row (",
+          format_bytes(4 * (want + 1) * rows), " for ", rows,
+          " rows), more than half the memory budget (", format_bytes(budget),
+          "): raise --memory or use algorithm='auto'");
+  return {want, to_string(a)};
 }
 
 }  // namespace embcluster

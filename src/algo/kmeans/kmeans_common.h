@@ -3,13 +3,26 @@
 // scikit-learn's _k_means_common and cuVS's kmeans_common do: the centres from the per-cluster
 // sums, the relocation of empty clusters, and the shift and convergence test.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "backend/kmeans_backend.h"
 #include "core/distributed.h"
+#include "embcluster/enums.h"
 #include "embcluster/source.h"
 
 namespace embcluster {
+
+// The distance bounds of an algorithm (KMeansAlgorithm) for `rows` rows of d values: groups per
+// row (0: Lloyd) and the name for the report. The bounds take 4 (1 + groups) bytes per row, kept
+// within half the memory budget: auto takes a group per centre up to 64 centres, else Yinyang's
+// ceil(k / 10) groups, at most d / 8 (an eighth of a row's size) and as many as fit (Lloyd when
+// not one fits, or for k = 1); an explicit choice that does not fit throws Error.
+struct BoundGroups {
+  int64_t groups = 0;
+  std::string name;
+};
+BoundGroups bound_groups(KMeansAlgorithm a, int64_t rows, int64_t k, int64_t d, int64_t budget);
 
 // The `count` rows farthest from their centres (largest distance first, lower row first on ties).
 std::vector<int64_t> farthest_rows(const std::vector<float>& dist, int64_t count);
