@@ -231,7 +231,11 @@ class Bench:
         out = os.path.join(self.args.workdir, "out_" + name.replace(" ", "_"))
         cmd = [self.exe, "kmeans", spec, "--n-clusters", str(k), "--device", "cpu", "--threads",
                str(self.threads), "--out", out, "--force", "--quiet", *extra]
-        wall, rep = run_report(cmd, out, env=tool_env("embcluster"))
+        try:
+            wall, rep = run_report(cmd, out, env=tool_env("embcluster"))
+        except subprocess.CalledProcessError as e:
+            print(f"  {name} failed (exit {e.returncode}): {' '.join(cmd[1:])}")
+            return None
         t = rep["timings_s"]
         own = t["total"] - t.get("read_wait", 0) - (0 if stats else t.get("stats_and_sample", 0))
         return {"time": own,
@@ -305,14 +309,16 @@ def table(results, flops_per_iter=None, limit=None):
     """Prints one row per tool; returns the rows as figures."""
     peers = [r["time"] for n, r in results.items() if not n.startswith("embcluster")]
     best_peer = min(peers) if peers else None
-    base = results.get("scikit-learn lloyd", next(iter(results.values())))["inertia"]
+    if not results:
+        return {}
+    base = results.get("scikit-learn lloyd", next(iter(results.values()))).get("inertia")
     print(f"  {'tool':<24}{'time s':>9}{'wall s':>9}{'GFLOP/s':>9}{'of limit':>9}{'iters':>6}"
           f"{'final inertia':>18}{'vs sklearn':>12}{'speed-up':>10}{'(wall)':>8}")
     for name, r in results.items():
         if flops_per_iter:
             r["gflops"] = flops_per_iter * r["iterations"] / r["time"] / 1e9
             r["of_limit"] = r["gflops"] / limit if limit else None
-        r["rel_inertia"] = (r["inertia"] - base) / base if "inertia" in r else None
+        r["rel_inertia"] = (r["inertia"] - base) / base if base and "inertia" in r else None
         gf = f"{r['gflops']:.1f}" if flops_per_iter else "-"
         lim = f"{r['of_limit']:.2f}" if flops_per_iter and limit else "-"
         wall = f"{r['wall']:.3f}" if "wall" in r else "-"
@@ -339,6 +345,7 @@ def compare(b, spec, n, d, k, iters, tag):
         name = f"embcluster {alg}" if alg else "embcluster"
         extra = ["--init", init + ":/c", "--max-iter", str(iters), "--tol", "0", "--no-metrics"]
         results[name] = b.embcluster(spec, k, extra + (["--algorithm", alg] if alg else []), name)
+    results = {n: r for n, r in results.items() if r}
     fit = {"init": init + ":/c", "k": k, "iters": iters, "tol": 0.0, "n_init": 1}
     if "sklearn" not in args.skip:
         for alg in ("lloyd", "elkan"):
@@ -372,6 +379,7 @@ def default_job(b):
           f"the default job runs; time: in-library total without the file read)")
     results = {"embcluster": b.embcluster(spec, 10, ["--seed", "0", "--n-init",
                                                      str(args.n_init)], "default", stats=True)}
+    results = {n: r for n, r in results.items() if r}
     for alg in ("lloyd", "elkan"):
         b.run_peer(results, f"scikit-learn {alg}", "sklearn", spec, f"default_sk_{alg}", k=10,
                    init=None, iters=300, tol=1e-4, n_init=args.n_init, algorithm=alg)
@@ -388,6 +396,7 @@ def default_job(b):
         extra = ["--init", init + ":/c", "--max-iter", "300", "--tol", "1e-4", "--no-metrics"]
         results[name] = b.embcluster(spec, k, extra + (["--algorithm", alg] if alg else []),
                                      "k100_" + (alg or "default"), stats=True)
+    results = {n: r for n, r in results.items() if r}
     for alg in ("elkan", "lloyd"):
         b.run_peer(results, f"scikit-learn {alg}", "sklearn", spec, f"k100_sk_{alg}", k=k,
                    init=init + ":/c", iters=300, tol=1e-4, n_init=1, algorithm=alg)
