@@ -415,6 +415,8 @@ def reached(rows):
         return
     best = min(peers, key=lambda r: r["time"])
     for name, r in rows.items():
+        if not name.startswith("embcluster"):
+            continue
         hist = r.get("history_inertia") or []
         it = next((i for i, v in enumerate(hist, 1) if v <= best["inertia"]), None)
         if it is None:
