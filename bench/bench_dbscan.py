@@ -36,7 +36,6 @@ always runs on the CPU. On a GPU machine, the exact 1,000,000 x 128 run on the G
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -44,7 +43,7 @@ import time
 
 import numpy as np
 
-from benchutil import ROOT, run_report
+from benchutil import ROOT, blas_info, clean_env, cli_blas, run_report
 
 REAL_SETS = {  # name: (rows, metric, eps)
     "sift": (50000, "euclidean", 200.0),
@@ -128,39 +127,6 @@ def part_sklearn(args, exe, workdir):
     return {"n": args.n, "d": args.d, "eps": eps, "embcluster_wall_s": wall,
             "embcluster_total_s": t["total"], "sklearn_s": sk, "ratio_wall": sk / wall,
             "identical_labels": same_labels, "core_differing": int((core != emb_core).sum())}
-
-
-def clean_env():
-    """The environment every tool runs in: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (set on these
-    machines for old OpenBLAS builds) unset, so that each BLAS picks its own best kernel."""
-    env = dict(os.environ)
-    env.pop("OPENBLAS_CORETYPE", None)
-    env.pop("OPENBLAS_L2_SIZE", None)
-    return env
-
-
-def cli_blas(exe):
-    """The OpenBLAS that the embcluster binary loads and the kernel it picks in clean_env()."""
-    out = subprocess.run(["ldd", exe], capture_output=True, text=True).stdout
-    m = re.search(r"(libopenblas\S*) => (\S+)", out)
-    if not m:
-        return "no OpenBLAS found by ldd"
-    code = ("import ctypes; l = ctypes.CDLL(%r); l.openblas_get_config.restype = ctypes.c_char_p; "
-            "l.openblas_get_corename.restype = ctypes.c_char_p; "
-            "print(l.openblas_get_config().decode(), '| kernel', l.openblas_get_corename().decode())"
-            % m.group(2))
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       env=clean_env())
-    return f"{p.stdout.strip()} ({os.path.basename(m.group(2))})"
-
-
-def blas_info():
-    """The BLAS libraries this process loaded (threadpoolctl), one line."""
-    from threadpoolctl import threadpool_info
-
-    return ", ".join(f"{i['internal_api']} {i.get('version')} {i.get('architecture')} "
-                     f"x{i['num_threads']} ({os.path.basename(i['filepath'])})"
-                     for i in threadpool_info() if i["internal_api"] in ("openblas", "mkl", "blis"))
 
 
 def sklearn_worker(args):

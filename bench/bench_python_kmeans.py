@@ -22,6 +22,8 @@ import time
 
 import numpy as np
 
+from benchutil import tool_env
+
 TOOLS = ("embcluster", "scikit-learn", "faiss")
 
 
@@ -78,23 +80,6 @@ def worker(args):
         inertia += float(np.maximum(d2.min(1), 0).sum())
     print(json.dumps({"time": seconds, "iterations": int(n_iter), "inertia": inertia,
                       "blas": blas_info()}))
-
-
-def tool_env(tool):
-    env = dict(os.environ)
-    env.pop("OPENBLAS_CORETYPE", None)
-    env.pop("OPENBLAS_L2_SIZE", None)
-    if tool == "faiss" and has_avx512():
-        env["OPENBLAS_CORETYPE"] = "SkylakeX"
-    return env
-
-
-def has_avx512():
-    try:
-        with open("/proc/cpuinfo") as f:
-            return " avx512f" in f.read()
-    except OSError:
-        return False
 
 
 def main():
