@@ -18,7 +18,7 @@ d x k in one call; at most 2^29 output elements, fewer rows beyond that); the be
 limit a job's Lloyd-equivalent GFLOP/s (2 n k d iterations / time) is set against.
 
 Modes (any combination; --shapes when none is given):
-  --shapes        the K-means table of issue 12, data from `embcluster generate --n N --d D --k K
+  --shapes        K-means on three embedding shapes, data from `embcluster generate --n N --d D --k K
                   --seed 0` cached in --workdir: 200000x384 k=256 20 it, 400000x128 k=1000 10 it,
                   100000x1024 k=64 20 it; --big adds 1000000x128 k=1000 20 it; --only NxD[,NxD]
                   keeps those. Same initial centres for every tool (k rows picked with --seed),
@@ -373,18 +373,21 @@ def generated(b, n, d, k):
 
 def default_job(b):
     args = b.args
-    spec = args.fashion + ":/data"
-    print(f"\ndefault job: {spec} (scripts/run-default.sh), k=10, k-means++, seed 0, n_init "
+    spec = args.fashion if ":" in args.fashion else args.fashion + ":/data"
+    jk = args.job_k
+    print(f"\ndefault job: {spec} (scripts/run-default.sh), k={jk}, k-means++, seed 0, n_init "
           f"{args.n_init}, {b.threads} threads each (embcluster with its report's metrics, as "
           f"the default job runs; time: in-library total without the file read)")
-    results = {"embcluster": b.embcluster(spec, 10, ["--seed", "0", "--n-init",
+    results = {"embcluster": b.embcluster(spec, jk, ["--seed", "0", "--n-init",
                                                      str(args.n_init)], "default", stats=True)}
     results = {n: r for n, r in results.items() if r}
     for alg in ("lloyd", "elkan"):
-        b.run_peer(results, f"scikit-learn {alg}", "sklearn", spec, f"default_sk_{alg}", k=10,
+        b.run_peer(results, f"scikit-learn {alg}", "sklearn", spec, f"default_sk_{alg}", k=jk,
                    init=None, iters=300, tol=1e-4, n_init=args.n_init, algorithm=alg)
     b.finish(spec, results)
-    out = {"k10": table(results)}
+    out = {f"k{jk}": table(results)}
+    if "k100" in args.skip:
+        return out
 
     k = 100
     init, n, d = b.init_file(spec, k, "fashion")
@@ -439,8 +442,12 @@ def parse_args():
     ap.add_argument("--default-job", action="store_true",
                     help="Fashion-MNIST k=10 n_init 3, then k=100 to convergence")
     ap.add_argument("--fashion", default=os.path.join(ROOT, "datasets", "fashion-mnist.h5"),
-                    help="the default job's data (default: datasets/fashion-mnist.h5)")
+                    help="the default job's data, FILE[:/dataset] (default: "
+                         "datasets/fashion-mnist.h5:/data)")
     ap.add_argument("--n-init", type=int, default=3, help="the default job's n_init (default 3)")
+    ap.add_argument("--job-k", type=int, default=10,
+                    help="the default job's n_clusters (default 10); with --fashion FILE:/dataset "
+                         "the same comparison on other data")
     ap.add_argument("--threads", type=int, default=2, help="threads of every tool (default 2)")
     ap.add_argument("--algorithms", default="lloyd,auto",
                     help="embcluster --algorithm values, one run each (default lloyd,auto)")
@@ -451,7 +458,7 @@ def parse_args():
                          "(default: .venv/bin/python)")
     ap.add_argument("--workdir", default="/tmp/embcluster-peers",
                     help="generated data (kept), initial centres and outputs")
-    ap.add_argument("--skip", default="", help="comma list: sklearn, faiss, limit (the sgemm)")
+    ap.add_argument("--skip", default="", help="comma list: sklearn, faiss, limit (the sgemm), k100 (the default job's second part)")
     ap.add_argument("--json", help="write every figure to this file")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     return ap.parse_args()
