@@ -1,4 +1,5 @@
-// CPU backend: BLAS sgemm tiles fused with the argmin, OpenMP across tiles.
+// CPU backend: one pass per block, unit by unit across OpenMP threads: dot-product or bounded
+// tiles (cpu/kmeans_tiles.h), then the unit's cluster sums while its rows are in cache.
 #include <cblas.h>
 #include <immintrin.h>
 #include <omp.h>
@@ -97,7 +98,7 @@ class CpuKMeansBackend final : public KMeansBackend {
   void assign(const Block& b, int32_t* labels, float* sq_dist, ClusterSums* sums) override {
     const int64_t k = k_, d = d_, rows_per_tile = tile_rows(k, d);
     // This block's bounds: usable as they are (same centres), after moving them by the drift
-    // (the centres of the pass before), or to be made afresh by sgemm.
+    // (the centres of the pass before), or to be made afresh by dots_tile.
     RowState* st = nullptr;
     PassCentres pc = pass_centres();
     bool fresh = true;
@@ -138,7 +139,7 @@ class CpuKMeansBackend final : public KMeansBackend {
           const float* x = b.data + t0 * d;
           int32_t* pos = st ? st->pos.data() + t0 : own_pos.data();
           float* lower = st ? st->lower.data() + t0 * pc.groups : nullptr;
-          computed += fresh ? sgemm_tile(x, rows, pc, ts, pos, sq_dist + t0, lower)
+          computed += fresh ? dots_tile(x, rows, pc, ts, pos, sq_dist + t0, lower)
                             : bounded_tile(x, rows, pc, ts, pos, sq_dist + t0, lower);
           for (int64_t i = 0; i < rows; ++i) labels[t0 + i] = groups_.order[pos[i]];
           if (!us) continue;

@@ -21,8 +21,9 @@ constexpr int64_t kTileValues = int64_t(1) << 19;  // rows x k values of a tile:
 // rows x d data values of a tile: 256 KiB, so that the tile's rows are still in the core's cache
 // when their sums are added.
 constexpr int64_t kTileData = int64_t(1) << 16;
-// An exact distance costs about this many sgemm dot products of the same length: a tile whose
-// open groups would need more exact distances than this fraction of rows x k goes to sgemm.
+// An exact distance costs about this many dot products of the tile kernel of the same length: a
+// tile whose open groups would need more exact distances than this fraction of rows x k goes to
+// dots_tile.
 constexpr double kExactCost = 3.0;
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
@@ -95,9 +96,9 @@ float round_down(double v) {
 // A lower bound on a distance (not squared) from a lower bound on its square.
 float lower_from_sq(double sq) { return sq > 0 ? round_down(std::sqrt(sq)) : 0.0f; }
 
-// The rounding margin of the sgemm values of a row of squared norm xn: a centre whose value lies
-// farther than this above the least cannot be the nearest by exact_sq_l2. Both the sgemm value
-// (any summation order: gamma_d (||c||^2 + 2 ||x|| ||c||)) and exact_sq_l2 (rel_err times the
+// The rounding margin of the dot-product values of a row of squared norm xn: a centre whose value
+// lies farther than this above the least cannot be the nearest by exact_sq_l2. Both the dot-product
+// value (any summation order: gamma_d (||c||^2 + 2 ||x|| ||c||)) and exact_sq_l2 (rel_err times the
 // distance) are within rel_err (||x|| + cmax)^2; the factor 8 covers both ends twice over.
 double margin(const PassCentres& pc, double xn) {
   const double r = std::sqrt(xn) + pc.cmax;
@@ -131,8 +132,8 @@ int64_t tile_rows(int64_t k, int64_t d) {
 
 double exact_rel_err(int64_t d) { return 1.01 * static_cast<double>(d + 8) * std::ldexp(1.0, -24); }
 
-int64_t sgemm_tile(const float* x, int64_t rows, const PassCentres& pc, TileScratch& s,
-                   int32_t* pos, float* dist, float* lower) {
+int64_t dots_tile(const float* x, int64_t rows, const PassCentres& pc, TileScratch& s, int32_t* pos,
+                  float* dist, float* lower) {
   const int64_t k = pc.k, d = pc.d, G = pc.groups;
   s.values.resize(static_cast<size_t>(rows * k));
   s.exact.resize(static_cast<size_t>(k));
@@ -159,8 +160,8 @@ int64_t sgemm_tile(const float* x, int64_t rows, const PassCentres& pc, TileScra
     pos[i] = p;
     dist[i] = bd;
     if (!lower) continue;
-    // Lower bounds on the true distances to each group's other centres: their sgemm values less
-    // the margin (which exceeds the value's rounding error), plus ||x||^2.
+    // Lower bounds on the true distances to each group's other centres: their dot-product values
+    // less the margin (which exceeds the value's rounding error), plus ||x||^2.
     float* lw = lower + i * G;
     for (int64_t g = 0; g < G; ++g) {
       const int64_t a = pc.group_start[g], b = pc.group_start[g + 1];
@@ -198,7 +199,7 @@ int64_t bounded_tile(const float* x, int64_t rows, const PassCentres& pc, TileSc
     if (open) s.failing.push_back(i);
   }
   if (open_pairs * kExactCost > static_cast<double>(rows * k))
-    return rows + sgemm_tile(x, rows, pc, s, pos, dist, lower);
+    return rows + dots_tile(x, rows, pc, s, pos, dist, lower);
   s.exact.resize(static_cast<size_t>(k));
   s.cand.resize(static_cast<size_t>(k + 1));  // the open groups' centres and the current one
   int64_t computed = rows;

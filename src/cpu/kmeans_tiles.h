@@ -1,13 +1,14 @@
 #pragma once
 // One tile of rows of the CPU K-means assignment, two ways to the same labels:
-// - sgemm: one BLAS sgemm for the tile's rows against every centre, the argmin read from the tile
-//   while it sits in cache;
+// - dots: the tile's rows against every centre in one go (the AVX2 panel kernel of
+//   cpu/panel_dots.h, or a BLAS sgemm without AVX2), the argmin read from the tile while it sits
+//   in cache;
 // - bounds: per row, lower bounds on its distances to groups of centres (cpu/centre_groups.h),
 //   moved by how far the centres moved, so that only the groups they cannot rule out are measured.
 // Every row's label is the centre of least exact_sq_l2 (cpu/exact_distance.h), lowest centre
-// index on ties. The sgemm values (||c||^2 - 2 x.c) only preselect: every centre whose value lies
-// within a rigorous rounding margin of the least is measured exactly. The bounds carry the error
-// of exact_sq_l2 too, so that both paths give the same labels bit for bit.
+// index on ties. The dot-product values (||c||^2 - 2 x.c) only preselect: every centre whose value
+// lies within a rigorous rounding margin of the least is measured exactly. The bounds carry the
+// error of exact_sq_l2 too, so that both paths give the same labels bit for bit.
 #include <cstdint>
 #include <vector>
 
@@ -49,13 +50,13 @@ double exact_rel_err(int64_t d);
 // The tile's rows x (rows x d): position of each row's centre into pos, its exact squared
 // distance into dist; lower (rows x groups, null without bounds) gets fresh bounds. Returns the
 // row-centre distances computed.
-int64_t sgemm_tile(const float* x, int64_t rows, const PassCentres& pc, TileScratch& s,
-                   int32_t* pos, float* dist, float* lower);
+int64_t dots_tile(const float* x, int64_t rows, const PassCentres& pc, TileScratch& s, int32_t* pos,
+                  float* dist, float* lower);
 
 // The same from the rows' bounds: pos holds each row's centre position from the last pass and
 // lower its bounds (moved by pc.drift first when not null). Rows the bounds cannot settle are
-// measured against the groups they leave open; a tile where that would cost more than sgemm_tile
-// goes to sgemm_tile. Returns the row-centre distances computed.
+// measured against the groups they leave open; a tile where that would cost more than dots_tile
+// goes to dots_tile. Returns the row-centre distances computed.
 int64_t bounded_tile(const float* x, int64_t rows, const PassCentres& pc, TileScratch& s,
                      int32_t* pos, float* dist, float* lower);
 

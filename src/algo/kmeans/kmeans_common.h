@@ -1,5 +1,5 @@
 #pragma once
-// What the K-means variants share (Lloyd today; mini-batch and bounds-based ones to come), as
+// What the K-means variants share (Lloyd and its distance bounds; mini-batch to come), as
 // scikit-learn's _k_means_common and cuVS's kmeans_common do: the centres from the per-cluster
 // sums, the relocation of empty clusters, and the shift and convergence test.
 #include <cstdint>
