@@ -1,4 +1,4 @@
-// K-means kernels: fused argmin over GEMM tiles, exact distances, ordered centroid sums.
+// K-means kernels: argmin over GEMM tiles, exact distances, cluster sums in the CPU's order.
 #include <cuda_bf16.h>
 
 #include <cmath>
@@ -6,6 +6,7 @@
 #include "kernels/distance.cuh"
 #include "kernels/kmeans_kernels.cuh"
 #include "kernels/launch.cuh"
+#include "kernels/unit_sums.cuh"
 
 namespace embcluster {
 namespace kern {
@@ -68,35 +69,79 @@ __global__ void iota_kernel(int32_t* rows, int64_t n) {
   if (i < n) rows[i] = static_cast<int32_t>(i);
 }
 
-// Grid: one block per cluster; threads stride over dimensions. w: per row of the chunk, or null
-// for weight 1 (then the sums are those of the plain rows, as before weights existed).
-__global__ void accumulate_sorted_kernel(const float* x, int64_t d, const int32_t* sorted_rows,
-                                         const int32_t* seg_start, const int32_t* seg_count,
-                                         const float* dist, const double* w, ClusterSumsView out) {
-  const int64_t c = blockIdx.x;
-  const int32_t start = seg_start[c], count = seg_count[c];
+// The sums of the chunk's units [u0, u0 + gridDim.y) into a buffer: block (c, u, jb) makes
+// columns jb x blockDim.x ... of cluster c's sums in unit u0 + u (kernels/unit_sums.cuh).
+__global__ void unit_sums_kernel(const float* x, int64_t d, int64_t k, int64_t u0,
+                                 const int32_t* sorted_rows, const int32_t* seg_start,
+                                 const int32_t* seg_count, const float* dist, const double* w,
+                                 double* unit_sums, double* unit_sq, double* unit_w) {
+  const int64_t c = blockIdx.x, u = blockIdx.y;
+  const int64_t seg = (u0 + u) * k + c;
+  const int32_t count = seg_count[seg];
   if (count == 0) return;
-  for (int64_t j = threadIdx.x; j < d; j += blockDim.x) {
-    double s = out.sums[c * d + j];
-    for (int32_t r = 0; r < count; ++r) {
-      const int64_t i = sorted_rows[start + r];
-      const double v = static_cast<double>(x[i * d + j]);
-      s += w ? w[i] * v : v;
-    }
-    out.sums[c * d + j] = s;
+  const int32_t* rows = sorted_rows + seg_start[seg];
+  const int64_t j = blockIdx.z * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (j < d) unit_sums[(u * k + c) * d + j] = unit_column_sum(x, d, rows, count, j, w);
+  if (j == 0) unit_sq_and_weight(dist, rows, count, w, unit_sq + u * k + c, unit_w + u * k + c);
+}
+
+// The buffered units [u0, u0 + units) added to the running sums in unit order: one thread per
+// (cluster, column).
+__global__ void fold_units_kernel(int64_t d, int64_t k, int64_t u0, int64_t units,
+                                  const int32_t* seg_count, const double* unit_sums,
+                                  const double* unit_sq, const double* unit_w,
+                                  ClusterSumsView out) {
+  const int64_t t = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (t >= k * d) return;
+  const int64_t c = t / d, j = t - c * d;
+  double s = out.sums[t];
+  for (int64_t u = 0; u < units; ++u)
+    if (seg_count[(u0 + u) * k + c] > 0) s += unit_sums[u * k * d + t];
+  out.sums[t] = s;
+  if (j != 0) return;
+  double sq = out.sq_dist[c], ws = out.weight[c];
+  long long n = out.counts[c];
+  for (int64_t u = 0; u < units; ++u) {
+    const int32_t count = seg_count[(u0 + u) * k + c];
+    if (count == 0) continue;
+    sq += unit_sq[u * k + c];
+    ws += unit_w[u * k + c];
+    n += count;
   }
-  if (threadIdx.x == 0) {
-    double s = out.sq_dist[c], ws = out.weight[c];
-    for (int32_t r = 0; r < count; ++r) {
-      const int64_t i = sorted_rows[start + r];
-      const double v = static_cast<double>(dist[i]);
-      s += w ? w[i] * v : v;
-      ws += w ? w[i] : 1.0;
+  out.sq_dist[c] = sq;
+  out.weight[c] = ws;
+  out.counts[c] = n;
+}
+
+// Every unit of the chunk straight into the running sums, in unit order, without a buffer:
+// block (c, jb) owns columns jb x blockDim.x ... of cluster c. For many clusters, where the
+// blocks fill the device by themselves.
+__global__ void direct_unit_sums_kernel(const float* x, int64_t d, int64_t k, int64_t units,
+                                        const int32_t* sorted_rows, const int32_t* seg_start,
+                                        const int32_t* seg_count, const float* dist,
+                                        const double* w, ClusterSumsView out) {
+  const int64_t c = blockIdx.x;
+  const int64_t j = blockIdx.y * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  double s = j < d ? out.sums[c * d + j] : 0.0;
+  double sq = 0.0, ws = 0.0;
+  long long n = 0;
+  if (j == 0) sq = out.sq_dist[c], ws = out.weight[c], n = out.counts[c];
+  for (int64_t u = 0; u < units; ++u) {
+    const int64_t seg = u * k + c;
+    const int32_t count = seg_count[seg];
+    if (count == 0) continue;
+    const int32_t* rows = sorted_rows + seg_start[seg];
+    if (j < d) s += unit_column_sum(x, d, rows, count, j, w);
+    if (j == 0) {
+      double usq, uw;
+      unit_sq_and_weight(dist, rows, count, w, &usq, &uw);
+      sq += usq;
+      ws += uw;
+      n += count;
     }
-    out.sq_dist[c] = s;
-    out.weight[c] = ws;
-    out.counts[c] += count;
   }
+  if (j < d) out.sums[c * d + j] = s;
+  if (j == 0) out.sq_dist[c] = sq, out.weight[c] = ws, out.counts[c] = n;
 }
 
 __global__ void to_bf16_kernel(const float* in, int64_t n, uint16_t* out) {
@@ -143,14 +188,32 @@ void launch_iota(int32_t* rows, int64_t n, cudaStream_t s) {
   EMB_CUDA_LAUNCH("iota_kernel");
 }
 
-void launch_accumulate_sorted(const float* x, int64_t d, const int32_t* sorted_rows,
-                              const int32_t* seg_start, const int32_t* seg_count, int64_t k,
-                              const float* dist, const double* w, ClusterSumsView out,
-                              cudaStream_t s) {
-  const int threads = d >= 128 ? 128 : 32;
-  accumulate_sorted_kernel<<<static_cast<unsigned>(k), threads, 0, s>>>(
-      x, d, sorted_rows, seg_start, seg_count, dist, w, out);
-  EMB_CUDA_LAUNCH("accumulate_sorted_kernel");
+int64_t unit_sums_buffer(int64_t rows, int64_t k, int64_t d, int64_t cap_bytes) {
+  const int64_t units = (rows + kUnitRows - 1) / kUnitRows;
+  const int64_t bytes = units * k * d * static_cast<int64_t>(sizeof(double));
+  return bytes <= cap_bytes ? units * k * d : 0;
+}
+
+void launch_cluster_sums(const float* x, int64_t rows, int64_t d, int64_t k,
+                         const int32_t* sorted_rows, const int32_t* seg_start,
+                         const int32_t* seg_count, const float* dist, const double* w,
+                         UnitBuffer buf, ClusterSumsView out, cudaStream_t s) {
+  const int64_t units = (rows + kUnitRows - 1) / kUnitRows;
+  const int threads = d >= 128 ? 128 : (d >= 64 ? 64 : 32);
+  const unsigned col_blocks = static_cast<unsigned>((d + threads - 1) / threads);
+  if (!buf.sums) {
+    direct_unit_sums_kernel<<<dim3(static_cast<unsigned>(k), col_blocks), threads, 0, s>>>(
+        x, d, k, units, sorted_rows, seg_start, seg_count, dist, w, out);
+    EMB_CUDA_LAUNCH("direct_unit_sums_kernel");
+    return;
+  }
+  unit_sums_kernel<<<dim3(static_cast<unsigned>(k), static_cast<unsigned>(units), col_blocks),
+                     threads, 0, s>>>(x, d, k, 0, sorted_rows, seg_start, seg_count, dist, w,
+                                      buf.sums, buf.sq, buf.weight);
+  EMB_CUDA_LAUNCH("unit_sums_kernel");
+  fold_units_kernel<<<blocks_for(k * d, kThreads), kThreads, 0, s>>>(
+      d, k, 0, units, seg_count, buf.sums, buf.sq, buf.weight, out);
+  EMB_CUDA_LAUNCH("fold_units_kernel");
 }
 
 void launch_to_bf16(const float* in, int64_t n, uint16_t* out, cudaStream_t s) {

@@ -33,14 +33,27 @@ struct ClusterSumsView {
   double* sq_dist;    // k: sum of weight * squared distance
 };
 
-// Adds the rows of each cluster, in row order, to the running sums: rows sorted by label
-// (stable), seg_start/seg_count per cluster. One thread per (cluster, dimension) walks the
-// cluster's rows in order, so the sums are the same as the CPU's sequential sums. w: per row of
-// the chunk (may be null: every row weighs 1).
-void launch_accumulate_sorted(const float* x, int64_t d, const int32_t* sorted_rows,
-                              const int32_t* seg_start, const int32_t* seg_count, int64_t k,
-                              const float* dist, const double* w, ClusterSumsView out,
-                              cudaStream_t stream);
+// Where the units' sums wait before they are added in unit order (null sums: no buffer).
+struct UnitBuffer {
+  double* sums;    // units x k x d
+  double* sq;      // units x k
+  double* weight;  // units x k
+};
+
+// Doubles of UnitBuffer::sums for a chunk of `rows` rows, or 0 when that would pass cap_bytes
+// (then the sums are made without a buffer, one block per cluster walking every unit in turn).
+int64_t unit_sums_buffer(int64_t rows, int64_t k, int64_t d, int64_t cap_bytes);
+
+// Adds a chunk's rows to the running sums exactly as the CPU does (kernels/unit_sums.cuh): per
+// unit of kUnitRows rows and cluster, in row order, then the units in order. The chunk starts at
+// a unit of the whole data; its rows are grouped by group_by_unit_label (sorted_rows, seg_start,
+// seg_count). dist: the rows' squared distances; w: per row of the chunk, or null (weight 1).
+// With a buffer the units are made in parallel, then added; without, one block per cluster.
+// Both give the same bits.
+void launch_cluster_sums(const float* x, int64_t rows, int64_t d, int64_t k,
+                         const int32_t* sorted_rows, const int32_t* seg_start,
+                         const int32_t* seg_count, const float* dist, const double* w,
+                         UnitBuffer buf, ClusterSumsView out, cudaStream_t stream);
 
 // out[i] = bfloat16(in[i]) stored as raw 16-bit values.
 void launch_to_bf16(const float* in, int64_t n, uint16_t* out, cudaStream_t stream);

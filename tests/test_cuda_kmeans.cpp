@@ -6,12 +6,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "backend/kmeans_backend.h"
 #include "algo/kmeans/kmeans_init.h"
+#include "backend/kmeans_backend.h"
 #include "cuda/cuda_backend.h"
 #include "embcluster/device.h"
 #include "embcluster/error.h"
@@ -145,8 +146,10 @@ struct PassResult {
 
 // One pass over rows split into blocks of block_rows, as the driver makes it.
 PassResult run_pass(KMeansBackend& be, const std::vector<float>& x, int64_t n, int64_t d,
-                    const std::vector<float>& centres, int64_t k, int64_t block_rows) {
+                    const std::vector<float>& centres, int64_t k, int64_t block_rows,
+                    const double* w = nullptr) {
   PassResult r;
+  be.set_weights(w);
   r.labels.assign(static_cast<size_t>(n), -1);
   r.dist.assign(static_cast<size_t>(n), -1.0f);
   be.set_centroids(centres.data(), k, d);
@@ -167,6 +170,7 @@ void expect_same_pass(const PassResult& gpu, const PassResult& cpu, const std::s
   EXPECT_EQ(gpu.sums.sums, cpu.sums.sums) << what;
   EXPECT_EQ(gpu.sums.counts, cpu.sums.counts) << what;
   EXPECT_EQ(gpu.sums.sq_dist, cpu.sums.sq_dist) << what;
+  EXPECT_EQ(gpu.sums.weight, cpu.sums.weight) << what;
 }
 
 }  // namespace
@@ -201,6 +205,43 @@ TEST(CudaKMeans, BackendEqualsTheCpuOnExactDataInEveryPrecisionAndLayout) {
       expect_same_pass(run_pass(*gpu, x, n, d, centres, k, block_rows), want1, what);
       expect_same_pass(run_pass(*gpu, x, n, d, moved, k, block_rows), want2, what + " again");
       expect_same_pass(run_pass(*gpu, x2, n, d2, centres2, k, block_rows), want3, what + " d=4");
+    }
+  }
+}
+
+// Real-valued rows, whose sums depend on the order of the additions: the device makes them per
+// unit and cluster as the CPU does (kernels/unit_sums.cuh), so every bit agrees, with the units
+// buffered (default budget) or walked by one block per cluster (small budget), with and without
+// weights, over two pieces and blocks of three units, with one cluster holding most rows.
+TEST(CudaKMeans, ClusterSumsEqualTheCpuBitForBitOnRealValuedData) {
+  REQUIRE_DEVICE();
+  const int64_t n = kSumPieceRows + 5 * 4096 + 123, d = 37, k = 9, block_rows = 3 * 4096;
+  std::mt19937 gen(7);
+  std::normal_distribution<float> noise(0.0f, 1.0f);
+  std::vector<float> centres(static_cast<size_t>(k * d));
+  for (int64_t c = 0; c < k; ++c)  // far apart: every row's nearest centre is beyond doubt
+    for (int64_t j = 0; j < d; ++j) centres[c * d + j] = 40.0f * (c + 1) * noise(gen);
+  std::vector<float> x(static_cast<size_t>(n * d));
+  std::uniform_int_distribution<int> pick(0, 3 * static_cast<int>(k));
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t c = pick(gen) < 2 * k ? 0 : pick(gen) % k;
+    for (int64_t j = 0; j < d; ++j) x[i * d + j] = centres[c * d + j] + 0.7f * noise(gen);
+  }
+  std::vector<double> w(static_cast<size_t>(n));
+  std::uniform_real_distribution<double> uw(0.05, 3.0);
+  for (auto& v : w) v = uw(gen);
+  auto cpu = make_cpu_kmeans_backend(2);
+  const double* none = nullptr;
+  for (const double* weights : {none, static_cast<const double*>(w.data())}) {
+    const PassResult want = run_pass(*cpu, x, n, d, centres, k, block_rows, weights);
+    // 16 KiB: too little for a unit's buffered sums (9 x 37 doubles), so one block per cluster.
+    for (int64_t budget : {int64_t(0), int64_t(16) << 10}) {
+      ExecutionContext ctx = on("cuda");
+      ctx.device_memory_budget = budget;
+      auto gpu = make_cuda_kmeans_backend(params(k), ctx, 0);
+      const std::string what = std::string(weights ? "weighted" : "plain") +
+                               (budget ? ", small budget" : ", default budget");
+      expect_same_pass(run_pass(*gpu, x, n, d, centres, k, block_rows, weights), want, what);
     }
   }
 }

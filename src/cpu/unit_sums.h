@@ -5,7 +5,8 @@
 // whole data, so the sums are the same whatever the threads, the blocks or the MPI ranks. Rows are
 // first added in float, kFloatRun at a time per cluster, then that short sum is added in double:
 // the conversion to double runs once per kFloatRun rows, and a sum of so few rows loses nothing
-// that matters next to the float centres it ends in.
+// that matters next to the float centres it ends in. The arithmetic is kernels/unit_sums.cuh's,
+// which the CUDA backend runs too: both make the same bits.
 #include <algorithm>
 #include <condition_variable>
 #include <cstdint>
@@ -15,12 +16,15 @@
 #include <vector>
 
 #include "backend/kmeans_backend.h"
+#include "kernels/unit_sums.cuh"
 
 namespace embcluster {
 
+static_assert(kAssignGrain == kern::kUnitRows, "a unit is one grain of assign()");
+
 class UnitSums {
  public:
-  static constexpr int kFloatRun = 8;
+  static constexpr int kFloatRun = kern::kFloatRun;
 
   UnitSums(int64_t k, int64_t d)
       : k_(k),
@@ -44,7 +48,7 @@ class UnitSums {
     if (Weighted) {
       double* dst = sums_.data() + c * d_;
 #pragma omp simd
-      for (int64_t j = 0; j < d_; ++j) dst[j] += w * static_cast<double>(x[j]);
+      for (int64_t j = 0; j < d_; ++j) dst[j] = kern::fma_d(w, static_cast<double>(x[j]), dst[j]);
     } else {
       float* r = run_.data() + c * d_;
 #pragma omp simd
@@ -53,7 +57,8 @@ class UnitSums {
     }
     counts_[c] += 1;
     weight_[c] += w;
-    sq_[c] += Weighted ? w * static_cast<double>(sq) : static_cast<double>(sq);
+    sq_[c] = Weighted ? kern::fma_d(w, static_cast<double>(sq), sq_[c])
+                      : sq_[c] + static_cast<double>(sq);
   }
 
   // Adds the unit into s (whose open piece holds the unit's rows) and empties it.

@@ -1,7 +1,8 @@
-// CUDA K-means backend: cuBLAS GEMM tiles fused with a custom argmin kernel, exact distances and
-// ordered centroid sums on the device. Blocks that fit the device budget stay on the device for
-// every iteration; the others are streamed through pinned buffers on two streams, so the copy of
-// one chunk overlaps the compute of the other.
+// CUDA K-means backend: cuBLAS GEMM tiles read by a custom argmin kernel, exact distances, and
+// the cluster sums on the device in the CPU's order (the same bits: kernels/unit_sums.cuh). Blocks
+// that fit the device budget stay on the device for every iteration; the others are streamed
+// through pinned buffers on two streams, so the copy of one chunk overlaps the compute of the
+// other.
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -19,18 +20,20 @@
 #include "kernels/kmeans_kernels.cuh"
 #include "kernels/segments.cuh"
 #include "kernels/selftest.cuh"
+#include "kernels/unit_sums.cuh"
 
 namespace embcluster {
 namespace {
 
 constexpr int64_t kMaxCentreChunk = 8192;  // centres per GEMM tile
 constexpr int64_t kAgreementRows = 4096;   // rows checked against fp32 in tf32/bf16 modes
+constexpr int64_t kUnitBufferCap = int64_t(64) << 20;  // bytes of a lane's unit sums, at most
 
 // Per-stream working set: one chunk of rows in flight, on stream `i` of the device's pool.
 struct Lane {
   Lane(GpuResources& res, Workspace& ws, int i) : stream(res.stream(i)), blas(res.blas(i)) {
-    ws.adopt(x, g, best_v, dist, xb, labels, labels_tmp, rows_tmp, sorted_rows, seg_count,
-             seg_start, scratch, w);
+    ws.adopt(x, g, best_v, dist, xb, labels, keys, keys_tmp, rows_tmp, sorted_rows, seg_count,
+             seg_start, scratch, w, unit_sums, unit_sq, unit_w);
   }
   cudaStream_t stream;
   // One cuBLAS handle per stream: a handle shared by streams that run at the same time picks its
@@ -40,7 +43,9 @@ struct Lane {
   PhaseTimer timer;
   DeviceBuffer<float> x, g, best_v, dist;
   DeviceBuffer<uint16_t> xb;
-  DeviceBuffer<int32_t> labels, labels_tmp, rows_tmp, sorted_rows, seg_count, seg_start;
+  DeviceBuffer<int32_t> labels, keys, keys_tmp, rows_tmp, sorted_rows, seg_count, seg_start;
+  // The units' sums before they are added in order (empty: the sums are made without them).
+  DeviceBuffer<double> unit_sums, unit_sq, unit_w;
   DeviceBuffer<char> scratch;
   DeviceBuffer<double> w;  // the chunk's row weights (with weights only)
   PinnedBuffer<double> host_w;
@@ -118,6 +123,9 @@ class CudaKMeansBackend final : public KMeansBackend {
 
   void assign(const Block& b, int32_t* labels, float* dist, ClusterSums* sums) override {
     DeviceScope scope(device_);
+    // Chunks start at units of the whole data, as the CPU's sums do (kernels/unit_sums.cuh).
+    EMBCLUSTER_ASSERT(b.start % kern::kUnitRows == 0, "block at row ", b.start,
+                      " is not aligned to ", kern::kUnitRows, " rows");
     ensure_workspace(b.rows);
     const float* resident = cached_block(b);
     for (int64_t c = 0, r0 = 0, rows = 0; r0 < b.rows; ++c, r0 += rows) {
@@ -213,14 +221,17 @@ class CudaKMeansBackend final : public KMeansBackend {
     EMB_CUDA(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, s));
   }
 
-  // Chunk buffers for both lanes; when the device runs out of memory the chunk shrinks.
+  // Chunk buffers for both lanes; when the device runs out of memory the chunk shrinks. A chunk
+  // is a power of two times kUnitRows rows (at most a piece), so that chunks start at units of the
+  // whole data and the sums are made per unit as on the CPU.
   void ensure_workspace(int64_t block_rows) {
     if (chunk_rows_ > 0) return;
-    int64_t rows = std::clamp<int64_t>((ws_.budget() / 8) / (4 * (kc_ + d_ + 16)), 256, 65536);
-    rows = std::min(rows, std::max<int64_t>(block_rows, 256));
+    const int64_t fit = std::min((ws_.budget() / 8) / (4 * (kc_ + d_ + 16)), block_rows);
+    int64_t rows = kern::kUnitRows;
+    while (rows * 2 <= std::min(fit, kSumPieceRows)) rows *= 2;
     while (lanes_.size() < 2)
       lanes_.push_back(std::make_unique<Lane>(res_, ws_, static_cast<int>(lanes_.size())));
-    with_shrinking(rows, 256, [&](int64_t r) {
+    with_shrinking(rows, kern::kUnitRows, [&](int64_t r) {
       for (auto& lane : lanes_) size_lane(*lane, r);
     });
     chunk_rows_ = rows;
@@ -233,10 +244,17 @@ class CudaKMeansBackend final : public KMeansBackend {
     l.best_v.resize(r);
     l.dist.resize(r);
     if (precision_ == Precision::Bf16) l.xb.resize(r * d_);
-    for (auto* buf : {&l.labels, &l.labels_tmp, &l.rows_tmp, &l.sorted_rows}) buf->resize(r);
-    l.seg_count.resize(static_cast<size_t>(k_));
-    l.seg_start.resize(static_cast<size_t>(k_));
-    l.scratch.resize(kern::group_by_label_scratch(rows, k_));
+    for (auto* buf : {&l.labels, &l.keys, &l.keys_tmp, &l.rows_tmp, &l.sorted_rows}) buf->resize(r);
+    const size_t segments = static_cast<size_t>(kern::unit_segments(rows, k_));
+    l.seg_count.resize(segments);
+    l.seg_start.resize(segments);
+    l.scratch.resize(kern::group_by_unit_label_scratch(rows, k_));
+    // With a small budget the units' sums go without a buffer (same bits, less parallel).
+    const int64_t cap = std::min(kUnitBufferCap, ws_.budget() / 8);
+    const size_t unit_doubles = static_cast<size_t>(kern::unit_sums_buffer(rows, k_, d_, cap));
+    l.unit_sums.resize(unit_doubles);
+    l.unit_sq.resize(unit_doubles ? segments : 0);
+    l.unit_w.resize(unit_doubles ? segments : 0);
     l.host_x.resize(r * d_);
     l.host_labels.resize(r);
     l.host_dist.resize(r);
@@ -347,14 +365,16 @@ class CudaKMeansBackend final : public KMeansBackend {
     // timer starts, so that the wait for the other lane is not counted as update time).
     if (last_accumulated_) EMB_CUDA(cudaStreamWaitEvent(s, last_accumulated_, 0));
     lane.timer.start("update", s);
-    EMB_CUDA(kern::group_by_label(lane.labels.get(), rows, k_, lane.labels_tmp.get(),
-                                  lane.rows_tmp.get(), lane.sorted_rows.get(), lane.seg_count.get(),
-                                  lane.seg_start.get(), lane.scratch.get(), lane.scratch.bytes(),
-                                  s));
-    EMB_CUDA_LAUNCH("group_by_label");
-    kern::launch_accumulate_sorted(x, d_, lane.sorted_rows.get(), lane.seg_start.get(),
-                                   lane.seg_count.get(), k_, lane.dist.get(), w,
-                                   {sums_.get(), counts_.get(), weight_.get(), sq_.get()}, s);
+    EMB_CUDA(kern::group_by_unit_label(
+        lane.labels.get(), rows, k_, lane.keys.get(), lane.keys_tmp.get(), lane.rows_tmp.get(),
+        lane.sorted_rows.get(), lane.seg_count.get(), lane.seg_start.get(), lane.scratch.get(),
+        lane.scratch.bytes(), s));
+    EMB_CUDA_LAUNCH("group_by_unit_label");
+    const kern::UnitBuffer buf{lane.unit_sums.size() ? lane.unit_sums.get() : nullptr,
+                               lane.unit_sq.get(), lane.unit_w.get()};
+    kern::launch_cluster_sums(x, rows, d_, k_, lane.sorted_rows.get(), lane.seg_start.get(),
+                              lane.seg_count.get(), lane.dist.get(), w, buf,
+                              {sums_.get(), counts_.get(), weight_.get(), sq_.get()}, s);
     lane.accumulated.record(s);
     last_accumulated_ = lane.accumulated.get();
     lane.timer.stop(s);
