@@ -265,3 +265,24 @@ TEST(CudaKMeans, SampleDistancesEqualTheCpuOnExactData) {
     EXPECT_EQ(got, want) << prec;
   }
 }
+
+// The k-means++ rounds run on the device (kernels/kmeanspp_kernels.cu) pick the rows the host loop
+// picks from the same distances: exact data, so both backends measure the same distances; with
+// and without weights (some of them 0), over several chunks of the sample, the last one partial.
+TEST(CudaKMeans, KMeansPlusPlusRoundsOnTheDeviceEqualTheHostLoop) {
+  REQUIRE_DEVICE();
+  const int64_t n = 3000, d = 12, k = 40;
+  const auto x = small_integers(n * d, 8);
+  std::vector<double> w(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) w[i] = static_cast<double>((i * 7) % 5) * 0.5;  // 0 .. 2
+  auto cpu = make_cpu_kmeans_backend(2);
+  auto gpu = make_cuda_kmeans_backend(params(k), on("cuda"), 0);
+  const double* none = nullptr;
+  for (const double* weights : {none, static_cast<const double*>(w.data())}) {
+    Rng r1(21), r2(21);
+    const auto want = kmeans_plus_plus(x.data(), n, d, k, r1, *cpu, 2, weights);
+    const auto got = kmeans_plus_plus(x.data(), n, d, k, r2, *gpu, 2, weights);
+    EXPECT_EQ(got, want) << (weights ? "weighted" : "plain");
+    for (const int64_t i : got) EXPECT_TRUE(!weights || weights[i] > 0) << "row " << i;
+  }
+}

@@ -82,6 +82,15 @@ class KMeansBackend {
   virtual void set_sample(const float* x, int64_t n, int64_t d) = 0;
   // Squared distances between every sample row and every row of y (m x d) into out (n x m).
   virtual void sample_sq_distances(const float* y, int64_t m, float* out) = 0;
+  // Greedy k-means++ rounds 1 .. k-1 over the sample, run where the backend's distances are:
+  // picks[0] = first is given; draws holds (k - 1) x trials uniform draws in [0, 1), round by
+  // round; w: the sample's weights or null. Fills picks (k) as the host loop of kmeans_init.cpp
+  // would from the same distances (kernels/kmeanspp.cuh) and returns true; false (the default)
+  // leaves the rounds to that loop.
+  virtual bool plus_plus_rounds(int64_t /*first*/, int64_t /*k*/, int64_t /*trials*/,
+                                const double* /*draws*/, const double* /*w*/, int64_t* /*picks*/) {
+    return false;
+  }
   // Seconds per phase since construction, for the report.
   virtual std::vector<std::pair<std::string, double>> timings() const { return {}; }
   virtual std::vector<std::pair<std::string, std::string>> notes() const { return {}; }

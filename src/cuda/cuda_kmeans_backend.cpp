@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cuda/cuda_backend.h"
+#include "cuda/cuda_kmeanspp.h"
 #include "cuda/cuda_resources.h"
 #include "cuda/gpu_phases.h"
 #include "cuda/gpu_resources.h"
@@ -186,6 +187,16 @@ class CudaKMeansBackend final : public KMeansBackend {
     kern::launch_expand_sq_dist(g.get(), n, m, sample_norms_.get(), yn.get(), main_);
     download(out, g.get(), sizeof(float) * n * m, main_);
     sync_stream(main_);
+  }
+
+  bool plus_plus_rounds(int64_t first, int64_t k, int64_t trials, const double* draws,
+                        const double* w, int64_t* picks) override {
+    DeviceScope scope(device_);
+    for (auto* b : {&pp_y_, &pp_norms_, &pp_dist_}) b->release();  // the host loop's buffers
+    device_plus_plus_rounds(ws_, main_, res_.blas(0),
+                            {sample_.get(), sample_norms_.get(), sample_rows_, sample_d_}, first, k,
+                            trials, draws, w, picks);
+    return true;
   }
 
   std::vector<std::pair<std::string, double>> timings() const override {

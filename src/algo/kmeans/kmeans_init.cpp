@@ -6,6 +6,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "kernels/kmeanspp.cuh"
+
 namespace embcluster {
 
 std::vector<int64_t> sample_rows(int64_t n, int64_t m, Rng& rng) {
@@ -58,55 +60,62 @@ std::vector<int64_t> random_rows(int64_t m, int64_t k, Rng& rng, const double* w
 std::vector<int64_t> kmeans_plus_plus(const float* x, int64_t m, int64_t d, int64_t k, Rng& rng,
                                       KMeansBackend& backend, int threads, const double* w) {
   const int64_t trials = 2 + static_cast<int64_t>(std::log(static_cast<double>(k)));
-  // Potentials are summed per fixed chunk of rows, then the chunks in order: the same sums (and
-  // centres) whatever the number of threads.
-  constexpr int64_t kChunk = 4096;
-  const int64_t chunks = (m + kChunk - 1) / kChunk;
-  std::vector<int64_t> chosen;
-  chosen.reserve(static_cast<size_t>(k));
+  std::vector<int64_t> chosen(static_cast<size_t>(k));
   if (w) {
     std::vector<double> cum(static_cast<size_t>(m));
     double total = 0;
     for (int64_t i = 0; i < m; ++i) cum[i] = (total += w[i]);
     const double r = rng.uniform() * total;
     const int64_t i = std::upper_bound(cum.begin(), cum.end(), r) - cum.begin();
-    chosen.push_back(std::min(i, m - 1));
+    chosen[0] = std::min(i, m - 1);
   } else {
-    chosen.push_back(static_cast<int64_t>(rng.below(static_cast<uint64_t>(m))));
+    chosen[0] = static_cast<int64_t>(rng.below(static_cast<uint64_t>(m)));
   }
+  // The draws do not depend on the data: all of them first, so that a backend can run the rounds
+  // where its distances are.
+  std::vector<double> draws(static_cast<size_t>((k - 1) * trials));
+  for (auto& u : draws) u = rng.uniform();
 
   backend.set_sample(x, m, d);
+  if (backend.plus_plus_rounds(chosen[0], k, trials, draws.data(), w, chosen.data())) return chosen;
+
+  // Potentials per chunk (kernels/kmeanspp.cuh): the same sums, and picks, whatever the threads.
+  constexpr int64_t kChunk = kern::kPlusPlusChunk;
+  const int64_t chunks = (m + kChunk - 1) / kChunk;
+  const bool upper = w != nullptr;  // a row of weight 0 is never picked
   std::vector<float> closest(static_cast<size_t>(m));
   backend.sample_sq_distances(x + chosen[0] * d, 1, closest.data());
+  std::vector<double> off(static_cast<size_t>(chunks + 1)),
+      part(static_cast<size_t>(chunks * trials));
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t ch = 0; ch < chunks; ++ch)
+    part[ch] = kern::chunk_potential(closest.data(), closest.data(), 1, ch * kChunk,
+                                     std::min(m, (ch + 1) * kChunk), w);
+  for (int64_t ch = 0; ch < chunks; ++ch) off[ch + 1] = off[ch] + part[ch];
 
-  std::vector<double> cumsum(static_cast<size_t>(m));
   std::vector<float> cand(static_cast<size_t>(trials * d));
   std::vector<float> dist(static_cast<size_t>(m * trials));
   std::vector<int64_t> cand_idx(static_cast<size_t>(trials));
-  std::vector<double> part(static_cast<size_t>(chunks * trials));
   for (int64_t c = 1; c < k; ++c) {
-    double run = 0;
-    for (int64_t i = 0; i < m; ++i) cumsum[i] = (run += w ? w[i] * closest[i] : closest[i]);
     for (int64_t t = 0; t < trials; ++t) {
-      const double r = rng.uniform() * run;
-      // Weighted: upper_bound never lands on a row of weight 0 (its cumsum equals the previous).
-      int64_t i = (w ? std::upper_bound(cumsum.begin(), cumsum.end(), r)
-                     : std::lower_bound(cumsum.begin(), cumsum.end(), r)) -
-                  cumsum.begin();
-      cand_idx[t] = std::min(i, m - 1);
-      std::copy(x + cand_idx[t] * d, x + (cand_idx[t] + 1) * d, cand.data() + t * d);
+      const double r = draws[(c - 1) * trials + t] * off[chunks];
+      const int64_t ch = kern::find_chunk(off.data(), chunks, r, upper);
+      int64_t i = m - 1;
+      if (ch < chunks) {
+        const int64_t b = ch * kChunk;
+        i = b + kern::walk_chunk(closest.data() + b, w ? w + b : nullptr,
+                                 std::min(m, b + kChunk) - b, off[ch], r, upper);
+      }
+      cand_idx[t] = i;
+      std::copy(x + i * d, x + (i + 1) * d, cand.data() + t * d);
     }
     backend.sample_sq_distances(cand.data(), trials, dist.data());
 #pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t ch = 0; ch < chunks; ++ch) {
-      double* p = part.data() + ch * trials;
-      std::fill(p, p + trials, 0.0);
-      for (int64_t i = ch * kChunk, end = std::min(m, i + kChunk); i < end; ++i) {
-        const float* row = dist.data() + i * trials;
-        const double wi = w ? w[i] : 1.0;
-        for (int64_t t = 0; t < trials; ++t) p[t] += wi * std::min(closest[i], row[t]);
-      }
-    }
+    for (int64_t ch = 0; ch < chunks; ++ch)
+      for (int64_t t = 0; t < trials; ++t)
+        part[ch * trials + t] =
+            kern::chunk_potential(closest.data(), dist.data() + t, trials, ch * kChunk,
+                                  std::min(m, (ch + 1) * kChunk), w);
     int64_t best = 0;
     double best_pot = 0;
     for (int64_t t = 0; t < trials; ++t) {
@@ -116,7 +125,8 @@ std::vector<int64_t> kmeans_plus_plus(const float* x, int64_t m, int64_t d, int6
     }
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t i = 0; i < m; ++i) closest[i] = std::min(closest[i], dist[i * trials + best]);
-    chosen.push_back(cand_idx[best]);
+    for (int64_t ch = 0; ch < chunks; ++ch) off[ch + 1] = off[ch] + part[ch * trials + best];
+    chosen[c] = cand_idx[best];
   }
   return chosen;
 }
