@@ -2,7 +2,8 @@
 //   1. the FAISS wiki job: n = 1,000,000, d = 256, k = 20,000, 25 iterations, fp32 and tf32, with
 //      the share of tf32 labels equal to fp32;
 //   2. assignment throughput as a fraction of plain cuBLAS SGEMM on the same shapes, measured in
-//      the same run.
+//      the same run;
+//   3. the k-means++ initialisation on the same data, as a share of the fp32 Lloyd iterations.
 //   bench_cuda_kmeans [--n N] [--d D] [--k K] [--iters I]
 // The streamed 20,000,000 x 128 case runs through the CLI on an HDF5 file: bench_cuda_stream.py.
 #include <CLI/CLI.hpp>
@@ -97,6 +98,7 @@ int main(int argc, char** argv) {
   auto src = memory_source(x.data(), n, d);
 
   std::vector<int32_t> fp32_labels;
+  double fp32_lloyd = 0;
   for (const char* prec : {"fp32", "tf32", "bf16"}) {
     KMeansParams p;
     p.n_clusters = k;
@@ -109,7 +111,7 @@ int main(int argc, char** argv) {
     const auto r = kmeans(*src, p, ctx);
     const double lloyd = timing(r, "assign") + timing(r, "update");
     size_t same = 0;
-    if (fp32_labels.empty()) fp32_labels = r.labels;
+    if (fp32_labels.empty()) fp32_labels = r.labels, fp32_lloyd = lloyd;
     for (size_t i = 0; i < r.labels.size(); ++i) same += r.labels[i] == fp32_labels[i];
     std::printf("%s: %d iterations in %.3f s (Lloyd passes), total %.3f s, inertia %.8g, labels equal "
                 "to fp32 %.4f%%, device memory %s, gpu gemm %.3f s argmin %.3f s update %.3f s "
@@ -127,5 +129,17 @@ int main(int argc, char** argv) {
     }
 #endif
   }
+  // The initialisation the command runs by default: greedy k-means++ on its sample, its rounds on
+  // the device, against the fp32 Lloyd iterations above.
+  KMeansParams p;
+  p.n_clusters = k;
+  p.max_iter = 1;
+  p.init = InitMethod::KMeansPlusPlus;
+  ExecutionContext ctx;
+  ctx.device = parse_device("cuda");
+  const auto r = kmeans(*src, p, ctx);
+  const double init = timing(r, "init");
+  std::printf("k-means++ initialisation: %.3f s = %.1f%% of the fp32 Lloyd iterations (%s)\n", init,
+              fp32_lloyd > 0 ? 100.0 * init / fp32_lloyd : 0.0, note(r, "init_sample").c_str());
   return 0;
 }
