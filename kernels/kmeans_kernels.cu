@@ -152,6 +152,30 @@ __global__ void to_bf16_kernel(const float* in, int64_t n, uint16_t* out) {
   }
 }
 
+// One thread per column: the mean of k rows, added in double in row order.
+__global__ void column_means_kernel(const float* x, int64_t k, int64_t d, float* mean) {
+  const int64_t j = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (j >= d) return;
+  double s = 0.0;
+  for (int64_t i = 0; i < k; ++i) s += static_cast<double>(x[i * d + j]);
+  mean[j] = static_cast<float>(s / static_cast<double>(k));
+}
+
+// out = x - shift per row (float, or bfloat16 stored as raw 16-bit values).
+template <typename Out>
+__global__ void shift_rows_kernel(const float* x, int64_t n, int64_t d, const float* shift,
+                                  Out* out) {
+  const int64_t t = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (t >= n * d) return;
+  const float v = x[t] - shift[t % d];
+  if constexpr (sizeof(Out) == sizeof(float)) {
+    out[t] = v;
+  } else {
+    const __nv_bfloat16 b = __float2bfloat16(v);
+    out[t] = *reinterpret_cast<const uint16_t*>(&b);
+  }
+}
+
 __global__ void expand_sq_dist_kernel(float* g, int64_t n, int64_t m, const float* x_norm,
                                       const float* y_norm) {
   const int64_t t = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
@@ -219,6 +243,23 @@ void launch_cluster_sums(const float* x, int64_t rows, int64_t d, int64_t k,
 void launch_to_bf16(const float* in, int64_t n, uint16_t* out, cudaStream_t s) {
   to_bf16_kernel<<<blocks_for(n, kThreads), kThreads, 0, s>>>(in, n, out);
   EMB_CUDA_LAUNCH("to_bf16_kernel");
+}
+
+void launch_column_means(const float* x, int64_t k, int64_t d, float* mean, cudaStream_t s) {
+  column_means_kernel<<<blocks_for(d, kThreads), kThreads, 0, s>>>(x, k, d, mean);
+  EMB_CUDA_LAUNCH("column_means_kernel");
+}
+
+void launch_shift_rows(const float* x, int64_t n, int64_t d, const float* shift, float* out,
+                       cudaStream_t s) {
+  shift_rows_kernel<float><<<blocks_for(n * d, kThreads), kThreads, 0, s>>>(x, n, d, shift, out);
+  EMB_CUDA_LAUNCH("shift_rows_kernel");
+}
+
+void launch_shift_rows_bf16(const float* x, int64_t n, int64_t d, const float* shift, uint16_t* out,
+                            cudaStream_t s) {
+  shift_rows_kernel<uint16_t><<<blocks_for(n * d, kThreads), kThreads, 0, s>>>(x, n, d, shift, out);
+  EMB_CUDA_LAUNCH("shift_rows_kernel (bf16)");
 }
 
 void launch_expand_sq_dist(float* g, int64_t n, int64_t m, const float* x_norm, const float* y_norm,

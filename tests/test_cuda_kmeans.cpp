@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <set>
 #include <string>
@@ -120,6 +121,30 @@ TEST(CudaKMeans, ReducedPrecisionReportsAgreement) {
     bool reported = false;
     for (auto& [k, v] : r.notes) reported |= k == "labels_differing_from_fp32";
     EXPECT_TRUE(reported) << prec;
+    EXPECT_GT(testutil::adjusted_rand_index(r.labels, b.labels), 0.999) << prec;
+  }
+}
+
+// Embeddings far from the origin: reduced precision runs on rows and centres shifted by the
+// centres' mean, so that its rounding scales with the spread of the data and not with its offset.
+TEST(CudaKMeans, ReducedPrecisionAgreesWithFp32FarFromTheOrigin) {
+  REQUIRE_DEVICE();
+  // Blobs in a box of 10 moved 1000 away: bfloat16 steps of 4 there, so unshifted dot products
+  // are off by ~1e4 to 1e5, against differences of squared distances of ~1e3 between the blobs.
+  auto b = testutil::make_blobs(20000, 64, 16, 7, 1.0f, 10.0f);
+  for (auto& v : b.x) v += 1000.0f;
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  for (const char* prec : {"tf32", "bf16"}) {
+    auto p = params(16);
+    p.precision = parse_precision(prec);
+    auto r = kmeans(*src, p, on("cuda"));
+    std::string agreement;
+    for (auto& [k, v] : r.notes)
+      if (k == "labels_differing_from_fp32") agreement = v;
+    long long differing = -1, sampled = 0;
+    ASSERT_EQ(std::sscanf(agreement.c_str(), "%lld of %lld", &differing, &sampled), 2) << prec;
+    EXPECT_GT(sampled, 1000) << prec;
+    EXPECT_LE(differing * 1000, sampled) << prec << ": " << agreement;
     EXPECT_GT(testutil::adjusted_rand_index(r.labels, b.labels), 0.999) << prec;
   }
 }

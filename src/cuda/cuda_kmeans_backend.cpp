@@ -33,7 +33,7 @@ constexpr int64_t kUnitBufferCap = int64_t(64) << 20;  // bytes of a lane's unit
 // Per-stream working set: one chunk of rows in flight, on stream `i` of the device's pool.
 struct Lane {
   Lane(GpuResources& res, Workspace& ws, int i) : stream(res.stream(i)), blas(res.blas(i)) {
-    ws.adopt(x, g, best_v, dist, xb, labels, keys, keys_tmp, rows_tmp, sorted_rows, seg_count,
+    ws.adopt(x, xs, g, best_v, dist, xb, labels, keys, keys_tmp, rows_tmp, sorted_rows, seg_count,
              seg_start, scratch, w, unit_sums, unit_sq, unit_w);
   }
   cudaStream_t stream;
@@ -43,6 +43,7 @@ struct Lane {
   Event accumulated;
   PhaseTimer timer;
   DeviceBuffer<float> x, g, best_v, dist;
+  DeviceBuffer<float> xs;  // tf32: the chunk's rows shifted by the centres' mean
   DeviceBuffer<uint16_t> xb;
   DeviceBuffer<int32_t> labels, keys, keys_tmp, rows_tmp, sorted_rows, seg_count, seg_start;
   // The units' sums before they are added in order (empty: the sums are made without them).
@@ -67,8 +68,8 @@ class CudaKMeansBackend final : public KMeansBackend {
         device_(device),
         precision_(p.precision),
         ws_(device, res_.budget(ctx.device_memory_budget)) {
-    ws_.adopt(centres_, norms_, centres_bf16_, sums_, sq_, weight_, counts_, sample_, sample_norms_,
-              pp_y_, pp_norms_, pp_dist_);
+    ws_.adopt(centres_, norms_, shift_, shifted_, shifted_norms_, centres_bf16_, sums_, sq_,
+              weight_, counts_, sample_, sample_norms_, pp_y_, pp_norms_, pp_dist_);
     main_ = res_.stream(0);
   }
 
@@ -83,6 +84,11 @@ class CudaKMeansBackend final : public KMeansBackend {
       kc_ = std::min(k_, kMaxCentreChunk);
       centres_.resize(static_cast<size_t>(k * d));
       norms_.resize(static_cast<size_t>(k));
+      if (precision_ != Precision::Fp32) {
+        shift_.resize(static_cast<size_t>(d));
+        shifted_.resize(static_cast<size_t>(k * d));
+        shifted_norms_.resize(static_cast<size_t>(k));
+      }
       if (precision_ == Precision::Bf16) centres_bf16_.resize(static_cast<size_t>(k * d));
       sums_.resize(static_cast<size_t>(k * d));
       counts_.resize(static_cast<size_t>(k));
@@ -92,8 +98,14 @@ class CudaKMeansBackend final : public KMeansBackend {
     }
     upload(centres_.get(), c, sizeof(float) * k * d, main_);
     kern::launch_row_sq_norms(centres_.get(), k, d, norms_.get(), main_);
+    if (precision_ != Precision::Fp32) {
+      // Reduced precision runs on centres (and rows) shifted by the centres' mean.
+      kern::launch_column_means(centres_.get(), k, d, shift_.get(), main_);
+      kern::launch_shift_rows(centres_.get(), k, d, shift_.get(), shifted_.get(), main_);
+      kern::launch_row_sq_norms(shifted_.get(), k, d, shifted_norms_.get(), main_);
+    }
     if (precision_ == Precision::Bf16)
-      kern::launch_to_bf16(centres_.get(), k * d, centres_bf16_.get(), main_);
+      kern::launch_to_bf16(shifted_.get(), k * d, centres_bf16_.get(), main_);
     sync_stream(main_);  // before either lane reads them
   }
 
@@ -255,6 +267,7 @@ class CudaKMeansBackend final : public KMeansBackend {
     l.best_v.resize(r);
     l.dist.resize(r);
     if (precision_ == Precision::Bf16) l.xb.resize(r * d_);
+    if (precision_ == Precision::Tf32) l.xs.resize(r * d_);
     for (auto* buf : {&l.labels, &l.keys, &l.keys_tmp, &l.rows_tmp, &l.sorted_rows}) buf->resize(r);
     const size_t segments = static_cast<size_t>(kern::unit_segments(rows, k_));
     l.seg_count.resize(segments);
@@ -321,15 +334,22 @@ class CudaKMeansBackend final : public KMeansBackend {
                               CUBLAS_GEMM_DEFAULT));
       return;
     }
+    const float* c = reduced ? shifted_.get() : centres_.get();  // tf32: rows shifted too
     EMB_CUBLAS(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, int(m), int(rows), int(d_), &alpha,
-                           centres_.get() + j0 * d_, int(d_), x, int(d_), &beta, lane.g.get(),
-                           int(m)));
+                           c + j0 * d_, int(d_), x, int(d_), &beta, lane.g.get(), int(m)));
   }
 
   // Nearest centres of `rows` rows at x into lane.labels (precision as configured, or fp32).
   void nearest(Lane& lane, const float* x, int64_t rows, bool reduced) {
     cudaStream_t s = lane.stream;
-    if (reduced && precision_ == Precision::Bf16) kern::launch_to_bf16(x, rows * d_, lane.xb.get(), s);
+    reduced = reduced && precision_ != Precision::Fp32;
+    if (reduced && precision_ == Precision::Bf16)
+      kern::launch_shift_rows_bf16(x, rows, d_, shift_.get(), lane.xb.get(), s);
+    if (reduced && precision_ == Precision::Tf32) {
+      kern::launch_shift_rows(x, rows, d_, shift_.get(), lane.xs.get(), s);
+      x = lane.xs.get();
+    }
+    const float* norms = reduced ? shifted_norms_.get() : norms_.get();
     kern::launch_argmin_init(lane.best_v.get(), lane.labels.get(), rows, s);
     for (int64_t j0 = 0; j0 < k_; j0 += kc_) {
       const int64_t m = std::min(kc_, k_ - j0);
@@ -337,7 +357,7 @@ class CudaKMeansBackend final : public KMeansBackend {
       gemm(lane, x, lane.xb.get(), rows, j0, m, reduced);
       lane.timer.stop(s);
       lane.timer.start("argmin", s);
-      kern::launch_argmin_update(lane.g.get(), rows, m, j0, norms_.get(), lane.best_v.get(),
+      kern::launch_argmin_update(lane.g.get(), rows, m, j0, norms, lane.best_v.get(),
                                  lane.labels.get(), s);
       lane.timer.stop(s);
     }
@@ -426,6 +446,8 @@ class CudaKMeansBackend final : public KMeansBackend {
   cudaStream_t main_ = nullptr;
   int64_t k_ = 0, d_ = 0, kc_ = 0, chunk_rows_ = 0;
   DeviceBuffer<float> centres_, norms_;
+  // Reduced precision: the centres' mean, the centres shifted by it and their squared norms.
+  DeviceBuffer<float> shift_, shifted_, shifted_norms_;
   DeviceBuffer<uint16_t> centres_bf16_;
   DeviceBuffer<double> sums_, sq_, weight_;
   const double* weights_ = nullptr;  // host, per source row (null: every row weighs 1)
