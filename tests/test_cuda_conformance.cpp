@@ -109,6 +109,47 @@ TEST_P(KMeansConformance, BlobsEqualTheCpuAndStreamingEqualsResident) {
   expect_streamed_equal(*src, p, r);
 }
 
+// From the same initial centres the run equals the CPU's bit for bit (labels, centres, inertia,
+// iterations): more centres than one GEMM tile (8192), rows wider than a thread block (136), a
+// block of several device chunks, an initial centre repeated (an empty cluster, moved), resident
+// and streamed. The blobs lie far apart, so that no row's nearest centre is in doubt.
+TEST_P(KMeansConformance, ManyCentresEqualTheCpuBitForBitFromTheSameStart) {
+  const int64_t k = 8300, d = 136, n = 65536 + 3 * 4096 + 77;
+  const auto b = testutil::make_blobs(n, d, static_cast<int>(k), 4);
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  std::vector<float> init(static_cast<size_t>(k * d));
+  std::vector<char> seen(static_cast<size_t>(k), 0);
+  for (int64_t i = 0; i < n; ++i)  // the first row of every blob
+    if (!seen[b.labels[i]]) {
+      seen[b.labels[i]] = 1;
+      std::copy(b.x.begin() + i * d, b.x.begin() + (i + 1) * d, init.begin() + b.labels[i] * d);
+    }
+  std::copy(init.begin(), init.begin() + d, init.begin() + (k - 1) * d);  // centre k-1 = centre 0
+  testutil::TempDir tmp;
+  testutil::write_h5_f32(tmp.file("init.h5"), "/c", init, k, d);
+  KMeansParams p;
+  p.n_clusters = k;
+  p.init = InitMethod::File;
+  p.init_file = tmp.file("init.h5") + ":/c";
+  p.max_iter = 2;
+  const auto r = kmeans(*src, p, ctx());
+  expect_device(r.device);
+  const auto want = GetParam() == DeviceKind::Cpu ? r : kmeans(*src, p, cpu());
+  EXPECT_GT(r.empty_cluster_relocations, 0);
+  EXPECT_EQ(r.labels, want.labels);
+  EXPECT_EQ(r.centroids, want.centroids);
+  EXPECT_EQ(r.inertia, want.inertia);
+  EXPECT_EQ(r.iterations, want.iterations);
+  ExecutionContext small = ctx();
+  small.memory_budget = 8 << 20;  // blocks of a few units of rows
+  small.device_memory_budget = GetParam() == DeviceKind::Cuda ? 64 << 20 : 0;
+  const auto streamed = kmeans(*src, p, small);
+  EXPECT_TRUE(streamed.streamed);
+  EXPECT_EQ(streamed.labels, want.labels);
+  EXPECT_EQ(streamed.centroids, want.centroids);
+  EXPECT_EQ(streamed.inertia, want.inertia);
+}
+
 // Spherical K-means and assign on this backend equal the CPU's run (rows normalised as read,
 // centres renormalised on the host after every update).
 TEST_P(KMeansConformance, SphericalAndAssignEqualTheCpu) {
