@@ -125,6 +125,35 @@ TEST(CudaKMeans, ReducedPrecisionReportsAgreement) {
   }
 }
 
+// Streamed rows go to the device straight from the driver's page-locked block buffers (no
+// staging copy), with the resident run's result.
+TEST(CudaKMeans, StreamedBlocksAreCopiedFromPinnedBuffers) {
+  REQUIRE_DEVICE();
+  auto b = testutil::make_blobs(40000, 32, 8, 3);
+  auto src = memory_source(b.x.data(), b.n, b.d);
+  const auto resident = kmeans(*src, params(8), on("cuda"));
+  testutil::TempDir tmp;
+  testutil::write_h5_f32(tmp.file("x.h5"), "/x", b.x, b.n, b.d);
+  auto file = open_source(tmp.file("x.h5") + ":/x");
+  ExecutionContext small = on("cuda");
+  small.memory_budget = 1 << 20;           // blocks of 4,096 rows, streamed from the file
+  small.device_memory_budget = 256 << 10;  // and not kept on the device
+  const auto streamed = kmeans(*file, params(8), small);
+  EXPECT_TRUE(streamed.streamed);
+  EXPECT_EQ(streamed.labels, resident.labels);
+  EXPECT_EQ(streamed.centroids, resident.centroids);
+  std::string chunks;
+  for (auto& [k, v] : streamed.notes)
+    if (k == "streamed_chunks") chunks = v;
+  long long direct = -1, staged = -1;
+  ASSERT_EQ(
+      std::sscanf(chunks.c_str(), "%lld copied from pinned buffers, %lld staged", &direct, &staged),
+      2)
+      << chunks;
+  EXPECT_GT(direct, 0) << chunks;
+  EXPECT_EQ(staged, 0) << chunks;
+}
+
 // Embeddings far from the origin: reduced precision runs on rows and centres shifted by the
 // centres' mean, so that its rounding scales with the spread of the data and not with its offset.
 TEST(CudaKMeans, ReducedPrecisionAgreesWithFp32FarFromTheOrigin) {

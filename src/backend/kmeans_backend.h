@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/piece_tree.h"
+#include "io/host_pinning.h"
 #include "io/row_blocks.h"
 
 namespace embcluster {
@@ -91,6 +92,9 @@ class KMeansBackend {
                                 const double* /*draws*/, const double* /*w*/, int64_t* /*picks*/) {
     return false;
   }
+  // Page-locks the driver's streaming buffers for direct copies to the backend's device (null:
+  // the backend copies from pageable memory, or needs no copies).
+  virtual HostPinning* host_pinning() { return nullptr; }
   // Seconds per phase since construction, for the report.
   virtual std::vector<std::pair<std::string, double>> timings() const { return {}; }
   virtual std::vector<std::pair<std::string, std::string>> notes() const { return {}; }

@@ -59,6 +59,29 @@ struct Lane {
   int64_t out_rows = 0;
 };
 
+// cudaHostRegister for the driver's streaming buffers (portable: any device copies from them).
+class CudaHostPinning final : public HostPinning {
+ public:
+  bool pin(void* p, size_t bytes) override {
+    if (cudaHostRegister(p, bytes, cudaHostRegisterPortable) == cudaSuccess) return true;
+    cudaGetLastError();  // not page-locked (e.g. a locked-memory limit): copies go through staging
+    return false;
+  }
+  void unpin(void* p) override {
+    if (cudaHostUnregister(p) != cudaSuccess) cudaGetLastError();
+  }
+};
+
+// Whether host memory at p is page-locked (registered or pinned): then copies from it are direct.
+bool page_locked(const void* p) {
+  cudaPointerAttributes a{};
+  if (cudaPointerGetAttributes(&a, p) != cudaSuccess) {
+    cudaGetLastError();
+    return false;
+  }
+  return a.type == cudaMemoryTypeHost;
+}
+
 class CudaKMeansBackend final : public KMeansBackend {
  public:
   // Work runs on the pool's streams 0 and 1 (the lanes; stream 0 also carries the centroids, the
@@ -211,6 +234,8 @@ class CudaKMeansBackend final : public KMeansBackend {
     return true;
   }
 
+  HostPinning* host_pinning() override { return &pinning_; }
+
   std::vector<std::pair<std::string, double>> timings() const override {
     std::map<std::string, double> all;
     for (const auto& lane : lanes_)
@@ -227,6 +252,10 @@ class CudaKMeansBackend final : public KMeansBackend {
     out.emplace_back("device_resident_blocks", std::to_string(cache_.size()));
     out.emplace_back("gpu_chunk_rows", std::to_string(chunk_rows_));
     out.emplace_back("precision", to_string(precision_));
+    if (direct_uploads_ + staged_uploads_ > 0)
+      out.emplace_back("streamed_chunks", std::to_string(direct_uploads_) +
+                                              " copied from pinned buffers, " +
+                                              std::to_string(staged_uploads_) + " staged");
     if (precision_ != Precision::Fp32)
       out.emplace_back("labels_differing_from_fp32", std::to_string(agree_diff_) + " of " +
                                                          std::to_string(agree_rows_) +
@@ -304,10 +333,15 @@ class CudaKMeansBackend final : public KMeansBackend {
     return cache_.emplace(key, std::move(buf)).first->second.get();
   }
 
+  // A chunk of rows to the lane's device buffer: straight from page-locked host memory (the
+  // driver's pinned buffers; assign() waits for its copies before it returns), else through the
+  // lane's staging buffer.
   const float* upload(Lane& lane, const float* host, int64_t rows) {
-    std::memcpy(lane.host_x.get(), host, sizeof(float) * rows * d_);
+    const bool direct = page_locked(host);
+    if (!direct) std::memcpy(lane.host_x.get(), host, sizeof(float) * rows * d_);
+    ++(direct ? direct_uploads_ : staged_uploads_);
     lane.timer.start("transfer", lane.stream);
-    upload(lane.x.get(), lane.host_x.get(), sizeof(float) * rows * d_, lane.stream);
+    upload(lane.x.get(), direct ? host : lane.host_x.get(), sizeof(float) * rows * d_, lane.stream);
     lane.timer.stop(lane.stream);
     return lane.x.get();
   }
@@ -460,6 +494,8 @@ class CudaKMeansBackend final : public KMeansBackend {
   DeviceBuffer<float> pp_y_, pp_norms_, pp_dist_;  // k-means++ candidates and their distances
   bool check_agreement_ = false;
   int64_t agree_rows_ = 0, agree_diff_ = 0;
+  CudaHostPinning pinning_;
+  int64_t direct_uploads_ = 0, staged_uploads_ = 0;
 };
 
 }  // namespace

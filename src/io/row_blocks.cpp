@@ -29,6 +29,11 @@ RowBlocks::RowBlocks(Source& source, int64_t budget_bytes, int64_t grain, int64_
   block_rows_ = std::max<int64_t>(block_rows_, 1);
 }
 
+RowBlocks::~RowBlocks() {
+  for (int i = 0; i < 2; ++i)
+    if (pinned_[i]) pinning_->unpin(buf_[i].data());
+}
+
 int64_t RowBlocks::held_bytes() const {
   const int64_t row_bytes = source_.cols() * static_cast<int64_t>(sizeof(float));
   if (direct_ != nullptr) return 0;
@@ -72,15 +77,19 @@ void RowBlocks::for_each(const std::function<void(const Block&)>& fn) {
 
 void RowBlocks::stream(const std::function<void(const Block&)>& fn) {
   const int64_t d = source_.cols();
-  std::vector<float> buf[2];
-  buf[0].resize(static_cast<size_t>(block_rows_ * d));
-  buf[1].resize(static_cast<size_t>(block_rows_ * d));
+  std::vector<float>* buf = buf_;
+  for (int i = 0; i < 2; ++i) {
+    if (!buf[i].empty()) continue;  // made on the first pass, kept for the next
+    buf[i].resize(static_cast<size_t>(block_rows_ * d));
+    if (pinning_) pinned_[i] = pinning_->pin(buf[i].data(), buf[i].size() * sizeof(float));
+  }
   auto read_block = [&](int64_t start, int slot) {
     const int64_t rows = std::min(block_rows_, end_ - start);
     source_.read(start, rows, buf[slot].data());
   };
   if (first_ >= end_) return;
-  // The future is declared after the buffers, so it is joined before they go away.
+  // The buffers are members: a read still pending when fn throws is joined (the future's
+  // destructor) while they exist.
   std::future<void> pending = std::async(std::launch::async, read_block, first_, 0);
   for (int64_t b = 0, start = first_; start < end_; ++b, start += block_rows_) {
     const int slot = static_cast<int>(b & 1);

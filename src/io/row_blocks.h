@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "embcluster/source.h"
+#include "io/host_pinning.h"
 
 namespace embcluster {
 
@@ -29,6 +30,14 @@ class RowBlocks {
   // source's row numbers.
   RowBlocks(Source& source, int64_t budget_bytes, int64_t grain = 4096,
             int64_t max_block_rows = int64_t(1) << 18, int64_t first_row = 0, int64_t end_row = -1);
+  ~RowBlocks();
+  RowBlocks(const RowBlocks&) = delete;
+  RowBlocks& operator=(const RowBlocks&) = delete;
+
+  // Streamed data: the two block buffers (kept from pass to pass) are page-locked with `pinning`
+  // (may be null) when first made, so that a device copies blocks from them directly; they are
+  // unpinned before they are freed.
+  void pin_buffers_with(HostPinning* pinning) { pinning_ = pinning; }
 
   bool resident() const { return resident_; }
   int64_t block_rows() const { return block_rows_; }
@@ -56,6 +65,9 @@ class RowBlocks {
   bool loaded_ = false;
   int64_t block_rows_ = 0;
   std::vector<float> all_;         // resident data (rows from first_), loaded during the first pass
+  std::vector<float> buf_[2];      // streamed data: the block being used and the one being read
+  HostPinning* pinning_ = nullptr;
+  bool pinned_[2] = {false, false};
   const float* direct_ = nullptr;  // the source's own rows in memory (checked on the first pass)
   double wait_seconds_ = 0;
 };

@@ -381,6 +381,7 @@ KMeansResult kmeans_prepared(Source& source, const KMeansParams& params,
   Checkpointing ckpt = open_checkpoint(source, params, n_init, backend, res);
 
   RowBlocks blocks(source, budget, kAssignGrain, int64_t(1) << 18, slab.first, slab.last);
+  blocks.pin_buffers_with(backend.host_pinning());  // unpinned before the backend goes
   const int64_t m = sample_size(params, n, d, res);
   FirstPass first = first_pass(blocks, params, ctx, from_file ? 0 : m, threads, n_init, progress);
   res.tol_abs = params.tol * first.mean_var;
