@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cuda/cuda_backend.h"
+#include "cuda/cuda_host_pinning.h"
 #include "cuda/cuda_kmeanspp.h"
 #include "cuda/cuda_resources.h"
 #include "cuda/gpu_phases.h"
@@ -58,29 +59,6 @@ struct Lane {
   float* out_dist = nullptr;
   int64_t out_rows = 0;
 };
-
-// cudaHostRegister for the driver's streaming buffers (portable: any device copies from them).
-class CudaHostPinning final : public HostPinning {
- public:
-  bool pin(void* p, size_t bytes) override {
-    if (cudaHostRegister(p, bytes, cudaHostRegisterPortable) == cudaSuccess) return true;
-    cudaGetLastError();  // not page-locked (e.g. a locked-memory limit): copies go through staging
-    return false;
-  }
-  void unpin(void* p) override {
-    if (cudaHostUnregister(p) != cudaSuccess) cudaGetLastError();
-  }
-};
-
-// Whether host memory at p is page-locked (registered or pinned): then copies from it are direct.
-bool page_locked(const void* p) {
-  cudaPointerAttributes a{};
-  if (cudaPointerGetAttributes(&a, p) != cudaSuccess) {
-    cudaGetLastError();
-    return false;
-  }
-  return a.type == cudaMemoryTypeHost;
-}
 
 class CudaKMeansBackend final : public KMeansBackend {
  public:
