@@ -152,6 +152,17 @@ __global__ void to_bf16_kernel(const float* in, int64_t n, uint16_t* out) {
   }
 }
 
+// dst += src, element by element (as ClusterTotals::add on the host).
+__global__ void add_totals_kernel(ClusterSumsView dst, ClusterSumsView src, int64_t k, int64_t d) {
+  const int64_t t = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (t < k * d) dst.sums[t] += src.sums[t];
+  if (t < k) {
+    dst.counts[t] += src.counts[t];
+    dst.weight[t] += src.weight[t];
+    dst.sq_dist[t] += src.sq_dist[t];
+  }
+}
+
 // One thread per column: the mean of k rows, added in double in row order.
 __global__ void column_means_kernel(const float* x, int64_t k, int64_t d, float* mean) {
   const int64_t j = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
@@ -243,6 +254,13 @@ void launch_cluster_sums(const float* x, int64_t rows, int64_t d, int64_t k,
 void launch_to_bf16(const float* in, int64_t n, uint16_t* out, cudaStream_t s) {
   to_bf16_kernel<<<blocks_for(n, kThreads), kThreads, 0, s>>>(in, n, out);
   EMB_CUDA_LAUNCH("to_bf16_kernel");
+}
+
+void launch_add_totals(ClusterSumsView dst, ClusterSumsView src, int64_t k, int64_t d,
+                       cudaStream_t s) {
+  add_totals_kernel<<<blocks_for(k * d > k ? k * d : k, kThreads), kThreads, 0, s>>>(dst, src, k,
+                                                                                     d);
+  EMB_CUDA_LAUNCH("add_totals_kernel");
 }
 
 void launch_column_means(const float* x, int64_t k, int64_t d, float* mean, cudaStream_t s) {

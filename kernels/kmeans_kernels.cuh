@@ -33,6 +33,10 @@ struct ClusterSumsView {
   double* sq_dist;    // k: sum of weight * squared distance
 };
 
+// dst += src, element by element, for k clusters of d columns (as ClusterTotals::add).
+void launch_add_totals(ClusterSumsView dst, ClusterSumsView src, int64_t k, int64_t d,
+                       cudaStream_t stream);
+
 // Where the units' sums wait before they are added in unit order (null sums: no buffer).
 struct UnitBuffer {
   double* sums;    // units x k x d

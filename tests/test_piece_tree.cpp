@@ -68,6 +68,51 @@ TEST(PieceTree, TheOrderIsNotTheRowOrder) {
   EXPECT_GT(differ, 0);
 }
 
+// A backend that combines its pieces itself (the CUDA backend, on the device) and hands the
+// complete subtrees left to ClusterSums::push_subtree gets the totals of the piece-by-piece path,
+// bit for bit, from any first piece.
+TEST(PieceTree, SubtreesCombinedElsewhereGiveThePieceByPieceTotals) {
+  const int64_t k = 3, d = 2;
+  for (const int64_t first : {0, 3, 8}) {
+    for (const int64_t pieces : {1, 5, 8, 13}) {
+      std::vector<ClusterTotals> parts;
+      for (int64_t p = 0; p < pieces; ++p) {
+        ClusterTotals t;
+        t.reset(k, d);
+        const auto v =
+            awkward_values(static_cast<int>(k * d + 2 * k), static_cast<unsigned>(p + 1));
+        for (int64_t i = 0; i < k * d; ++i) t.sums[i] = v[i];
+        for (int64_t c = 0; c < k; ++c) {
+          t.counts[c] = p + c;
+          t.weight[c] = v[k * d + c];
+          t.sq_dist[c] = std::fabs(v[k * d + k + c]);
+        }
+        parts.push_back(t);
+      }
+      ClusterSums one_by_one, subtrees;
+      one_by_one.reset(k, d);
+      subtrees.reset(k, d);
+      PieceTree<ClusterTotals> elsewhere;
+      for (int64_t p = 0; p < pieces; ++p) {
+        one_by_one.start_piece(first + p);
+        static_cast<ClusterTotals&>(one_by_one) = parts[p];
+        elsewhere.push(first + p, 0, parts[p]);
+      }
+      EXPECT_LE(elsewhere.nodes().size(), 4u);
+      for (const auto& node : elsewhere.nodes()) {
+        ClusterTotals t = node.value;
+        subtrees.push_subtree(node.first, node.level, std::move(t));
+      }
+      one_by_one.finish();
+      subtrees.finish();
+      EXPECT_EQ(subtrees.sums, one_by_one.sums) << first << " + " << pieces;
+      EXPECT_EQ(subtrees.counts, one_by_one.counts);
+      EXPECT_EQ(subtrees.weight, one_by_one.weight);
+      EXPECT_EQ(subtrees.sq_dist, one_by_one.sq_dist);
+    }
+  }
+}
+
 TEST(PieceTree, SlabsAreWholePiecesCoveringEveryRowOnce) {
   for (int64_t n :
        {int64_t(1), kSumPieceRows - 1, kSumPieceRows, 3 * kSumPieceRows + 5, 10 * kSumPieceRows}) {

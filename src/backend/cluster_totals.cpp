@@ -1,4 +1,6 @@
 // The per-cluster sums of a pass, piece by piece (backend/kmeans_backend.h).
+#include <utility>
+
 #include "backend/kmeans_backend.h"
 #include "core/distributed.h"
 
@@ -35,6 +37,11 @@ void ClusterSums::start_piece(int64_t piece) {
     ClusterTotals::reset(k, d);
   }
   piece_ = piece;
+}
+
+void ClusterSums::push_subtree(int64_t first, int level, ClusterTotals&& t) {
+  EMBCLUSTER_ASSERT(piece_ < 0, "piece ", piece_, " is open");
+  done_.push(first, level, std::move(t));
 }
 
 void ClusterSums::finish(Communicator* comm) {

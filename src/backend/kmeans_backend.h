@@ -44,6 +44,9 @@ struct ClusterSums : ClusterTotals {
   void start_piece(int64_t piece);
   // The piece open now (-1 before the first).
   int64_t piece() const { return piece_; }
+  // Pieces [first, first + 2^level) already combined along the tree (a backend that combines its
+  // pieces where it made them); no piece may be open.
+  void push_subtree(int64_t first, int level, ClusterTotals&& t);
   // The pass's totals in the fields: every piece of this process and, with a communicator of
   // several ranks, of every rank (a collective call then). Identical on every rank.
   void finish(Communicator* comm = nullptr);

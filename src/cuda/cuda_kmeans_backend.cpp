@@ -15,6 +15,7 @@
 #include "cuda/cuda_host_pinning.h"
 #include "cuda/cuda_kmeanspp.h"
 #include "cuda/cuda_resources.h"
+#include "cuda/device_totals.h"
 #include "cuda/gpu_phases.h"
 #include "cuda/gpu_resources.h"
 #include "cuda/shrinking.h"
@@ -69,8 +70,8 @@ class CudaKMeansBackend final : public KMeansBackend {
         device_(device),
         precision_(p.precision),
         ws_(device, res_.budget(ctx.device_memory_budget)) {
-    ws_.adopt(centres_, norms_, shift_, shifted_, shifted_norms_, centres_bf16_, sums_, sq_,
-              weight_, counts_, sample_, sample_norms_, pp_y_, pp_norms_, pp_dist_);
+    ws_.adopt(centres_, norms_, shift_, shifted_, shifted_norms_, centres_bf16_, sample_,
+              sample_norms_, pp_y_, pp_norms_, pp_dist_);
     main_ = res_.stream(0);
   }
 
@@ -91,10 +92,8 @@ class CudaKMeansBackend final : public KMeansBackend {
         shifted_norms_.resize(static_cast<size_t>(k));
       }
       if (precision_ == Precision::Bf16) centres_bf16_.resize(static_cast<size_t>(k * d));
-      sums_.resize(static_cast<size_t>(k * d));
-      counts_.resize(static_cast<size_t>(k));
-      weight_.resize(static_cast<size_t>(k));
-      sq_.resize(static_cast<size_t>(k));
+      tree_.clear();
+      open_ = DeviceTotals();  // made for k x d at the next pass
       chunk_rows_ = 0;  // workspace sized again at the next assign
     }
     upload(centres_.get(), c, sizeof(float) * k * d, main_);
@@ -116,18 +115,30 @@ class CudaKMeansBackend final : public KMeansBackend {
     for (auto* b : {&sample_, &sample_norms_, &pp_y_, &pp_norms_, &pp_dist_}) b->release();
     check_agreement_ = precision_ != Precision::Fp32;
     if (!sums) return;
-    EMB_CUDA(cudaMemsetAsync(sums_.get(), 0, sums_.bytes(), main_));
-    EMB_CUDA(cudaMemsetAsync(counts_.get(), 0, counts_.bytes(), main_));
-    EMB_CUDA(cudaMemsetAsync(sq_.get(), 0, sq_.bytes(), main_));
-    EMB_CUDA(cudaMemsetAsync(weight_.get(), 0, weight_.bytes(), main_));
-    sync_stream(main_);  // lane 1's stream does not wait for stream 0
-    last_accumulated_ = nullptr;
+    tree_.clear();
+    open_piece_ = -1;
+    fresh_open_piece();
   }
 
+  // The pass's pieces were combined on the device along their tree (core/piece_tree.h): the
+  // complete subtrees left, usually one, go to the host's sums.
   void end_pass(ClusterSums* sums) override {
     if (!sums) return;
     DeviceScope scope(device_);
-    download_piece(sums);
+    close_piece();
+    static_assert(sizeof(long long) == sizeof(int64_t), "counts are 64-bit");
+    for (const auto& node : tree_.nodes()) {
+      ClusterTotals t;
+      t.reset(k_, d_);
+      const DeviceTotals& v = node.value;
+      download(t.sums.data(), v.sums.get(), v.sums.bytes(), main_);
+      download(t.counts.data(), v.counts.get(), v.counts.bytes(), main_);
+      download(t.weight.data(), v.weight.get(), v.weight.bytes(), main_);
+      download(t.sq_dist.data(), v.sq_dist.get(), v.sq_dist.bytes(), main_);
+      sync_stream(main_);
+      sums->push_subtree(node.first, node.level, std::move(t));
+    }
+    tree_.clear();
   }
 
   void set_weights(const double* row_weights) override {
@@ -150,8 +161,10 @@ class CudaKMeansBackend final : public KMeansBackend {
         // A chunk lies in one piece of rows (ClusterSums): the device sums hold that piece.
         const int64_t piece = (b.start + r0) / kSumPieceRows;
         rows = std::min(rows, (piece + 1) * kSumPieceRows - (b.start + r0));
-        if (sums->piece() >= 0 && sums->piece() != piece) next_piece(sums);
-        sums->start_piece(piece);
+        if (open_piece_ != piece) {
+          close_piece();
+          open_piece_ = piece;
+        }
       }
       const float* x = resident ? resident + r0 * d_ : upload(lane, b.data + r0 * d_, rows);
       const double* w =
@@ -375,25 +388,24 @@ class CudaKMeansBackend final : public KMeansBackend {
     }
   }
 
-  // The device sums (the open piece's) into sums' fields, once every chunk has added to them.
-  void download_piece(ClusterSums* sums) {
-    for (auto& lane : lanes_) sync_stream(lane->stream);  // every chunk's accumulation is done
-    static_assert(sizeof(long long) == sizeof(int64_t), "counts are 64-bit");
-    download(sums->sums.data(), sums_.get(), sums_.bytes(), main_);
-    download(sums->counts.data(), counts_.get(), counts_.bytes(), main_);
-    download(sums->sq_dist.data(), sq_.get(), sq_.bytes(), main_);
-    download(sums->weight.data(), weight_.get(), weight_.bytes(), main_);
+  // Zeroed totals for the next piece (on the main stream, synchronised: the lanes' streams do
+  // not wait for it).
+  void fresh_open_piece() {
+    if (open_.k != k_ || open_.d != d_ || !open_.sums.get())
+      open_ = DeviceTotals(ws_, k_, d_, main_);
+    open_.zero();
     sync_stream(main_);
+    last_accumulated_ = nullptr;
   }
 
-  // The open piece is complete: its sums go to the host and the device sums start again at 0.
-  void next_piece(ClusterSums* sums) {
-    download_piece(sums);
-    for (auto* b : {&sums_, &sq_, &weight_})
-      EMB_CUDA(cudaMemsetAsync(b->get(), 0, b->bytes(), main_));
-    EMB_CUDA(cudaMemsetAsync(counts_.get(), 0, counts_.bytes(), main_));
-    sync_stream(main_);  // the lanes' streams do not wait for the main stream
-    last_accumulated_ = nullptr;
+  // The open piece is complete: once every chunk has added to it, it joins the tree (merging with
+  // its complete siblings on the device) and a fresh piece opens.
+  void close_piece() {
+    if (open_piece_ < 0) return;
+    for (auto& lane : lanes_) sync_stream(lane->stream);  // every chunk's accumulation is done
+    tree_.push(open_piece_, 0, std::move(open_));
+    open_piece_ = -1;
+    fresh_open_piece();
   }
 
   // w: the rows' weights on the device, or null (every row weighs 1).
@@ -416,8 +428,7 @@ class CudaKMeansBackend final : public KMeansBackend {
     const kern::UnitBuffer buf{lane.unit_sums.size() ? lane.unit_sums.get() : nullptr,
                                lane.unit_sq.get(), lane.unit_w.get()};
     kern::launch_cluster_sums(x, rows, d_, k_, lane.sorted_rows.get(), lane.seg_start.get(),
-                              lane.seg_count.get(), lane.dist.get(), w, buf,
-                              {sums_.get(), counts_.get(), weight_.get(), sq_.get()}, s);
+                              lane.seg_count.get(), lane.dist.get(), w, buf, open_.view(), s);
     lane.accumulated.record(s);
     last_accumulated_ = lane.accumulated.get();
     lane.timer.stop(s);
@@ -461,9 +472,11 @@ class CudaKMeansBackend final : public KMeansBackend {
   // Reduced precision: the centres' mean, the centres shifted by it and their squared norms.
   DeviceBuffer<float> shift_, shifted_, shifted_norms_;
   DeviceBuffer<uint16_t> centres_bf16_;
-  DeviceBuffer<double> sums_, sq_, weight_;
+  // The pass's sums: the open piece, and the complete pieces combined along their tree.
+  DeviceTotals open_;
+  int64_t open_piece_ = -1;
+  PieceTree<DeviceTotals> tree_;
   const double* weights_ = nullptr;  // host, per source row (null: every row weighs 1)
-  DeviceBuffer<long long> counts_;
   std::vector<std::unique_ptr<Lane>> lanes_;
   cudaEvent_t last_accumulated_ = nullptr;
   std::map<std::tuple<int64_t, int64_t, int64_t>, DeviceBuffer<float>> cache_;
