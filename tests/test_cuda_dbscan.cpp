@@ -299,6 +299,28 @@ TEST(CudaDBSCAN, EdgeCases) {
   EXPECT_EQ(run(line, 9, 1, p, "cuda").labels, run(line, 9, 1, p, "cpu").labels);
 }
 
+// Union-find under contention: 100,000 rows of one dense cloud, every row core with hundreds of
+// neighbours across hundreds of tiles, so that many threads join the same roots at once. The
+// answer needs no reference: one cluster of every row, labelled 0, no noise.
+TEST(CudaDBSCAN, OneDenseCloudOverManyTilesIsOneCluster) {
+  REQUIRE_DEVICE();
+  const int64_t n = 100000, d = 4;
+  std::mt19937 gen(17);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(n * d));
+  for (auto& v : x) v = u(gen);
+  DBSCANParams p;
+  p.eps = 0.25;  // ~1,900 neighbours in the middle of the cube, > 100 at a corner
+  p.min_samples = 10;
+  const auto r = run(x, n, d, p, "cuda");
+  EXPECT_NE(r.device.find("cuda"), std::string::npos) << r.device;
+  EXPECT_EQ(r.n_clusters, 1);
+  EXPECT_EQ(r.n_noise, 0);
+  EXPECT_EQ(r.n_core, n);
+  EXPECT_EQ(std::count(r.labels.begin(), r.labels.end(), 0), n);
+  EXPECT_GT(r.tiles, 100);
+}
+
 TEST(CudaDBSCAN, ManyTilesFarApart) {
   REQUIRE_DEVICE();
   const auto b = testutil::make_blobs(60000, 64, 60, 2, 1.0f, 40.0f);
