@@ -28,7 +28,12 @@
 namespace embcluster {
 namespace {
 
-constexpr int64_t kMaxCentreChunk = 8192;  // centres per GEMM tile
+constexpr int64_t kMaxCentreChunk = 8192;  // centres per GEMM tile, at most
+// A GEMM tile of dot products takes at most half the device's L2 cache (at least 4 MiB), so that
+// the argmin reads it from the cache, not from device memory; it spans at least kMinTileRows rows
+// (the centres per tile shrink first, to no fewer than kMinTileCentres).
+constexpr int64_t kMinTileRows = 4096;
+constexpr int64_t kMinTileCentres = 1024;
 constexpr int64_t kAgreementRows = 4096;   // rows checked against fp32 in tf32/bf16 modes
 constexpr int64_t kUnitBufferCap = int64_t(64) << 20;  // bytes of a lane's unit sums, at most
 
@@ -70,6 +75,10 @@ class CudaKMeansBackend final : public KMeansBackend {
         device_(device),
         precision_(p.precision),
         ws_(device, res_.budget(ctx.device_memory_budget)) {
+    int l2 = 0;
+    if (cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device) != cudaSuccess)
+      cudaGetLastError();
+    tile_bytes_ = std::max<int64_t>(int64_t(4) << 20, l2 / 2);
     ws_.adopt(centres_, norms_, shift_, shifted_, shifted_norms_, centres_bf16_, sample_,
               sample_norms_, pp_y_, pp_norms_, pp_dist_);
     main_ = res_.stream(0);
@@ -83,7 +92,8 @@ class CudaKMeansBackend final : public KMeansBackend {
     if (k != k_ || d != d_) {
       k_ = k;
       d_ = d;
-      kc_ = std::min(k_, kMaxCentreChunk);
+      kc_ = std::min(
+          {k_, kMaxCentreChunk, std::max(kMinTileCentres, tile_bytes_ / (4 * kMinTileRows))});
       centres_.resize(static_cast<size_t>(k * d));
       norms_.resize(static_cast<size_t>(k));
       if (precision_ != Precision::Fp32) {
@@ -242,6 +252,7 @@ class CudaKMeansBackend final : public KMeansBackend {
     out.emplace_back("device_memory_used", format_bytes(ws_.used()));
     out.emplace_back("device_resident_blocks", std::to_string(cache_.size()));
     out.emplace_back("gpu_chunk_rows", std::to_string(chunk_rows_));
+    out.emplace_back("gpu_gemm_tile", std::to_string(tile_rows_) + " x " + std::to_string(kc_));
     out.emplace_back("precision", to_string(precision_));
     if (direct_uploads_ + staged_uploads_ > 0)
       out.emplace_back("streamed_chunks", std::to_string(direct_uploads_) +
@@ -269,12 +280,13 @@ class CudaKMeansBackend final : public KMeansBackend {
   // whole data and the sums are made per unit as on the CPU.
   void ensure_workspace(int64_t block_rows) {
     if (chunk_rows_ > 0) return;
-    const int64_t fit = std::min((ws_.budget() / 8) / (4 * (kc_ + d_ + 16)), block_rows);
+    const int64_t fit = std::min((ws_.budget() / 8) / (4 * (d_ + 16)), block_rows);
     int64_t rows = kern::kUnitRows;
     while (rows * 2 <= std::min(fit, kSumPieceRows)) rows *= 2;
     while (lanes_.size() < 2)
       lanes_.push_back(std::make_unique<Lane>(res_, ws_, static_cast<int>(lanes_.size())));
     with_shrinking(rows, kern::kUnitRows, [&](int64_t r) {
+      tile_rows_ = std::min(r, std::max<int64_t>(256, tile_bytes_ / (4 * kc_) / 256 * 256));
       for (auto& lane : lanes_) size_lane(*lane, r);
     });
     chunk_rows_ = rows;
@@ -283,7 +295,7 @@ class CudaKMeansBackend final : public KMeansBackend {
   void size_lane(Lane& l, int64_t rows) {
     const size_t r = static_cast<size_t>(rows);
     l.x.resize(r * d_);
-    l.g.resize(r * kc_);
+    l.g.resize(static_cast<size_t>(tile_rows_ * kc_));
     l.best_v.resize(r);
     l.dist.resize(r);
     if (precision_ == Precision::Bf16) l.xb.resize(r * d_);
@@ -345,6 +357,7 @@ class CudaKMeansBackend final : public KMeansBackend {
     return lane.w.get();
   }
 
+  // The dot products of `rows` rows (x, or xb in bf16) with centres [j0, j0 + m) into lane.g.
   void gemm(Lane& lane, const float* x, const uint16_t* xb, int64_t rows, int64_t j0, int64_t m,
             bool reduced) {
     const float alpha = 1.0f, beta = 0.0f;
@@ -376,15 +389,21 @@ class CudaKMeansBackend final : public KMeansBackend {
     }
     const float* norms = reduced ? shifted_norms_.get() : norms_.get();
     kern::launch_argmin_init(lane.best_v.get(), lane.labels.get(), rows, s);
-    for (int64_t j0 = 0; j0 < k_; j0 += kc_) {
-      const int64_t m = std::min(kc_, k_ - j0);
-      lane.timer.start("gemm", s);
-      gemm(lane, x, lane.xb.get(), rows, j0, m, reduced);
-      lane.timer.stop(s);
-      lane.timer.start("argmin", s);
-      kern::launch_argmin_update(lane.g.get(), rows, m, j0, norms, lane.best_v.get(),
-                                 lane.labels.get(), s);
-      lane.timer.stop(s);
+    // Tile by tile of at most tile_rows_ x kc_ dot products: the argmin reads each tile from the
+    // L2 cache right after the GEMM wrote it.
+    for (int64_t r0 = 0; r0 < rows; r0 += tile_rows_) {
+      const int64_t tr = std::min(tile_rows_, rows - r0);
+      for (int64_t j0 = 0; j0 < k_; j0 += kc_) {
+        const int64_t m = std::min(kc_, k_ - j0);
+        lane.timer.start("gemm", s);
+        gemm(lane, x + r0 * d_, lane.xb.get() ? lane.xb.get() + r0 * d_ : nullptr, tr, j0, m,
+             reduced);
+        lane.timer.stop(s);
+        lane.timer.start("argmin", s);
+        kern::launch_argmin_update(lane.g.get(), tr, m, j0, norms, lane.best_v.get() + r0,
+                                   lane.labels.get() + r0, s);
+        lane.timer.stop(s);
+      }
     }
   }
 
@@ -468,6 +487,7 @@ class CudaKMeansBackend final : public KMeansBackend {
   Workspace ws_;  // before the buffers: they are freed through it
   cudaStream_t main_ = nullptr;
   int64_t k_ = 0, d_ = 0, kc_ = 0, chunk_rows_ = 0;
+  int64_t tile_bytes_ = 0, tile_rows_ = 0;  // a GEMM tile: at most tile_bytes_, tile_rows_ rows
   DeviceBuffer<float> centres_, norms_;
   // Reduced precision: the centres' mean, the centres shifted by it and their squared norms.
   DeviceBuffer<float> shift_, shifted_, shifted_norms_;
