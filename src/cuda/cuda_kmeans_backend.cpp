@@ -18,6 +18,7 @@
 #include "cuda/device_totals.h"
 #include "cuda/gpu_phases.h"
 #include "cuda/gpu_resources.h"
+#include "cuda/kmeans_lane.h"
 #include "cuda/shrinking.h"
 #include "embcluster/memory.h"
 #include "kernels/kmeans_kernels.cuh"
@@ -36,35 +37,6 @@ constexpr int64_t kMinTileRows = 4096;
 constexpr int64_t kMinTileCentres = 1024;
 constexpr int64_t kAgreementRows = 4096;   // rows checked against fp32 in tf32/bf16 modes
 constexpr int64_t kUnitBufferCap = int64_t(64) << 20;  // bytes of a lane's unit sums, at most
-
-// Per-stream working set: one chunk of rows in flight, on stream `i` of the device's pool.
-struct Lane {
-  Lane(GpuResources& res, Workspace& ws, int i) : stream(res.stream(i)), blas(res.blas(i)) {
-    ws.adopt(x, xs, g, best_v, dist, xb, labels, keys, keys_tmp, rows_tmp, sorted_rows, seg_count,
-             seg_start, scratch, w, unit_sums, unit_sq, unit_w);
-  }
-  cudaStream_t stream;
-  // One cuBLAS handle per stream: a handle shared by streams that run at the same time picks its
-  // internal workspace per call, and cuBLAS then does not promise the same bits on every run.
-  cublasHandle_t blas;
-  Event accumulated;
-  PhaseTimer timer;
-  DeviceBuffer<float> x, g, best_v, dist;
-  DeviceBuffer<float> xs;  // tf32: the chunk's rows shifted by the centres' mean
-  DeviceBuffer<uint16_t> xb;
-  DeviceBuffer<int32_t> labels, keys, keys_tmp, rows_tmp, sorted_rows, seg_count, seg_start;
-  // The units' sums before they are added in order (empty: the sums are made without them).
-  DeviceBuffer<double> unit_sums, unit_sq, unit_w;
-  DeviceBuffer<char> scratch;
-  DeviceBuffer<double> w;  // the chunk's row weights (with weights only)
-  PinnedBuffer<double> host_w;
-  PinnedBuffer<float> host_x, host_dist;
-  PinnedBuffer<int32_t> host_labels;
-  // Results waiting in host_labels/host_dist for the caller's arrays.
-  int32_t* out_labels = nullptr;
-  float* out_dist = nullptr;
-  int64_t out_rows = 0;
-};
 
 class CudaKMeansBackend final : public KMeansBackend {
  public:
@@ -164,7 +136,7 @@ class CudaKMeansBackend final : public KMeansBackend {
     ensure_workspace(b.rows);
     const float* resident = cached_block(b);
     for (int64_t c = 0, r0 = 0, rows = 0; r0 < b.rows; ++c, r0 += rows) {
-      Lane& lane = *lanes_[c & 1];
+      KMeansLane& lane = *lanes_[c & 1];
       finish(lane);  // the lane's previous chunk is done and copied out
       rows = std::min(chunk_rows_, b.rows - r0);
       if (sums) {
@@ -284,7 +256,7 @@ class CudaKMeansBackend final : public KMeansBackend {
     int64_t rows = kern::kUnitRows;
     while (rows * 2 <= std::min(fit, kSumPieceRows)) rows *= 2;
     while (lanes_.size() < 2)
-      lanes_.push_back(std::make_unique<Lane>(res_, ws_, static_cast<int>(lanes_.size())));
+      lanes_.push_back(std::make_unique<KMeansLane>(res_, ws_, static_cast<int>(lanes_.size())));
     with_shrinking(rows, kern::kUnitRows, [&](int64_t r) {
       tile_rows_ = std::min(r, std::max<int64_t>(256, tile_bytes_ / (4 * kc_) / 256 * 256));
       for (auto& lane : lanes_) size_lane(*lane, r);
@@ -292,7 +264,7 @@ class CudaKMeansBackend final : public KMeansBackend {
     chunk_rows_ = rows;
   }
 
-  void size_lane(Lane& l, int64_t rows) {
+  void size_lane(KMeansLane& l, int64_t rows) {
     const size_t r = static_cast<size_t>(rows);
     l.x.resize(r * d_);
     l.g.resize(static_cast<size_t>(tile_rows_ * kc_));
@@ -339,7 +311,7 @@ class CudaKMeansBackend final : public KMeansBackend {
   // A chunk of rows to the lane's device buffer: straight from page-locked host memory (the
   // driver's pinned buffers; assign() waits for its copies before it returns), else through the
   // lane's staging buffer.
-  const float* upload(Lane& lane, const float* host, int64_t rows) {
+  const float* upload(KMeansLane& lane, const float* host, int64_t rows) {
     const bool direct = page_locked(host);
     if (!direct) std::memcpy(lane.host_x.get(), host, sizeof(float) * rows * d_);
     ++(direct ? direct_uploads_ : staged_uploads_);
@@ -349,7 +321,7 @@ class CudaKMeansBackend final : public KMeansBackend {
     return lane.x.get();
   }
 
-  const double* upload_weights(Lane& lane, const double* host, int64_t rows) {
+  const double* upload_weights(KMeansLane& lane, const double* host, int64_t rows) {
     std::memcpy(lane.host_w.get(), host, sizeof(double) * rows);
     lane.timer.start("transfer", lane.stream);
     upload(lane.w.get(), lane.host_w.get(), sizeof(double) * rows, lane.stream);
@@ -358,8 +330,8 @@ class CudaKMeansBackend final : public KMeansBackend {
   }
 
   // The dot products of `rows` rows (x, or xb in bf16) with centres [j0, j0 + m) into lane.g.
-  void gemm(Lane& lane, const float* x, const uint16_t* xb, int64_t rows, int64_t j0, int64_t m,
-            bool reduced) {
+  void gemm(KMeansLane& lane, const float* x, const uint16_t* xb, int64_t rows, int64_t j0,
+            int64_t m, bool reduced) {
     const float alpha = 1.0f, beta = 0.0f;
     cublasHandle_t h = lane.blas;  // bound to lane.stream; other users of the device share it
     EMB_CUBLAS(cublasSetMathMode(
@@ -378,7 +350,7 @@ class CudaKMeansBackend final : public KMeansBackend {
   }
 
   // Nearest centres of `rows` rows at x into lane.labels (precision as configured, or fp32).
-  void nearest(Lane& lane, const float* x, int64_t rows, bool reduced) {
+  void nearest(KMeansLane& lane, const float* x, int64_t rows, bool reduced) {
     cudaStream_t s = lane.stream;
     reduced = reduced && precision_ != Precision::Fp32;
     if (reduced && precision_ == Precision::Bf16)
@@ -428,7 +400,7 @@ class CudaKMeansBackend final : public KMeansBackend {
   }
 
   // w: the rows' weights on the device, or null (every row weighs 1).
-  void compute(Lane& lane, const float* x, int64_t rows, bool accumulate, const double* w) {
+  void compute(KMeansLane& lane, const float* x, int64_t rows, bool accumulate, const double* w) {
     cudaStream_t s = lane.stream;
     nearest(lane, x, rows, precision_ != Precision::Fp32);
     lane.timer.start("argmin", s);
@@ -454,7 +426,7 @@ class CudaKMeansBackend final : public KMeansBackend {
   }
 
   // Reduced precision: the first rows of a pass are assigned in fp32 too, and compared.
-  void check_agreement(Lane& lane, const float* x, int64_t rows) {
+  void check_agreement(KMeansLane& lane, const float* x, int64_t rows) {
     check_agreement_ = false;
     std::vector<int32_t> reduced(static_cast<size_t>(rows)), exact(static_cast<size_t>(rows));
     const size_t bytes = sizeof(int32_t) * static_cast<size_t>(rows);
@@ -472,7 +444,7 @@ class CudaKMeansBackend final : public KMeansBackend {
     for (int64_t i = 0; i < rows; ++i) agree_diff_ += reduced[i] != exact[i];
   }
 
-  void finish(Lane& lane) {
+  void finish(KMeansLane& lane) {
     if (lane.out_rows == 0) return;
     sync_stream(lane.stream);
     std::memcpy(lane.out_labels, lane.host_labels.get(), sizeof(int32_t) * lane.out_rows);
@@ -497,7 +469,7 @@ class CudaKMeansBackend final : public KMeansBackend {
   int64_t open_piece_ = -1;
   PieceTree<DeviceTotals> tree_;
   const double* weights_ = nullptr;  // host, per source row (null: every row weighs 1)
-  std::vector<std::unique_ptr<Lane>> lanes_;
+  std::vector<std::unique_ptr<KMeansLane>> lanes_;
   cudaEvent_t last_accumulated_ = nullptr;
   std::map<std::tuple<int64_t, int64_t, int64_t>, DeviceBuffer<float>> cache_;
   DeviceBuffer<float> sample_, sample_norms_;
