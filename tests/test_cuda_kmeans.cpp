@@ -147,6 +147,40 @@ TEST(CudaKMeans, ReducedPrecisionReportsAgreement) {
   }
 }
 
+// More than 2^31 values (2,101,248 rows of 1,024): every index into the rows must be 64-bit.
+// Eight far-apart centres, row i in cluster i % 8 with small deterministic noise, the start at
+// rows 0..7: every label is known, and the centres are the clusters' means.
+TEST(CudaKMeans, MoreThanTwoToThe31ValuesKeepEveryLabel) {
+  REQUIRE_DEVICE();
+  const int64_t d = 1024, n = (int64_t(1) << 31) / d + 4096, k = 8;
+  std::vector<float> x(static_cast<size_t>(n * d));
+  uint32_t state = 1;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < d; ++j) {
+      state = state * 1664525u + 1013904223u;
+      const float centre = (j % k == i % k) ? 100.0f : 0.0f;
+      x[static_cast<size_t>(i * d + j)] = centre + static_cast<float>(state >> 24) / 256.0f - 0.5f;
+    }
+  auto src = memory_source(x.data(), n, d);
+  testutil::TempDir tmp;
+  std::vector<float> init(x.begin(), x.begin() + k * d);
+  testutil::write_h5_f32(tmp.file("init.h5"), "/c", init, k, d);
+  auto p = params(k);
+  p.init = InitMethod::File;
+  p.init_file = tmp.file("init.h5") + ":/c";
+  p.max_iter = 3;
+  const auto r = kmeans(*src, p, on("cuda"));
+  ASSERT_EQ(static_cast<int64_t>(r.labels.size()), n);
+  int64_t wrong = 0;
+  for (int64_t i = 0; i < n; ++i) wrong += r.labels[i] != static_cast<int32_t>(i % k);
+  EXPECT_EQ(wrong, 0);
+  for (int64_t c = 0; c < k; ++c) {
+    EXPECT_EQ(r.sizes[c], n / k + (c < n % k ? 1 : 0)) << c;
+    EXPECT_NEAR(r.centroids[c * d + c], 100.0f, 0.01f) << c;          // a column of its own
+    EXPECT_NEAR(r.centroids[c * d + (c + 1) % k], 0.0f, 0.01f) << c;  // another cluster's
+  }
+}
+
 // Streamed rows go to the device straight from the driver's page-locked block buffers (no
 // staging copy), with the resident run's result.
 TEST(CudaKMeans, StreamedBlocksAreCopiedFromPinnedBuffers) {
