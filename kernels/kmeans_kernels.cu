@@ -69,14 +69,14 @@ __global__ void iota_kernel(int32_t* rows, int64_t n) {
   if (i < n) rows[i] = static_cast<int32_t>(i);
 }
 
-// The sums of the chunk's units [u0, u0 + gridDim.y) into a buffer: block (c, u, jb) makes
-// columns jb x blockDim.x ... of cluster c's sums in unit u0 + u (kernels/unit_sums.cuh).
-__global__ void unit_sums_kernel(const float* x, int64_t d, int64_t k, int64_t u0,
-                                 const int32_t* sorted_rows, const int32_t* seg_start,
-                                 const int32_t* seg_count, const float* dist, const double* w,
-                                 double* unit_sums, double* unit_sq, double* unit_w) {
+// The sums of the chunk's units into a buffer: block (c, u, jb) makes columns jb x blockDim.x ...
+// of cluster c's sums in unit u (kernels/unit_sums.cuh).
+__global__ void unit_sums_kernel(const float* x, int64_t d, int64_t k, const int32_t* sorted_rows,
+                                 const int32_t* seg_start, const int32_t* seg_count,
+                                 const float* dist, const double* w, double* unit_sums,
+                                 double* unit_sq, double* unit_w) {
   const int64_t c = blockIdx.x, u = blockIdx.y;
-  const int64_t seg = (u0 + u) * k + c;
+  const int64_t seg = u * k + c;
   const int32_t count = seg_count[seg];
   if (count == 0) return;
   const int32_t* rows = sorted_rows + seg_start[seg];
@@ -85,24 +85,23 @@ __global__ void unit_sums_kernel(const float* x, int64_t d, int64_t k, int64_t u
   if (j == 0) unit_sq_and_weight(dist, rows, count, w, unit_sq + u * k + c, unit_w + u * k + c);
 }
 
-// The buffered units [u0, u0 + units) added to the running sums in unit order: one thread per
-// (cluster, column).
-__global__ void fold_units_kernel(int64_t d, int64_t k, int64_t u0, int64_t units,
-                                  const int32_t* seg_count, const double* unit_sums,
-                                  const double* unit_sq, const double* unit_w,
-                                  ClusterSumsView out) {
+// The chunk's buffered units added to the running sums in unit order: one thread per (cluster,
+// column).
+__global__ void fold_units_kernel(int64_t d, int64_t k, int64_t units, const int32_t* seg_count,
+                                  const double* unit_sums, const double* unit_sq,
+                                  const double* unit_w, ClusterSumsView out) {
   const int64_t t = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (t >= k * d) return;
   const int64_t c = t / d, j = t - c * d;
   double s = out.sums[t];
   for (int64_t u = 0; u < units; ++u)
-    if (seg_count[(u0 + u) * k + c] > 0) s += unit_sums[u * k * d + t];
+    if (seg_count[u * k + c] > 0) s += unit_sums[u * k * d + t];
   out.sums[t] = s;
   if (j != 0) return;
   double sq = out.sq_dist[c], ws = out.weight[c];
   long long n = out.counts[c];
   for (int64_t u = 0; u < units; ++u) {
-    const int32_t count = seg_count[(u0 + u) * k + c];
+    const int32_t count = seg_count[u * k + c];
     if (count == 0) continue;
     sq += unit_sq[u * k + c];
     ws += unit_w[u * k + c];
@@ -243,11 +242,11 @@ void launch_cluster_sums(const float* x, int64_t rows, int64_t d, int64_t k,
     return;
   }
   unit_sums_kernel<<<dim3(static_cast<unsigned>(k), static_cast<unsigned>(units), col_blocks),
-                     threads, 0, s>>>(x, d, k, 0, sorted_rows, seg_start, seg_count, dist, w,
-                                      buf.sums, buf.sq, buf.weight);
+                     threads, 0, s>>>(x, d, k, sorted_rows, seg_start, seg_count, dist, w, buf.sums,
+                                      buf.sq, buf.weight);
   EMB_CUDA_LAUNCH("unit_sums_kernel");
   fold_units_kernel<<<blocks_for(k * d, kThreads), kThreads, 0, s>>>(
-      d, k, 0, units, seg_count, buf.sums, buf.sq, buf.weight, out);
+      d, k, units, seg_count, buf.sums, buf.sq, buf.weight, out);
   EMB_CUDA_LAUNCH("fold_units_kernel");
 }
 

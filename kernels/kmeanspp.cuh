@@ -65,5 +65,16 @@ EMB_HD int64_t walk_chunk(const float* closest, const double* w, int64_t count, 
   return count - 1;
 }
 
+// The row of [0, m) a draw r picks: the search over the chunks' offsets off[0..chunks], then the
+// walk over one chunk of closest (and w, may be null); the last row when r passes every offset.
+EMB_HD int64_t draw_row(const double* off, int64_t chunks, const float* closest, const double* w,
+                        int64_t m, double r, bool upper) {
+  const int64_t ch = find_chunk(off, chunks, r, upper);
+  if (ch == chunks) return m - 1;
+  const int64_t b = ch * kPlusPlusChunk;
+  const int64_t count = (m - b < kPlusPlusChunk) ? m - b : kPlusPlusChunk;
+  return b + walk_chunk(closest + b, w ? w + b : nullptr, count, off[ch], r, upper);
+}
+
 }  // namespace kern
 }  // namespace embcluster

@@ -13,17 +13,12 @@ using namespace embcluster;
 
 namespace {
 
-// The row a draw r picks through the chunks, as the host loop and the device do.
+// The row a draw r picks through the chunks, as the host loop does.
 int64_t pick(const std::vector<float>& closest, const double* w, const std::vector<double>& off,
              double r) {
-  const int64_t m = static_cast<int64_t>(closest.size()), C = kern::kPlusPlusChunk;
+  const int64_t m = static_cast<int64_t>(closest.size());
   const int64_t chunks = static_cast<int64_t>(off.size()) - 1;
-  const bool upper = w != nullptr;
-  const int64_t ch = kern::find_chunk(off.data(), chunks, r, upper);
-  if (ch == chunks) return m - 1;
-  const int64_t b = ch * C;
-  return b + kern::walk_chunk(closest.data() + b, w ? w + b : nullptr, std::min(m, b + C) - b,
-                              off[ch], r, upper);
+  return kern::draw_row(off.data(), chunks, closest.data(), w, m, r, w != nullptr);
 }
 
 TEST(KMeansPlusPlusDraw, ChunksAndWalkEqualASearchOverEveryRow) {

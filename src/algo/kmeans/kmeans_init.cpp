@@ -99,13 +99,7 @@ std::vector<int64_t> kmeans_plus_plus(const float* x, int64_t m, int64_t d, int6
   for (int64_t c = 1; c < k; ++c) {
     for (int64_t t = 0; t < trials; ++t) {
       const double r = draws[(c - 1) * trials + t] * off[chunks];
-      const int64_t ch = kern::find_chunk(off.data(), chunks, r, upper);
-      int64_t i = m - 1;
-      if (ch < chunks) {
-        const int64_t b = ch * kChunk;
-        i = b + kern::walk_chunk(closest.data() + b, w ? w + b : nullptr,
-                                 std::min(m, b + kChunk) - b, off[ch], r, upper);
-      }
+      const int64_t i = kern::draw_row(off.data(), chunks, closest.data(), w, m, r, upper);
       cand_idx[t] = i;
       std::copy(x + i * d, x + (i + 1) * d, cand.data() + t * d);
     }
