@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "algo/kmeans/kmeans_init.h"
+#include "algo/kmeans/kmeans_parallel.h"
 #include "backend/kmeans_backend.h"
 #include "cuda/cuda_backend.h"
 #include "embcluster/device.h"
@@ -394,5 +395,25 @@ TEST(CudaKMeans, KMeansPlusPlusRoundsOnTheDeviceEqualTheHostLoop) {
     const auto got = kmeans_plus_plus(x.data(), n, d, k, r2, *gpu, 2, weights);
     EXPECT_EQ(got, want) << (weights ? "weighted" : "plain");
     for (const int64_t i : got) EXPECT_TRUE(!weights || weights[i] > 0) << "row " << i;
+  }
+}
+
+TEST(CudaKMeans, KMeansParallelOnTheDeviceEqualsTheCpu) {
+  // Exact data: the device's assignments give the CPU's exact distances, so the same candidates,
+  // and its k-means++ rounds over them the host loop's picks.
+  REQUIRE_DEVICE();
+  const int64_t n = 5000, d = 12, k = 40;
+  const auto x = small_integers(n * d, 8);
+  std::vector<double> w(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) w[i] = static_cast<double>((i * 7) % 5) * 0.5;  // 0 .. 2
+  auto cpu = make_cpu_kmeans_backend(2);
+  auto gpu = make_cuda_kmeans_backend(params(k), on("cuda"), 0);
+  const double* none = nullptr;
+  for (const double* weights : {none, static_cast<const double*>(w.data())}) {
+    Rng r1(8), r2(8);
+    const auto want = kmeans_parallel(x.data(), n, d, k, 2.0, 5, r1, *cpu, 2, weights);
+    const auto got = kmeans_parallel(x.data(), n, d, k, 2.0, 5, r2, *gpu, 2, weights);
+    EXPECT_EQ(got.candidates, want.candidates) << (weights ? "weighted" : "plain");
+    EXPECT_EQ(got.rows, want.rows) << (weights ? "weighted" : "plain");
   }
 }

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "algo/kmeans/kmeans_init.h"
+#include "algo/kmeans/kmeans_parallel.h"
 #include "backend/kmeans_backend.h"
 #include "core/rng.h"
 #include "embcluster/error.h"
@@ -54,7 +55,8 @@ TEST(KMeansWeights, UnitWeightsGiveTheUnweightedBits) {
   EXPECT_EQ(plain.inertia, unit.inertia);
   EXPECT_EQ(plain.iterations, unit.iterations);
   // From k-means++ and random rows too: weights of 1 are no weights.
-  for (InitMethod init : {InitMethod::KMeansPlusPlus, InitMethod::Random}) {
+  for (InitMethod init :
+       {InitMethod::KMeansPlusPlus, InitMethod::KMeansParallel, InitMethod::Random}) {
     KMeansParams q;
     q.n_clusters = 8;
     q.init = init;
@@ -102,7 +104,8 @@ TEST(KMeansWeights, RowsOfWeightZeroNeitherStartNorMoveACentre) {
   std::vector<double> w(static_cast<size_t>(n), 1.0);
   std::fill(w.begin() + b.n, w.end(), 0.0);
   auto src = memory_source(x.data(), n, 4);
-  for (InitMethod init : {InitMethod::KMeansPlusPlus, InitMethod::Random}) {
+  for (InitMethod init :
+       {InitMethod::KMeansPlusPlus, InitMethod::KMeansParallel, InitMethod::Random}) {
     KMeansParams p;
     p.n_clusters = 3;
     p.init = init;
@@ -138,6 +141,9 @@ TEST(KMeansWeights, InitialisationsDrawOnlyRowsWithWeight) {
     EXPECT_EQ(std::set<int64_t>(pp.begin(), pp.end()), heavy);
     const auto rr = random_rows(m, k, r2, w.data());
     EXPECT_EQ(std::set<int64_t>(rr.begin(), rr.end()), heavy);
+    Rng r3(seed);
+    const auto kp = kmeans_parallel(x.data(), m, d, k, 2.0, 5, r3, *backend, 2, w.data()).rows;
+    EXPECT_EQ(std::set<int64_t>(kp.begin(), kp.end()), heavy);
   }
   // Drawn in proportion to the weight: row 1 (weight 9) first about 9 times in 10.
   std::vector<double> two(static_cast<size_t>(m), 0.0);
@@ -169,6 +175,11 @@ TEST(KMeansWeights, WeightedRunsAreTheSameForAnyThreadsOrBlocks) {
   EXPECT_EQ(one.labels, other.labels);
   EXPECT_EQ(one.centroids, other.centroids);
   EXPECT_EQ(one.inertia, other.inertia);
+  p.init = InitMethod::KMeansParallel;
+  const auto par_one = kmeans(*src, p, cpu_context(1));
+  const auto par_other = kmeans(*src, p, streamed);
+  EXPECT_EQ(par_one.centroids, par_other.centroids);
+  EXPECT_EQ(par_one.inertia, par_other.inertia);
 }
 
 TEST(KMeansWeights, BadWeightsAreNamed) {

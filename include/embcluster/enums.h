@@ -10,9 +10,11 @@ namespace embcluster {
 // 1 - cos(a, b) = ||a - b||^2 / 2 is used.
 enum class Metric { Euclidean, Cosine };
 
-// K-means initial centres: greedy k-means++ (as scikit-learn), random distinct rows, or the
-// centres held in a data file (KMeansParams::init_file).
-enum class InitMethod { KMeansPlusPlus, Random, File };
+// K-means initial centres: greedy k-means++ (as scikit-learn), scalable k-means++ (k-means||,
+// Bahmani et al. 2012: a few rounds that each draw many candidates at once, then greedy
+// k-means++ over the weighted candidates), random distinct rows, or the centres held in a data
+// file (KMeansParams::init_file).
+enum class InitMethod { KMeansPlusPlus, KMeansParallel, Random, File };
 
 // Where a run goes: Auto (a CUDA device when one is present, else the CPU), the CPU, a CUDA device.
 enum class DeviceKind { Auto, Cpu, Cuda };
@@ -42,7 +44,8 @@ enum class DBSCANIndex { Exact, Flat, Ivf, Hnsw };
 
 // "euclidean" | "cosine"; anything else throws Error "metric='x' must be euclidean or cosine".
 Metric parse_metric(const std::string& text);
-// "k-means++" | "random"; any other text is a data spec: InitMethod::File (never throws).
+// "k-means++" | "k-means||" | "random"; any other text is a data spec: InitMethod::File (never
+// throws).
 InitMethod parse_init(const std::string& text);
 // "auto" | "cpu" | "cuda" | "cuda:N"; anything else throws Error naming --device.
 DeviceChoice parse_device(const std::string& text);
@@ -54,7 +57,7 @@ DBSCANIndex parse_index(const std::string& text);
 KMeansAlgorithm parse_kmeans_algorithm(const std::string& text);
 
 std::string to_string(Metric m);
-std::string to_string(InitMethod m);           // "k-means++", "random", "file"
+std::string to_string(InitMethod m);           // "k-means++", "k-means||", "random", "file"
 std::string to_string(DeviceKind k);           // "auto", "cpu", "cuda"
 std::string to_string(const DeviceChoice& d);  // "auto", "cpu", "cuda", "cuda:N"
 std::string to_string(Precision p);

@@ -36,13 +36,22 @@ struct KMeansCheckpoint {
 struct KMeansParams {
   // Number of clusters (scikit-learn n_clusters). Must be in [1, rows].
   int64_t n_clusters = 8;
-  // KMeansPlusPlus (greedy, as scikit-learn), Random (distinct rows), or File: the data spec in
-  // init_file holds the n_clusters x d initial centres.
+  // KMeansPlusPlus (greedy, as scikit-learn), KMeansParallel (k-means||), Random (distinct rows),
+  // or File: the data spec in init_file holds the n_clusters x d initial centres.
   InitMethod init = InitMethod::KMeansPlusPlus;
+  // k-means|| only (cuML's oversampling_factor): each round draws every sample row with
+  // probability min(1, oversampling_factor x n_clusters x weight x its squared distance to the
+  // nearest candidate / the sample's potential), about oversampling_factor x n_clusters rows a
+  // round.
+  double oversampling_factor = 2.0;
+  // k-means|| only: rounds of candidate draws (Bahmani et al. use 5); more are run while there are
+  // fewer candidates of weight > 0 than n_clusters and the sample is not exhausted.
+  int init_rounds = 5;
   // init File: "centres.h5:/c", "c.npy", ... (ignored otherwise).
   std::string init_file;
   // Number of runs from different seeds; the run with the lowest inertia wins.
-  // 0 means auto: 1 for k-means++ or a file, 10 for random (as scikit-learn). A file runs once.
+  // 0 means auto: 1 for k-means++, k-means|| or a file, 10 for random (as scikit-learn). A file
+  // runs once.
   int n_init = 0;
   // Maximum Lloyd iterations per run.
   int max_iter = 300;
@@ -51,8 +60,8 @@ struct KMeansParams {
   double tol = 1e-4;
   // Seed of every random choice; the result is identical for a seed whatever the threads or blocks.
   uint64_t seed = 0;
-  // Rows in the initialisation sample (k-means++ and random run on a uniform sample of this
-  // many rows, read in one streamed pass). 0 = auto: min(rows, max(100000, 100 * n_clusters)),
+  // Rows in the initialisation sample (k-means++, k-means|| and random run on a uniform sample of
+  // this many rows, read in one streamed pass). 0 = auto: min(rows, max(100000, 100 * n_clusters)),
   // capped at 256 MiB of rows. It never depends on the memory budget, so streamed and in-memory
   // runs start from the same centres.
   int64_t init_sample = 0;

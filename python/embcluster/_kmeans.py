@@ -16,11 +16,14 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     Parameters
     ----------
     n_clusters : int, default=8
-    init : {"k-means++", "random"} or array of shape (n_clusters, n_features), default="k-means++"
-        Greedy k-means++ as scikit-learn, random distinct rows, or the initial centres (one run).
+    init : {"k-means++", "k-means||", "random"} or array of shape (n_clusters, n_features), \
+default="k-means++"
+        Greedy k-means++ as scikit-learn; "k-means||": scalable k-means++ (a few rounds drawing
+        about ``oversampling_factor * n_clusters`` rows each, then k-means++ over those weighted
+        candidates), faster for large k; random distinct rows; or the initial centres (one run).
     n_init : "auto" or int, default="auto"
-        Runs from different seeds, the lowest inertia wins; "auto": 1 for k-means++ or an array,
-        10 for random.
+        Runs from different seeds, the lowest inertia wins; "auto": 1 for k-means++, k-means|| or
+        an array, 10 for random.
     max_iter : int, default=300
     tol : float, default=1e-4
         Relative tolerance on the centre shift (scikit-learn's meaning).
@@ -42,6 +45,10 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         Device memory budget (None: most of the free device memory).
     init_sample : int, default=0
         Rows of the initialisation sample (0: the library's automatic size).
+    oversampling_factor : float, default=2.0
+        "k-means||" only (cuML's name): rows drawn per round, as a multiple of n_clusters.
+    init_rounds : int, default=5
+        "k-means||" only: rounds of draws.
     precision : {"fp32", "tf32", "bf16"}, default="fp32"
         GEMM precision on a GPU (the CPU always computes in fp32).
     verbose : int, default=0
@@ -83,6 +90,8 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         memory=None,
         device_memory=None,
         init_sample=0,
+        oversampling_factor=2.0,
+        init_rounds=5,
         precision="fp32",
         verbose=0,
         progress=None,
@@ -100,6 +109,8 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self.memory = memory
         self.device_memory = device_memory
         self.init_sample = init_sample
+        self.oversampling_factor = oversampling_factor
+        self.init_rounds = init_rounds
         self.precision = precision
         self.verbose = verbose
         self.progress = progress
@@ -138,8 +149,10 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     def _init_file(self, n_features, tmpdir):
         """The init argument of the library: a method, or the initial centres as a .npy file."""
         if isinstance(self.init, str):
-            if self.init not in ("k-means++", "random"):
-                raise ValueError(f"init={self.init!r} must be 'k-means++', 'random' or an array")
+            if self.init not in ("k-means++", "k-means||", "random"):
+                raise ValueError(
+                    f"init={self.init!r} must be 'k-means++', 'k-means||', 'random' or an array"
+                )
             return self.init
         centres = np.asarray(self.init, dtype=np.float32)
         if centres.shape != (self.n_clusters, n_features):
@@ -169,6 +182,8 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
                 seed=_input.seed_of(self.random_state),
                 metric=str(self.metric),
                 init_sample=int(self.init_sample),
+                oversampling_factor=float(self.oversampling_factor),
+                init_rounds=int(self.init_rounds),
                 precision=str(self.precision),
                 progress=_progress.callback(self.progress, self.verbose, "kmeans"),
                 sample_weight=weights,

@@ -75,6 +75,7 @@ class KMeansBackend {
   // For every row of the block: the nearest centre (lowest index on ties) and the squared
   // distance to it computed exactly as sum((x - c)^2). When sums is not null, adds the block's
   // rows to it piece by piece (ClusterSums::start_piece at every piece the block enters).
+  // A transient block (Block::index == kTransientBlock; sums then null) leaves no state behind.
   virtual void assign(const Block& block, int32_t* labels, float* sq_dist, ClusterSums* sums) = 0;
   // Brackets a pass over all blocks. Backends that accumulate on a device add into `sums` at
   // end_pass(); others add in assign() and need nothing here.

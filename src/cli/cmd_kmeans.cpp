@@ -67,6 +67,10 @@ nlohmann::json to_json(const KMeansResult& r, const KMeansOptions& o, const Exec
                      {"precision", to_string(p.precision)},
                      {"metric", to_string(p.metric)},
                      {"init_sample", r.init_sample_rows}};
+  if (p.init == InitMethod::KMeansParallel) {
+    j["parameters"]["oversampling_factor"] = p.oversampling_factor;
+    j["parameters"]["init_rounds"] = p.init_rounds;
+  }
   if (!p.sample_weight.empty()) {
     double total = 0;
     for (double w : p.sample_weight) total += w;
@@ -239,11 +243,21 @@ Runner add_kmeans(CLI::App& app) {
   auto* cmd = app.add_subcommand("kmeans", "K-means (Lloyd) clustering");
   add_data_argument(cmd, o->data);
   cmd->add_option("-k,--n-clusters", p.n_clusters, "Number of clusters")->required();
-  cmd->add_option("--init", o->init, "k-means++, random, or a file of initial centres")
+  cmd->add_option("--init", o->init,
+                  "k-means++ (greedy, as scikit-learn), k-means|| (scalable k-means++: a few "
+                  "rounds drawing many candidates at once, then k-means++ over them; quote it in "
+                  "a shell), random, or a file of initial centres")
+      ->capture_default_str();
+  cmd->add_option("--oversampling-factor", p.oversampling_factor,
+                  "k-means||: about this many times n_clusters candidates drawn per round")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--init-rounds", p.init_rounds, "k-means||: rounds of candidate draws")
+      ->check(at_least(1))
       ->capture_default_str();
   cmd->add_option("--n-init", p.n_init,
                   "Runs from different seeds; the best inertia wins "
-                  "(default: 1 for k-means++, 10 for random)");
+                  "(default: 1 for k-means++ and k-means||, 10 for random)");
   cmd->add_option("--max-iter", p.max_iter, "Maximum iterations per run")->capture_default_str();
   cmd->add_option("--tol", p.tol,
                   "Tolerance on the centre shift, relative to the mean feature "

@@ -80,7 +80,8 @@ int run_sweep(SweepOptions& o) {
   p.ks = parse_k_list(o.k);
   p.kmeans.init = parse_init(o.init);
   if (p.kmeans.init == InitMethod::File)
-    throw_error("--init '", o.init, "': a sweep takes k-means++ or random (a file fixes k)");
+    throw_error("--init '", o.init,
+                "': a sweep takes k-means++, k-means|| or random (a file fixes k)");
   p.kmeans.precision = parse_precision(o.precision);
   p.kmeans.metric = parse_metric(o.metric);
   const ExecutionContext ctx = command_context(o.device, &o.device_memory);
@@ -119,8 +120,17 @@ Runner add_sweep(CLI::App& app) {
   add_data_argument(cmd, o->data);
   cmd->add_option("--k", o->k, "The k values: first:last[:step] (e.g. 2:30) or a list 5,10,20")
       ->required();
-  cmd->add_option("--init", o->init, "k-means++ or random")->capture_default_str();
-  cmd->add_option("--n-init", kp.n_init, "Runs per k (default: 1 for k-means++, 10 for random)");
+  cmd->add_option("--init", o->init, "k-means++, k-means|| (quote it in a shell) or random")
+      ->capture_default_str();
+  cmd->add_option("--oversampling-factor", kp.oversampling_factor,
+                  "k-means||: about this many times k candidates drawn per round")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--init-rounds", kp.init_rounds, "k-means||: rounds of candidate draws")
+      ->check(at_least(1))
+      ->capture_default_str();
+  cmd->add_option("--n-init", kp.n_init,
+                  "Runs per k (default: 1 for k-means++ and k-means||, 10 for random)");
   cmd->add_option("--max-iter", kp.max_iter, "Maximum iterations per run")->capture_default_str();
   cmd->add_option("--tol", kp.tol, "Tolerance on the centre shift")->capture_default_str();
   cmd->add_option("--seed,--random-state", kp.seed, "Random seed")->capture_default_str();

@@ -17,6 +17,7 @@ struct Word {
 };
 constexpr Word<Metric> kMetrics[] = {{Metric::Euclidean, "euclidean"}, {Metric::Cosine, "cosine"}};
 constexpr Word<InitMethod> kInits[] = {{InitMethod::KMeansPlusPlus, "k-means++"},
+                                       {InitMethod::KMeansParallel, "k-means||"},
                                        {InitMethod::Random, "random"},
                                        {InitMethod::File, "file"}};
 constexpr Word<DeviceKind> kDeviceKinds[] = {

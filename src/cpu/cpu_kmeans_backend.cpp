@@ -101,6 +101,9 @@ class CpuKMeansBackend final : public KMeansBackend {
     // (the centres of the pass before), or to be made afresh by dots_tile.
     RowState* st = nullptr;
     PassCentres pc = pass_centres();
+    const bool transient = b.index == kTransientBlock;
+    EMBCLUSTER_ASSERT(!transient || !sums, "a transient block has no sums");
+    if (transient) pc.groups = 0;  // measured against every centre; no bounds kept
     bool fresh = true;
     if (pc.groups > 0) {
       st = &rows_[b.start];
@@ -153,6 +156,7 @@ class CpuKMeansBackend final : public KMeansBackend {
         if (folder) folder->give(first_unit + u, std::move(us));
       }
     }
+    if (transient) return;
     computed_ += computed;
     possible_ += b.rows * k;
   }

@@ -134,7 +134,7 @@ class CudaKMeansBackend final : public KMeansBackend {
     EMBCLUSTER_ASSERT(b.start % kern::kUnitRows == 0, "block at row ", b.start,
                       " is not aligned to ", kern::kUnitRows, " rows");
     ensure_workspace(b.rows);
-    const float* resident = cached_block(b);
+    const float* resident = b.index == kTransientBlock ? nullptr : cached_block(b);
     for (int64_t c = 0, r0 = 0, rows = 0; r0 < b.rows; ++c, r0 += rows) {
       KMeansLane& lane = *lanes_[c & 1];
       finish(lane);  // the lane's previous chunk is done and copied out

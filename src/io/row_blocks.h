@@ -12,8 +12,12 @@
 
 namespace embcluster {
 
+constexpr int64_t kTransientBlock = -1;
+
 struct Block {
-  int64_t index = 0;  // 0-based block number
+  // 0-based block number; kTransientBlock: rows that are not the data's (an initialisation's
+  // sample), of which a backend keeps nothing between calls (no cached copy, no bounds).
+  int64_t index = 0;
   int64_t start = 0;  // first row
   int64_t rows = 0;
   int64_t cols = 0;

@@ -35,7 +35,8 @@ nb::dict fit(const nb::handle& data, int64_t n_clusters, const std::string& init
              int max_iter, double tol, uint64_t seed, const std::string& metric,
              int64_t init_sample, const std::string& precision, int threads, int64_t memory,
              const std::string& device, int64_t device_memory, const nb::object& progress,
-             const std::optional<WeightVector>& sample_weight, const std::string& algorithm) {
+             const std::optional<WeightVector>& sample_weight, const std::string& algorithm,
+             double oversampling_factor, int init_rounds) {
   Run run(threads, memory, device, device_memory);
   auto source = make_source(data);
   KMeansParams p;
@@ -48,6 +49,8 @@ nb::dict fit(const nb::handle& data, int64_t n_clusters, const std::string& init
   p.seed = seed;
   p.metric = parse_metric(metric);
   p.init_sample = init_sample;
+  p.oversampling_factor = oversampling_factor;
+  p.init_rounds = init_rounds;
   p.precision = parse_precision(precision);
   p.algorithm = parse_kmeans_algorithm(algorithm);
   if (sample_weight)
@@ -116,7 +119,7 @@ void bind_kmeans(nb::module_& m) {
   m.def("kmeans", &fit, "data"_a, "n_clusters"_a, "init"_a, "n_init"_a, "max_iter"_a, "tol"_a,
         "seed"_a, "metric"_a, "init_sample"_a, "precision"_a, "threads"_a, "memory"_a, "device"_a,
         "device_memory"_a, "progress"_a.none(), "sample_weight"_a.none() = nb::none(),
-        "algorithm"_a = "auto");
+        "algorithm"_a = "auto", "oversampling_factor"_a = 2.0, "init_rounds"_a = 5);
   m.def("assign", &assign_rows, "data"_a, "centres"_a, "metric"_a, "all_distances"_a, "threads"_a,
         "memory"_a, "device"_a, "device_memory"_a);
 }

@@ -29,6 +29,25 @@ def test_every_algorithm_gives_lloyds_fit(data, algorithm):
     assert lloyd.inertia_ == other.inertia_ and lloyd.n_iter_ == other.n_iter_
 
 
+def test_k_means_parallel_init_equals_the_command_line(tmp_path, run_cli, data):
+    X, y = data
+    np.save(tmp_path / "x.npy", X)
+    run_cli("kmeans", tmp_path / "x.npy", "-k", 4, "--seed", 5, "--init", "k-means||",
+            "--oversampling-factor", 1.5, "--init-rounds", 3, "--format", "npy",
+            "-o", tmp_path / "out", "--no-metrics")
+    est = embcluster.KMeans(4, init="k-means||", oversampling_factor=1.5, init_rounds=3,
+                            random_state=5).fit(X)
+    np.testing.assert_array_equal(est.cluster_centers_,
+                                  np.load(tmp_path / "out" / "centroids.npy"))
+    other = embcluster.KMeans(4, init="k-means||", oversampling_factor=4.0, init_rounds=3,
+                              random_state=5).fit(X)
+    assert other.inertia_ == pytest.approx(est.inertia_, rel=1e-3)  # the same blobs found
+    with pytest.raises(ValueError, match="oversampling_factor=0"):
+        embcluster.KMeans(4, init="k-means||", oversampling_factor=0).fit(X)
+    with pytest.raises(ValueError, match="k-means\\|\\|"):
+        embcluster.KMeans(4, init="kmeans||").fit(X)
+
+
 def test_unknown_algorithm_is_named(data):
     with pytest.raises(ValueError, match="algorithm='fast'"):
         embcluster.KMeans(4, algorithm="fast").fit(data[0])

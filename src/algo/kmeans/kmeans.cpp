@@ -13,6 +13,7 @@
 #include "algo/kmeans/kmeans_checkpoint.h"
 #include "algo/kmeans/kmeans_common.h"
 #include "algo/kmeans/kmeans_init.h"
+#include "algo/kmeans/kmeans_parallel.h"
 #include "algo/kmeans/lloyd.h"
 #include "algo/kmeans/sample_weight.h"
 #include "backend/device_select.h"
@@ -52,6 +53,9 @@ void validate(const Source& s, const KMeansParams& p) {
   require(p.tol >= 0 && std::isfinite(p.tol), "tol=", p.tol, " must be a finite number >= 0");
   require(p.n_init >= 0, "n_init=", p.n_init, " must be >= 1 (0 = auto)");
   require(p.init_sample >= 0, "init_sample=", p.init_sample, " must be >= 0 (0 = auto)");
+  require(p.oversampling_factor > 0 && std::isfinite(p.oversampling_factor),
+          "oversampling_factor=", p.oversampling_factor, " must be a finite number > 0");
+  require(p.init_rounds >= 1, "init_rounds=", p.init_rounds, " must be at least 1");
   require(p.init != InitMethod::File || !p.init_file.empty(),
           "init=file needs init_file, a data spec of n_clusters x d centres");
   require(p.checkpoint.every >= 1, "checkpoint every=", p.checkpoint.every,
@@ -155,17 +159,28 @@ FirstPass first_pass(RowBlocks& blocks, const KMeansParams& p, const ExecutionCo
   return f;
 }
 
-// The initial centres of run r: the file's, or k-means++ / random rows of the sample.
+// The initial centres of run r: the file's, or k-means++ / k-means|| / random rows of the
+// sample. A k-means|| run says in *note how it went.
 std::vector<float> initial_centres(const KMeansParams& p, int r, const FirstPass& f,
                                    const std::vector<float>& file_centres, int64_t d,
-                                   KMeansBackend& backend, int threads) {
+                                   KMeansBackend& backend, int threads, std::string* note) {
   if (!file_centres.empty()) return file_centres;
   const int64_t k = p.n_clusters;
   Rng rng(p.seed, static_cast<uint64_t>(r) + 1);
   const double* w = f.weights.empty() ? nullptr : f.weights.data();
-  const auto rows = p.init == InitMethod::Random
-                        ? random_rows(f.m, k, rng, w)
-                        : kmeans_plus_plus(f.rows.data(), f.m, d, k, rng, backend, threads, w);
+  std::vector<int64_t> rows;
+  if (p.init == InitMethod::Random) {
+    rows = random_rows(f.m, k, rng, w);
+  } else if (p.init == InitMethod::KMeansParallel) {
+    ParallelInit pi = kmeans_parallel(f.rows.data(), f.m, d, k, p.oversampling_factor,
+                                      p.init_rounds, rng, backend, threads, w);
+    rows = std::move(pi.rows);
+    *note = std::to_string(pi.candidates) + " candidates of weight > 0 from " +
+            std::to_string(pi.rounds) + " rounds over " + std::to_string(f.m) + " rows" +
+            (pi.filled > 0 ? ", " + std::to_string(pi.filled) + " rows added at random" : "");
+  } else {
+    rows = kmeans_plus_plus(f.rows.data(), f.m, d, k, rng, backend, threads, w);
+  }
   std::vector<float> centres(static_cast<size_t>(k * d));
   for (int64_t c = 0; c < k; ++c)
     std::memcpy(centres.data() + c * d, f.rows.data() + rows[c] * d, sizeof(float) * d);
@@ -234,17 +249,19 @@ Checkpointing open_checkpoint(Source& src, const KMeansParams& p, int n_init,
 class Runs {
  public:
   Runs(const KMeansParams& p, int n_init, FirstPass& first, const std::vector<float>& file_centres,
-       KMeansBackend& backend, int threads, Lloyd& lloyd, Checkpointing& ckpt)
+       KMeansBackend& backend, int64_t bound_groups, int threads, Lloyd& lloyd, Checkpointing& ckpt)
       : p_(p),
         n_init_(n_init),
         first_(first),
         file_centres_(file_centres),
         backend_(backend),
+        bound_groups_(bound_groups),
         threads_(threads),
         lloyd_(lloyd),
         ckpt_(ckpt) {}
 
   double init_s = 0;
+  std::string init_note;  // the last k-means|| initialisation's (empty for the others)
 
   void all(const ExecutionContext& ctx, const KMeansCallback& progress, KMeansResult& res) {
     KMeansState& st = ckpt_.resumed;
@@ -304,7 +321,13 @@ class Runs {
       pr.run = r;
       progress(pr);
     }
-    auto centres = initial_centres(p_, r, first_, file_centres_, first_.d, backend_, threads_);
+    // k-means|| assigns the sample to its candidates: without bounds, which would group every
+    // round's candidates for nothing; the Lloyd passes start afresh with them.
+    const bool parallel = file_centres_.empty() && p_.init == InitMethod::KMeansParallel;
+    if (parallel) backend_.use_bounds(0);
+    auto centres =
+        initial_centres(p_, r, first_, file_centres_, first_.d, backend_, threads_, &init_note);
+    if (parallel) backend_.use_bounds(bound_groups_);
     init_s += now_s() - t0;
     return centres;
   }
@@ -326,6 +349,7 @@ class Runs {
   FirstPass& first_;
   const std::vector<float>& file_centres_;
   KMeansBackend& backend_;
+  int64_t bound_groups_;  // as given to backend_.use_bounds
   int threads_;
   Lloyd& lloyd_;
   Checkpointing& ckpt_;
@@ -369,7 +393,8 @@ KMeansResult kmeans_prepared(Source& source, const KMeansParams& params,
   backend.set_weights(params.sample_weight.empty() ? nullptr : params.sample_weight.data());
   if (!choice.note.empty()) res.notes.emplace_back("device_note", choice.note);
   const BoundGroups bounds = bound_groups(params.algorithm, slab.last - slab.first, k, d, budget);
-  const bool bounded = backend.use_bounds(bounds.groups);
+  const int64_t groups = bounds.groups;
+  const bool bounded = backend.use_bounds(groups);
   res.notes.emplace_back("algorithm", bounded ? bounds.name : "lloyd");
   if (progress) {
     KMeansProgress pr = phase("device", n, params, n_init);
@@ -389,7 +414,8 @@ KMeansResult kmeans_prepared(Source& source, const KMeansParams& params,
   res.dims = d;
 
   Lloyd lloyd(source, params, ctx, backend, blocks, progress);
-  Runs runs(params, n_init, first, file_centres, backend, threads, lloyd, ckpt);
+  Runs runs(params, n_init, first, file_centres, backend, bounded ? groups : 0, threads, lloyd,
+            ckpt);
   runs.all(ctx, progress, res);
 
   res.device = backend.device_name();
@@ -410,6 +436,7 @@ KMeansResult kmeans_prepared(Source& source, const KMeansParams& params,
   for (auto& t : backend.timings()) res.timings.push_back(t);
   for (auto& nt : backend.notes()) res.notes.push_back(nt);
   res.notes.emplace_back("memory_budget", format_bytes(budget));
+  if (!runs.init_note.empty()) res.notes.emplace_back("init_k_means_parallel", runs.init_note);
   // As scikit-learn warns: fewer distinct clusters than asked for (duplicate rows).
   const int64_t distinct =
       std::count_if(res.sizes.begin(), res.sizes.end(), [](int64_t s) { return s > 0; });

@@ -81,6 +81,10 @@ CheckpointIdentity checkpoint_identity(Source& src, const KMeansParams& p, int n
       {"sample_weight", weights_identity(p.sample_weight)},
       {"backend", backend}};
   id.insert(id.end(), params.begin(), params.end());
+  if (p.init == InitMethod::KMeansParallel) {
+    id.emplace_back("oversampling_factor", exact(p.oversampling_factor));
+    id.emplace_back("init_rounds", std::to_string(p.init_rounds));
+  }
   return id;
 }
 

@@ -57,20 +57,21 @@ std::vector<int64_t> random_rows(int64_t m, int64_t k, Rng& rng, const double* w
   return idx;
 }
 
+int64_t first_centre(int64_t m, Rng& rng, const double* w) {
+  if (!w) return static_cast<int64_t>(rng.below(static_cast<uint64_t>(m)));
+  std::vector<double> cum(static_cast<size_t>(m));
+  double total = 0;
+  for (int64_t i = 0; i < m; ++i) cum[i] = (total += w[i]);
+  const double r = rng.uniform() * total;
+  const int64_t i = std::upper_bound(cum.begin(), cum.end(), r) - cum.begin();
+  return std::min(i, m - 1);
+}
+
 std::vector<int64_t> kmeans_plus_plus(const float* x, int64_t m, int64_t d, int64_t k, Rng& rng,
                                       KMeansBackend& backend, int threads, const double* w) {
   const int64_t trials = 2 + static_cast<int64_t>(std::log(static_cast<double>(k)));
   std::vector<int64_t> chosen(static_cast<size_t>(k));
-  if (w) {
-    std::vector<double> cum(static_cast<size_t>(m));
-    double total = 0;
-    for (int64_t i = 0; i < m; ++i) cum[i] = (total += w[i]);
-    const double r = rng.uniform() * total;
-    const int64_t i = std::upper_bound(cum.begin(), cum.end(), r) - cum.begin();
-    chosen[0] = std::min(i, m - 1);
-  } else {
-    chosen[0] = static_cast<int64_t>(rng.below(static_cast<uint64_t>(m)));
-  }
+  chosen[0] = first_centre(m, rng, w);
   // The draws do not depend on the data: all of them first, so that a backend can run the rounds
   // where its distances are.
   std::vector<double> draws(static_cast<size_t>((k - 1) * trials));

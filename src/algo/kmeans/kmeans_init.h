@@ -12,6 +12,10 @@ namespace embcluster {
 // m distinct row indices of [0, n), ascending, uniformly chosen (Floyd's algorithm).
 std::vector<int64_t> sample_rows(int64_t n, int64_t m, Rng& rng);
 
+// The first centre of k-means++ and k-means|| among m rows: uniform, or drawn by weight (w may be
+// null).
+int64_t first_centre(int64_t m, Rng& rng, const double* w);
+
 // Greedy k-means++ on x (m x d): each new centre is the best of 2 + ln(k) candidates drawn with
 // probability proportional to the squared distance to the nearest chosen centre. Returns the
 // chosen row indices of x. The potentials are summed on `threads` OpenMP threads (the result does
