@@ -3,7 +3,8 @@
 //      the share of tf32 labels equal to fp32;
 //   2. assignment throughput as a fraction of plain cuBLAS SGEMM on the same shapes, measured in
 //      the same run;
-//   3. the k-means++ initialisation on the same data, as a share of the fp32 Lloyd iterations.
+//   3. the k-means++ initialisation on the same data, and k-means|| with oversampling factors 2
+//      (the default) and 0.25, each as a share of the fp32 Lloyd iterations.
 //   bench_cuda_kmeans [--n N] [--d D] [--k K] [--iters I]
 // The streamed 20,000,000 x 128 case runs through the CLI on an HDF5 file: bench_cuda_stream.py.
 #include <CLI/CLI.hpp>
@@ -129,17 +130,28 @@ int main(int argc, char** argv) {
     }
 #endif
   }
-  // The initialisation the command runs by default: greedy k-means++ on its sample, its rounds on
-  // the device, against the fp32 Lloyd iterations above.
-  KMeansParams p;
-  p.n_clusters = k;
-  p.max_iter = 1;
-  p.init = InitMethod::KMeansPlusPlus;
-  ExecutionContext ctx;
-  ctx.device = parse_device("cuda");
-  const auto r = kmeans(*src, p, ctx);
-  const double init = timing(r, "init");
-  std::printf("k-means++ initialisation: %.3f s = %.1f%% of the fp32 Lloyd iterations (%s)\n", init,
-              fp32_lloyd > 0 ? 100.0 * init / fp32_lloyd : 0.0, note(r, "init_sample").c_str());
+  // The initialisations against the fp32 Lloyd iterations above: greedy k-means++ on the sample
+  // (the command's default; its rounds on the device), then k-means|| (a few large assignments,
+  // then k-means++ rounds over the weighted candidates), with the inertia after one iteration.
+  for (const double oversampling : {0.0, 2.0, 0.25}) {
+    KMeansParams p;
+    p.n_clusters = k;
+    p.max_iter = 1;
+    p.init = oversampling > 0 ? InitMethod::KMeansParallel : InitMethod::KMeansPlusPlus;
+    if (oversampling > 0) p.oversampling_factor = oversampling;
+    ExecutionContext ctx;
+    ctx.device = parse_device("cuda");
+    const auto r = kmeans(*src, p, ctx);
+    const double init = timing(r, "init");
+    char name[64];
+    std::snprintf(name, sizeof name, oversampling > 0 ? "k-means|| (oversampling %g)" : "k-means++",
+                  oversampling);
+    std::printf(
+        "%s initialisation: %.3f s = %.1f%% of the fp32 Lloyd iterations, inertia after "
+        "one iteration %.8g (%s%s%s)\n",
+        name, init, fp32_lloyd > 0 ? 100.0 * init / fp32_lloyd : 0.0, r.inertia,
+        note(r, "init_sample").c_str(), oversampling > 0 ? "; " : "",
+        note(r, "init_k_means_parallel").c_str());
+  }
   return 0;
 }

@@ -42,8 +42,9 @@ struct KMeansParams {
   // k-means|| only (cuML's oversampling_factor): each round draws every sample row with
   // probability min(1, oversampling_factor x n_clusters x weight x its squared distance to the
   // nearest candidate / the sample's potential), about oversampling_factor x n_clusters rows a
-  // round.
-  double oversampling_factor = 2.0;
+  // round. 0.5 (cuML: 2): 2.5 k candidates in 5 rounds gave initialisations as good as 10 k, in
+  // a third of the time or less (README).
+  double oversampling_factor = 0.5;
   // k-means|| only: rounds of candidate draws (Bahmani et al. use 5); more are run while there are
   // fewer candidates of weight > 0 than n_clusters and the sample is not exhausted.
   int init_rounds = 5;

@@ -45,7 +45,7 @@ default="k-means++"
         Device memory budget (None: most of the free device memory).
     init_sample : int, default=0
         Rows of the initialisation sample (0: the library's automatic size).
-    oversampling_factor : float, default=2.0
+    oversampling_factor : float, default=0.5
         "k-means||" only (cuML's name): rows drawn per round, as a multiple of n_clusters.
     init_rounds : int, default=5
         "k-means||" only: rounds of draws.
@@ -90,7 +90,7 @@ default="k-means++"
         memory=None,
         device_memory=None,
         init_sample=0,
-        oversampling_factor=2.0,
+        oversampling_factor=0.5,
         init_rounds=5,
         precision="fp32",
         verbose=0,

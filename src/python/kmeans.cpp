@@ -119,7 +119,7 @@ void bind_kmeans(nb::module_& m) {
   m.def("kmeans", &fit, "data"_a, "n_clusters"_a, "init"_a, "n_init"_a, "max_iter"_a, "tol"_a,
         "seed"_a, "metric"_a, "init_sample"_a, "precision"_a, "threads"_a, "memory"_a, "device"_a,
         "device_memory"_a, "progress"_a.none(), "sample_weight"_a.none() = nb::none(),
-        "algorithm"_a = "auto", "oversampling_factor"_a = 2.0, "init_rounds"_a = 5);
+        "algorithm"_a = "auto", "oversampling_factor"_a = 0.5, "init_rounds"_a = 5);
   m.def("assign", &assign_rows, "data"_a, "centres"_a, "metric"_a, "all_distances"_a, "threads"_a,
         "memory"_a, "device"_a, "device_memory"_a);
 }

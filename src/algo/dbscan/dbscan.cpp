@@ -204,7 +204,7 @@ DBSCANResult dbscan(Source& input, const DBSCANParams& params, const ExecutionCo
   PhaseProgress phase_progress;
   if (progress) {
     phase_progress = [&](const std::string& phase, double f) {
-      progress(DBSCANProgress{phase, std::min(1.0, f), dbscan_now_s() - t_start});
+      progress(DBSCANProgress{phase, std::min(1.0, f), dbscan_now_s() - t_start, {}});
     };
   }
 

@@ -187,7 +187,7 @@ KDistResult kdist(Source& input, const KDistParams& p, const ExecutionContext& c
   std::function<void(double)> report;
   if (progress) {
     report = [&](double f) {
-      progress(DBSCANProgress{"kdist", std::min(1.0, f), dbscan_now_s() - t_start});
+      progress(DBSCANProgress{"kdist", std::min(1.0, f), dbscan_now_s() - t_start, {}});
     };
   }
 
