@@ -126,6 +126,15 @@ rep = compare("streamed", ["kmeans", os.path.join(WORK, "hard.npy"), "-k", "40",
 check(rep is not None and rep["streamed"] and rep["iterations"] > 5,
       "streamed: the run streamed and iterated (%s iterations)" % (rep or {}).get("iterations"))
 
+# k-means|| (its rounds on the sample every rank gathers), streamed, with bounds.
+rep = compare("kmeans_parallel", ["kmeans", os.path.join(WORK, "hard.npy"), "-k", "40", "--init",
+                                  "k-means||", "--max-iter", "20", "--seed", "4",
+                                  "--algorithm", "yinyang", "--memory", "8M", "--no-metrics"],
+              ["labels", "centroids"], ["inertia", "iterations", "history", "cluster_sizes"],
+              ranks=(2, 3))
+check(rep is not None and rep["parameters"]["init"] == "k-means||",
+      "kmeans_parallel: the run started from k-means||")
+
 # Cosine with weights, from centres of which two are the same: the second one gets no rows and
 # takes the farthest row (a relocation, chosen among every rank's rows).
 init = hard[rng.choice(150001, 20, replace=False)].copy()
