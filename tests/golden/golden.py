@@ -90,6 +90,8 @@ def cases(tmp):
                              "--memory", "1M"] + npy, "out"),
         ("kmeans_random", ["kmeans", blobs + ":/data", "-k", "7", "--init", "random",
                            "--n-init", "3", "--seed", "5", "--threads", "1"] + npy, "out"),
+        ("kmeans_parallel", ["kmeans", blobs + ":/data", "-k", "30", "--init", "k-means||",
+                             "--seed", "2", "--threads", "1"] + npy, "out"),
         ("kmeans_wine", ["kmeans", os.path.join(DATA, "wine.csv"), "-k", "3", "--scale",
                          "standard", "--n-init", "4", "--seed", "2"] + npy, "out"),
         ("dbscan_exact", ["dbscan", os.path.join(DATA, "dbscan_blobs.npy"), "--eps",
