@@ -77,6 +77,17 @@ EMB_HD float expanded_sq_dist(float x_norm, float c_norm, float dot) {
   return v > 0.0f ? v : 0.0f;
 }
 
+// The shift of one column for reduced-precision GEMMs (rows and centres minus it; distances do not
+// change): the centres' mean in that column rounded to a multiple of q, the power of two at most
+// a sixteenth of their spread (largest |c - mean|). It takes the column's offset off to within
+// q / 2 <= spread / 32, and values on a grid no finer than q stay on it after the shift: centres
+// and rows of small integers remain exact in bfloat16 and tf32. Spread 0 (one centre): the mean.
+EMB_HD float gemm_shift(double mean, double spread) {
+  if (!(spread > 0.0)) return static_cast<float>(mean);
+  const double q = exp2(floor(log2(spread)) - 4.0);
+  return static_cast<float>(rint(mean / q) * q);
+}
+
 // Keeps the better of two (value, index) candidates: the lower value, then the lower index.
 EMB_HD bool better(float v, int64_t i, float best_v, int64_t best_i) {
   return v < best_v || (v == best_v && i < best_i);

@@ -163,12 +163,16 @@ __global__ void add_totals_kernel(ClusterSumsView dst, ClusterSumsView src, int6
 }
 
 // One thread per column: the mean of k rows, added in double in row order.
-__global__ void column_means_kernel(const float* x, int64_t k, int64_t d, float* mean) {
+__global__ void gemm_shift_kernel(const float* x, int64_t k, int64_t d, float* shift) {
   const int64_t j = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (j >= d) return;
   double s = 0.0;
   for (int64_t i = 0; i < k; ++i) s += static_cast<double>(x[i * d + j]);
-  mean[j] = static_cast<float>(s / static_cast<double>(k));
+  const double mean = s / static_cast<double>(k);
+  double spread = 0.0;
+  for (int64_t i = 0; i < k; ++i)
+    spread = fmax(spread, fabs(static_cast<double>(x[i * d + j]) - mean));
+  shift[j] = gemm_shift(mean, spread);
 }
 
 // out = x - shift per row (float, or bfloat16 stored as raw 16-bit values).
@@ -262,9 +266,9 @@ void launch_add_totals(ClusterSumsView dst, ClusterSumsView src, int64_t k, int6
   EMB_CUDA_LAUNCH("add_totals_kernel");
 }
 
-void launch_column_means(const float* x, int64_t k, int64_t d, float* mean, cudaStream_t s) {
-  column_means_kernel<<<blocks_for(d, kThreads), kThreads, 0, s>>>(x, k, d, mean);
-  EMB_CUDA_LAUNCH("column_means_kernel");
+void launch_gemm_shift(const float* x, int64_t k, int64_t d, float* shift, cudaStream_t s) {
+  gemm_shift_kernel<<<blocks_for(d, kThreads), kThreads, 0, s>>>(x, k, d, shift);
+  EMB_CUDA_LAUNCH("gemm_shift_kernel");
 }
 
 void launch_shift_rows(const float* x, int64_t n, int64_t d, const float* shift, float* out,

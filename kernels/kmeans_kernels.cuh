@@ -62,13 +62,14 @@ void launch_cluster_sums(const float* x, int64_t rows, int64_t d, int64_t k,
 // out[i] = bfloat16(in[i]) stored as raw 16-bit values.
 void launch_to_bf16(const float* in, int64_t n, uint16_t* out, cudaStream_t stream);
 
-// mean (d) = the column means of x (k x d), added in double.
-void launch_column_means(const float* x, int64_t k, int64_t d, float* mean, cudaStream_t stream);
+// shift (d) = kern::gemm_shift of every column of the centres x (k x d): their mean, added in
+// double, rounded to a grid of a sixteenth of their spread.
+void launch_gemm_shift(const float* x, int64_t k, int64_t d, float* shift, cudaStream_t stream);
 
 // out (n x d) = x - shift on every row, in float or as bfloat16 (raw 16-bit values). Reduced
-// precision GEMMs run on rows and centres shifted by the centres' mean: distances do not change,
-// and the rounding of a dot product scales with the shifted norms, small where the data lie far
-// from the origin.
+// precision GEMMs run on rows and centres shifted by about the centres' mean (launch_gemm_shift):
+// distances do not change, and the rounding of a dot product scales with the shifted norms, small
+// where the data lie far from the origin.
 void launch_shift_rows(const float* x, int64_t n, int64_t d, const float* shift, float* out,
                        cudaStream_t stream);
 void launch_shift_rows_bf16(const float* x, int64_t n, int64_t d, const float* shift, uint16_t* out,

@@ -12,9 +12,9 @@ __global__ void row_sq_norms(const float* x, int64_t n, int64_t d, float* out) {
 }
 
 void launch_row_sq_norms(const float* x, int64_t n, int64_t d, float* out, cudaStream_t stream) {
+  if (n <= 0) return;  // no rows: no launch (a grid of 0 blocks is an error)
   const int threads = 128;
-  const int blocks = static_cast<int>((n + threads - 1) / threads);
-  row_sq_norms<<<blocks, threads, 0, stream>>>(x, n, d, out);
+  row_sq_norms<<<blocks_for(n, threads), threads, 0, stream>>>(x, n, d, out);
   EMB_CUDA_LAUNCH("row_sq_norms");
 }
 

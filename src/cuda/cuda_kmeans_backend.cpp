@@ -50,7 +50,8 @@ class CudaKMeansBackend final : public KMeansBackend {
     int l2 = 0;
     if (cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device) != cudaSuccess)
       cudaGetLastError();
-    tile_bytes_ = std::max<int64_t>(int64_t(4) << 20, l2 / 2);
+    // Half the L2 cache, but a sixteenth of the memory budget at most (a tile per lane).
+    tile_bytes_ = std::max<int64_t>(int64_t(4) << 20, std::min<int64_t>(l2 / 2, ws_.budget() / 16));
     ws_.adopt(centres_, norms_, shift_, shifted_, shifted_norms_, centres_bf16_, sample_,
               sample_norms_, pp_y_, pp_norms_, pp_dist_);
     main_ = res_.stream(0);
@@ -81,8 +82,8 @@ class CudaKMeansBackend final : public KMeansBackend {
     upload(centres_.get(), c, sizeof(float) * k * d, main_);
     kern::launch_row_sq_norms(centres_.get(), k, d, norms_.get(), main_);
     if (precision_ != Precision::Fp32) {
-      // Reduced precision runs on centres (and rows) shifted by the centres' mean.
-      kern::launch_column_means(centres_.get(), k, d, shift_.get(), main_);
+      // Reduced precision runs on centres (and rows) shifted by about the centres' mean.
+      kern::launch_gemm_shift(centres_.get(), k, d, shift_.get(), main_);
       kern::launch_shift_rows(centres_.get(), k, d, shift_.get(), shifted_.get(), main_);
       kern::launch_row_sq_norms(shifted_.get(), k, d, shifted_norms_.get(), main_);
     }
@@ -135,6 +136,18 @@ class CudaKMeansBackend final : public KMeansBackend {
                       " is not aligned to ", kern::kUnitRows, " rows");
     ensure_workspace(b.rows);
     const float* resident = b.index == kTransientBlock ? nullptr : cached_block(b);
+    // A failure part way leaves no lane holding the caller's output pointers.
+    struct Abandon {
+      std::vector<std::unique_ptr<KMeansLane>>& lanes;
+      bool done = false;
+      ~Abandon() {
+        if (done) return;
+        for (auto& lane : lanes) {
+          cudaStreamSynchronize(lane->stream);  // errors were reported already
+          lane->out_rows = 0;
+        }
+      }
+    } abandon{lanes_};
     for (int64_t c = 0, r0 = 0, rows = 0; r0 < b.rows; ++c, r0 += rows) {
       KMeansLane& lane = *lanes_[c & 1];
       finish(lane);  // the lane's previous chunk is done and copied out
@@ -162,6 +175,7 @@ class CudaKMeansBackend final : public KMeansBackend {
       lane.timer.stop(lane.stream);
     }
     for (auto& lane : lanes_) finish(*lane);
+    abandon.done = true;
   }
 
   void set_sample(const float* x, int64_t n, int64_t d) override {

@@ -134,8 +134,19 @@ class CudaCovariance final : public CovarianceBackend {
     // The Gram matrix's buffer is done with: it holds the matrix and then its eigenvectors.
     x_.release();
     y_.release();
-    DeviceBuffer<double> vals(ws_, static_cast<size_t>(d)), work;
-    DeviceBuffer<int> info(ws_, 1);
+    // The solver's memory is the only new memory here: without it, LAPACK solves on the CPU (a
+    // fault on the device propagates).
+    DeviceBuffer<double> vals, work;
+    DeviceBuffer<int> info;
+    try {
+      vals.bind(ws_);
+      info.bind(ws_);
+      vals.resize(static_cast<size_t>(d));
+      info.resize(1);
+    } catch (const DeviceOutOfMemory& e) {
+      *why = std::string(e.what()) + ": eigenpairs on the CPU (LAPACK)";
+      return false;
+    }
     work.bind(ws_);
     cusolverDnHandle_t h = nullptr;
     check_solver(s.create(&h), "cusolverDnCreate");
@@ -151,21 +162,30 @@ class CudaCovariance final : public CovarianceBackend {
     check_solver(s.syevd_size(h, CUSOLVER_EIG_MODE_VECTOR, CUBLAS_FILL_MODE_UPPER, int(d),
                               gram_.get(), int(d), vals.get(), &lwork),
                  "cusolverDnDsyevd_bufferSize");
-    work.resize(static_cast<size_t>(std::max(lwork, 1)));
+    try {
+      work.resize(static_cast<size_t>(std::max(lwork, 1)));
+    } catch (const DeviceOutOfMemory& e) {
+      *why = std::string(e.what()) + ": eigenpairs on the CPU (LAPACK)";
+      return false;
+    }
     check_solver(s.syevd(h, CUSOLVER_EIG_MODE_VECTOR, CUBLAS_FILL_MODE_UPPER, int(d), gram_.get(),
                          int(d), vals.get(), work.get(), lwork, info.get()),
                  "cusolverDnDsyevd");
     int host_info = 0;
-    w->resize(static_cast<size_t>(d));
+    std::vector<double> vals_host(static_cast<size_t>(d)), vecs(static_cast<size_t>(d * d));
     EMB_CUDA(cudaMemcpyAsync(&host_info, info.get(), sizeof(int), cudaMemcpyDeviceToHost, stream_));
-    EMB_CUDA(cudaMemcpyAsync(w->data(), vals.get(), sizeof(double) * d, cudaMemcpyDeviceToHost,
-                             stream_));
-    EMB_CUDA(cudaMemcpyAsync(a.data(), gram_.get(), sizeof(double) * d * d, cudaMemcpyDeviceToHost,
-                             stream_));
+    EMB_CUDA(cudaMemcpyAsync(vals_host.data(), vals.get(), sizeof(double) * d,
+                             cudaMemcpyDeviceToHost, stream_));
+    EMB_CUDA(cudaMemcpyAsync(vecs.data(), gram_.get(), sizeof(double) * d * d,
+                             cudaMemcpyDeviceToHost, stream_));
     sync_stream(stream_);
-    if (host_info != 0)
-      throw CudaError("pca: cusolverDnDsyevd did not converge (info " + std::to_string(host_info) +
-                      ")");
+    if (host_info != 0) {  // a is unchanged: LAPACK solves it on the CPU
+      *why = "cusolverDnDsyevd did not converge (info " + std::to_string(host_info) +
+             "): eigenpairs on the CPU (LAPACK)";
+      return false;
+    }
+    *w = std::move(vals_host);
+    a = std::move(vecs);
     return true;
   }
 

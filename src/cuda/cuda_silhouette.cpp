@@ -230,6 +230,7 @@ class CudaClusterSums final : public DeviceClusterSums {
     while (t > kMinTile && tile_bytes(t, k_) > ws_.budget() / 4) t /= 2;
     t = std::max(kMinTile, std::min(t, pow2_at_least(need)));
     if (t <= tile_) return;
+    tile_ = 0;  // the buffer goes first: a failure leaves no tile behind
     with_shrinking(t, kMinTile, [&](int64_t side) { g_.resize(static_cast<size_t>(side * side)); });
     tile_ = t;
   }
@@ -254,6 +255,7 @@ class CudaClusterSums final : public DeviceClusterSums {
     rows = std::min({rows, kPinnedBytes / (d_ * 4) + 1, count_});
     if (rows >= tile_) rows = rows / tile_ * tile_;  // whole tiles per block
     if (rows == chunk_rows_) return;
+    chunk_rows_ = 0;  // the buffers go first: a failure leaves none behind
     with_shrinking(rows, 1, [&](int64_t r) {
       for (int b = 0; b < 2; ++b) {
         chunk_[b].resize(static_cast<size_t>(r * d_));
