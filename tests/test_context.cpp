@@ -18,16 +18,10 @@
 #include "testutil.h"
 
 using namespace embcluster;
+using testutil::cpu_context;
 using testutil::make_blobs;
 
 namespace {
-
-ExecutionContext cpu_context(int threads) {
-  ExecutionContext ctx;
-  ctx.threads = threads;
-  ctx.device.kind = DeviceKind::Cpu;
-  return ctx;
-}
 
 // Sets the process's thread counts to values no entry point chooses, and back at the end.
 class CallerThreads : public ::testing::Test {

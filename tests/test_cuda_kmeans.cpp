@@ -380,6 +380,7 @@ TEST(CudaKMeans, SampleDistancesEqualTheCpuOnExactData) {
 // The k-means++ rounds run on the device (kernels/kmeanspp_kernels.cu) pick the rows the host loop
 // picks from the same distances: exact data, so both backends measure the same distances; with
 // and without weights (some of them 0), over several chunks of the sample, the last one partial.
+// The same for k-means||.
 TEST(CudaKMeans, KMeansPlusPlusRoundsOnTheDeviceEqualTheHostLoop) {
   REQUIRE_DEVICE();
   const int64_t n = 3000, d = 12, k = 40;
@@ -395,25 +396,12 @@ TEST(CudaKMeans, KMeansPlusPlusRoundsOnTheDeviceEqualTheHostLoop) {
     const auto got = kmeans_plus_plus(x.data(), n, d, k, r2, *gpu, 2, weights);
     EXPECT_EQ(got, want) << (weights ? "weighted" : "plain");
     for (const int64_t i : got) EXPECT_TRUE(!weights || weights[i] > 0) << "row " << i;
-  }
-}
-
-TEST(CudaKMeans, KMeansParallelOnTheDeviceEqualsTheCpu) {
-  // Exact data: the device's assignments give the CPU's exact distances, so the same candidates,
-  // and its k-means++ rounds over them the host loop's picks.
-  REQUIRE_DEVICE();
-  const int64_t n = 5000, d = 12, k = 40;
-  const auto x = small_integers(n * d, 8);
-  std::vector<double> w(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) w[i] = static_cast<double>((i * 7) % 5) * 0.5;  // 0 .. 2
-  auto cpu = make_cpu_kmeans_backend(2);
-  auto gpu = make_cuda_kmeans_backend(params(k), on("cuda"), 0);
-  const double* none = nullptr;
-  for (const double* weights : {none, static_cast<const double*>(w.data())}) {
-    Rng r1(8), r2(8);
-    const auto want = kmeans_parallel(x.data(), n, d, k, 2.0, 5, r1, *cpu, 2, weights);
-    const auto got = kmeans_parallel(x.data(), n, d, k, 2.0, 5, r2, *gpu, 2, weights);
-    EXPECT_EQ(got.candidates, want.candidates) << (weights ? "weighted" : "plain");
-    EXPECT_EQ(got.rows, want.rows) << (weights ? "weighted" : "plain");
+    // k-means||: the device's assignments give the CPU's exact distances, so the same
+    // candidates, and its rounds over them the host loop's picks.
+    Rng r3(8), r4(8);
+    const auto par_want = kmeans_parallel(x.data(), n, d, k, 2.0, 5, r3, *cpu, 2, weights);
+    const auto par_got = kmeans_parallel(x.data(), n, d, k, 2.0, 5, r4, *gpu, 2, weights);
+    EXPECT_EQ(par_got.candidates, par_want.candidates) << (weights ? "weighted" : "plain");
+    EXPECT_EQ(par_got.rows, par_want.rows) << (weights ? "weighted" : "plain");
   }
 }

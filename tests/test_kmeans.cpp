@@ -19,6 +19,7 @@
 
 using namespace embcluster;
 using testutil::adjusted_rand_index;
+using testutil::cpu_context;
 using testutil::make_blobs;
 
 namespace {
@@ -28,12 +29,6 @@ KMeansParams cpu_params(int64_t k) {
   p.n_clusters = k;
   p.seed = 7;
   return p;
-}
-
-ExecutionContext cpu_context() {
-  ExecutionContext ctx;
-  ctx.device = parse_device("cpu");
-  return ctx;
 }
 
 // Two runs that must agree bit for bit.

@@ -18,16 +18,10 @@
 #include "testutil.h"
 
 using namespace embcluster;
+using testutil::cpu_context;
 using testutil::make_blobs;
 
 namespace {
-
-ExecutionContext cpu_context(int threads = 2) {
-  ExecutionContext ctx;
-  ctx.device = parse_device("cpu");
-  ctx.threads = threads;
-  return ctx;
-}
 
 KMeansParams parallel_params(int64_t k) {
   KMeansParams p;

@@ -15,16 +15,10 @@
 #include "testutil.h"
 
 using namespace embcluster;
+using testutil::cpu_context;
 using testutil::make_blobs;
 
 namespace {
-
-ExecutionContext cpu_context(int threads = 2) {
-  ExecutionContext ctx;
-  ctx.device = parse_device("cpu");
-  ctx.threads = threads;
-  return ctx;
-}
 
 // Params starting from the given centres (written to dir/init.h5).
 KMeansParams from_centres(const testutil::TempDir& dir, const std::vector<float>& x,

@@ -15,6 +15,13 @@
 #include "embcluster/error.h"
 
 namespace testutil {
+
+embcluster::ExecutionContext cpu_context(int threads) {
+  embcluster::ExecutionContext ctx;
+  ctx.device.kind = embcluster::DeviceKind::Cpu;
+  ctx.threads = threads;
+  return ctx;
+}
 namespace fs = std::filesystem;
 
 TempDir::TempDir() {

@@ -5,7 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "embcluster/context.h"
+
 namespace testutil {
+
+// A context on the CPU with `threads` threads.
+embcluster::ExecutionContext cpu_context(int threads = 2);
 
 // A fresh directory under the system temp dir, removed with its contents on destruction.
 class TempDir {

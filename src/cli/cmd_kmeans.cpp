@@ -248,13 +248,7 @@ Runner add_kmeans(CLI::App& app) {
                   "rounds drawing many candidates at once, then k-means++ over them; quote it in "
                   "a shell), random, or a file of initial centres")
       ->capture_default_str();
-  cmd->add_option("--oversampling-factor", p.oversampling_factor,
-                  "k-means||: about this many times n_clusters candidates drawn per round")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  cmd->add_option("--init-rounds", p.init_rounds, "k-means||: rounds of candidate draws")
-      ->check(at_least(1))
-      ->capture_default_str();
+  add_kmeans_parallel_options(cmd, p.oversampling_factor, p.init_rounds);
   cmd->add_option("--n-init", p.n_init,
                   "Runs from different seeds; the best inertia wins "
                   "(default: 1 for k-means++ and k-means||, 10 for random)");

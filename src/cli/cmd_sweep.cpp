@@ -122,13 +122,7 @@ Runner add_sweep(CLI::App& app) {
       ->required();
   cmd->add_option("--init", o->init, "k-means++, k-means|| (quote it in a shell) or random")
       ->capture_default_str();
-  cmd->add_option("--oversampling-factor", kp.oversampling_factor,
-                  "k-means||: about this many times k candidates drawn per round")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  cmd->add_option("--init-rounds", kp.init_rounds, "k-means||: rounds of candidate draws")
-      ->check(at_least(1))
-      ->capture_default_str();
+  add_kmeans_parallel_options(cmd, kp.oversampling_factor, kp.init_rounds);
   cmd->add_option("--n-init", kp.n_init,
                   "Runs per k (default: 1 for k-means++ and k-means||, 10 for random)");
   cmd->add_option("--max-iter", kp.max_iter, "Maximum iterations per run")->capture_default_str();

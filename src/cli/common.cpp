@@ -68,6 +68,16 @@ void add_metric_option(CLI::App* cmd, std::string& metric) {
       ->capture_default_str();
 }
 
+void add_kmeans_parallel_options(CLI::App* cmd, double& oversampling_factor, int& init_rounds) {
+  cmd->add_option("--oversampling-factor", oversampling_factor,
+                  "k-means||: about this many times k candidates drawn per round")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--init-rounds", init_rounds, "k-means||: rounds of candidate draws")
+      ->check(at_least(1))
+      ->capture_default_str();
+}
+
 void add_precision_option(CLI::App* cmd, std::string& precision) {
   cmd->add_option("--precision", precision, "GPU GEMM precision: fp32, tf32 or bf16")
       ->check(CLI::IsMember({"fp32", "tf32", "bf16"}))

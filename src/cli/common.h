@@ -56,6 +56,8 @@ void add_device_options(CLI::App* cmd, std::string& device, DeviceMemoryOption& 
                         const std::string& help);
 // --metric euclidean|cosine.
 void add_metric_option(CLI::App* cmd, std::string& metric);
+// --oversampling-factor and --init-rounds of --init 'k-means||'.
+void add_kmeans_parallel_options(CLI::App* cmd, double& oversampling_factor, int& init_rounds);
 // --precision fp32|tf32|bf16 (the GPU GEMM's).
 void add_precision_option(CLI::App* cmd, std::string& precision);
 // The input data spec, the command's one positional argument.
