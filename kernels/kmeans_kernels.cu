@@ -162,7 +162,8 @@ __global__ void add_totals_kernel(ClusterSumsView dst, ClusterSumsView src, int6
   }
 }
 
-// One thread per column: the mean of k rows, added in double in row order.
+// One thread per column: kern::gemm_shift of the column's k values (their mean added in double in
+// row order, their spread).
 __global__ void gemm_shift_kernel(const float* x, int64_t k, int64_t d, float* shift) {
   const int64_t j = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (j >= d) return;
