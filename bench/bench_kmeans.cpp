@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/rng.h"
+#include "embcluster/error.h"
 #include "embcluster/kmeans.h"
 #include "embcluster/memory.h"
 #include "embcluster/source.h"
@@ -90,7 +91,13 @@ int main(int argc, char** argv) {
   ctx.threads = threads;
   ctx.device = parse_device(device);
   if (!memory.empty()) ctx.memory_budget = parse_bytes(memory);
-  const auto r = kmeans(*src, p, ctx);
+  KMeansResult r;
+  try {
+    r = kmeans(*src, p, ctx);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "bench_kmeans: %s\n", e.what());
+    return 1;
+  }
   const double peak_after = sgemm_peak_gflops(threads);
   const double peak = 0.5 * (peak_before + peak_after);
   double assign_s = 0;
@@ -108,7 +115,7 @@ int main(int argc, char** argv) {
               threads, peak_before, peak_after);
   std::printf("  ratio to sgemm peak: %.3f\n", gflops / peak);
   for (auto& [name, v] : r.notes)
-    if (name == "algorithm" || name == "distances computed")
+    if (name == "algorithm" || name == "distances computed" || name == "cpu_kernel")
       std::printf("  %s: %s\n", name.c_str(), v.c_str());
   std::printf("  inertia %.8g, peak RSS %s\n", r.inertia, format_bytes(peak_rss_bytes()).c_str());
   return 0;

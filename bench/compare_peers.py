@@ -241,6 +241,7 @@ class Bench:
         return {"time": own,
                 "total": t["total"], "wall": wall, "iterations": rep["iterations"],
                 "own_inertia": rep["inertia"], "converged": rep.get("converged"),
+                "kernel": dict(rep.get("notes", {})).get("cpu_kernel"),
                 "empty_relocations": rep.get("empty_cluster_relocations", 0),
                 "history_inertia": [h["inertia"] for h in rep.get("history", [])],
                 "centres": os.path.join(out, "centroids.h5") + ":/centroids"}
@@ -303,6 +304,8 @@ class Bench:
         for name, r in results.items():
             if "blas" in r:
                 print(f"  {name} {r['version']} BLAS: {r['blas']}")
+            elif r.get("kernel"):
+                print(f"  {name} kernel: {r['kernel']}")
 
 
 def table(results, flops_per_iter=None, limit=None):

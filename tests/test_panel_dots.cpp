@@ -1,31 +1,46 @@
-// The AVX2 panel kernel's dot products (cpu/panel_dots.h) against a double-precision reference,
-// for row counts that leave a partial group of six, widths across slices of 256 dimensions and
-// centre counts that leave a partial panel of 16.
+// The panel kernels' dot products (cpu/panel_dots.h) against a double-precision reference, for
+// row counts that leave partial micro-tiles, widths across slices and centre counts that leave a
+// partial panel: the AVX2 kernel, the AVX-512 kernel where the CPU has it, and the AVX-512
+// kernel's logic run with AVX2 instructions (tests/panel_wide_avx2.cpp) everywhere.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <functional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "cpu/panel_dots.h"
+#include "embcluster/error.h"
+
+namespace embcluster {
+void panel_dots_wide_on_avx2(const float* x, int64_t rows, int64_t d, const float* panels,
+                             int64_t k, float* dots, int64_t ld);
+}
 
 using namespace embcluster;
 
-TEST(PanelDots, EqualADoublePrecisionReferenceWithinRounding) {
-  if (!panel_dots_available()) GTEST_SKIP() << "this CPU has no AVX2/FMA";
+namespace {
+
+using Kernel =
+    std::function<void(const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t)>;
+
+void expect_dots(const Kernel& dots_of, int64_t width, const std::vector<int64_t>& row_counts,
+                 const std::vector<int64_t>& widths, const std::vector<int64_t>& centre_counts) {
   std::mt19937 gen(11);
   std::normal_distribution<float> v(0.0f, 1.0f);
-  for (const int64_t rows : {1, 5, 6, 7, 13}) {
-    for (const int64_t d : {1, 7, 256, 300, 513}) {
-      for (const int64_t k : {1, 15, 16, 17, 33}) {
+  for (const int64_t rows : row_counts) {
+    for (const int64_t d : widths) {
+      for (const int64_t k : centre_counts) {
         std::vector<float> x(static_cast<size_t>(rows * d)), c(static_cast<size_t>(k * d));
         for (auto& e : x) e = v(gen);
         for (auto& e : c) e = v(gen);
         std::vector<float> panels;
-        pack_panels(c.data(), k, d, &panels);
+        pack_panels(c.data(), k, d, width, &panels);
         const int64_t ld = k + 3;  // a stride wider than k: the columns past k stay untouched
         std::vector<float> dots(static_cast<size_t>(rows * ld), -7.0f);
-        panel_dots(x.data(), rows, d, panels.data(), k, dots.data(), ld);
+        dots_of(x.data(), rows, d, panels.data(), k, dots.data(), ld);
         for (int64_t i = 0; i < rows; ++i) {
           for (int64_t j = 0; j < k; ++j) {
             double want = 0, mag = 0;
@@ -42,4 +57,40 @@ TEST(PanelDots, EqualADoublePrecisionReferenceWithinRounding) {
       }
     }
   }
+}
+
+Kernel kernel_of(PanelIsa isa) {
+  return [isa](const float* x, int64_t rows, int64_t d, const float* p, int64_t k, float* o,
+               int64_t ld) { panel_dots(isa, x, rows, d, p, k, o, ld); };
+}
+
+}  // namespace
+
+TEST(PanelDots, Avx2EqualsADoublePrecisionReferenceWithinRounding) {
+  if (!panel_isa_runs(PanelIsa::Avx2)) GTEST_SKIP() << "this CPU has no AVX2/FMA";
+  EXPECT_EQ(panel_width(PanelIsa::Avx2), 16);
+  expect_dots(kernel_of(PanelIsa::Avx2), 16, {1, 5, 6, 7, 13}, {1, 7, 256, 300, 513},
+              {1, 15, 16, 17, 33});
+}
+
+TEST(PanelDots, Avx512EqualsADoublePrecisionReferenceWithinRounding) {
+  if (!panel_isa_runs(PanelIsa::Avx512)) GTEST_SKIP() << "this CPU has no AVX-512F";
+  EXPECT_EQ(panel_width(PanelIsa::Avx512), 32);
+  expect_dots(kernel_of(PanelIsa::Avx512), 32, {1, 11, 12, 13, 25}, {1, 7, 128, 129, 300, 513},
+              {1, 31, 32, 33, 65});
+}
+
+TEST(PanelDots, TheAvx512LogicOnAvx2EqualsTheReference) {
+  if (!panel_isa_runs(PanelIsa::Avx2)) GTEST_SKIP() << "this CPU has no AVX2/FMA";
+  expect_dots(panel_dots_wide_on_avx2, 32, {1, 11, 12, 13, 25}, {1, 7, 128, 129, 300, 513},
+              {1, 31, 32, 33, 65});
+}
+
+// The process's choice: the widest kernel the CPU runs, unless EMBCLUSTER_CPU_KERNEL names one.
+TEST(PanelDots, TheChoiceIsTheWidestTheCpuRuns) {
+  if (std::getenv("EMBCLUSTER_CPU_KERNEL")) GTEST_SKIP() << "EMBCLUSTER_CPU_KERNEL is set";
+  const PanelIsa want = panel_isa_runs(PanelIsa::Avx512) ? PanelIsa::Avx512
+                        : panel_isa_runs(PanelIsa::Avx2) ? PanelIsa::Avx2
+                                                         : PanelIsa::None;
+  EXPECT_EQ(panel_isa(), want) << panel_isa_name(panel_isa());
 }

@@ -90,7 +90,7 @@ class CpuKMeansBackend final : public KMeansBackend {
       cmax = std::max(cmax, norms_[j]);
     }
     cmax_ = std::sqrt(cmax) * 1.0001f;
-    if (use_panels_) pack_panels(centroids_.data(), k, d, &panels_);
+    if (isa_ != PanelIsa::None) pack_panels(centroids_.data(), k, d, panel_width(isa_), &panels_);
   }
 
   void set_weights(const double* row_weights) override { weights_ = row_weights; }
@@ -162,12 +162,18 @@ class CpuKMeansBackend final : public KMeansBackend {
   }
 
   std::vector<std::pair<std::string, std::string>> notes() const override {
-    if (possible_ == 0 || groups_wanted_ == 0) return {};
+    std::vector<std::pair<std::string, std::string>> out;
+    out.emplace_back("cpu_kernel", isa_ == PanelIsa::None
+                                       ? std::string("blas sgemm")
+                                       : std::string(panel_isa_name(isa_)) + " panels of " +
+                                             std::to_string(panel_width(isa_)) + " centres");
+    if (possible_ == 0 || groups_wanted_ == 0) return out;
     char buf[96];
     std::snprintf(buf, sizeof buf, "%.1f%% of plain Lloyd's (%lld bound groups)",
                   100.0 * static_cast<double>(computed_) / static_cast<double>(possible_),
                   static_cast<long long>(groups_.groups()));
-    return {{"distances computed", buf}};
+    out.emplace_back("distances computed", buf);
+    return out;
   }
 
   void set_sample(const float* x, int64_t n, int64_t d) override {
@@ -214,7 +220,8 @@ class CpuKMeansBackend final : public KMeansBackend {
     pc.d = d_;
     pc.c = centroids_.data();
     pc.norms = norms_.data();
-    pc.panels = use_panels_ ? panels_.data() : nullptr;
+    pc.panels = isa_ != PanelIsa::None ? panels_.data() : nullptr;
+    pc.isa = isa_;
     pc.order = groups_.order.data();
     pc.cmax = cmax_;
     pc.rel_err = exact_rel_err(d_);
@@ -235,7 +242,7 @@ class CpuKMeansBackend final : public KMeansBackend {
   std::vector<float> centroids_;  // by position
   std::vector<float> norms_;
   float cmax_ = 0;
-  bool use_panels_ = panel_dots_available();  // else BLAS sgemm
+  PanelIsa isa_ = panel_isa();  // None: BLAS sgemm
   std::vector<float> panels_;
   int64_t groups_wanted_ = 0;
   CentreGroups groups_;

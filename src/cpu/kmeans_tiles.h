@@ -1,8 +1,8 @@
 #pragma once
 // One tile of rows of the CPU K-means assignment, two ways to the same labels:
-// - dots: the tile's rows against every centre in one go (the AVX2 panel kernel of
-//   cpu/panel_dots.h, or a BLAS sgemm without AVX2), the argmin read from the tile while it sits
-//   in cache;
+// - dots: the tile's rows against every centre in one go (the AVX-512 or AVX2 panel kernel of
+//   cpu/panel_dots.h, or a BLAS sgemm on a CPU with neither), the argmin read from the tile while
+//   it sits in cache;
 // - bounds: per row, lower bounds on its distances to groups of centres (cpu/centre_groups.h),
 //   moved by how far the centres moved, so that only the groups they cannot rule out are measured.
 // Every row's label is the centre of least exact_sq_l2 (cpu/exact_distance.h), lowest centre
@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "cpu/panel_dots.h"
+
 namespace embcluster {
 
 // The centres of a pass, in the order of their groups (positions; see CentreGroups).
@@ -20,6 +22,7 @@ struct PassCentres {
   const float* c = nullptr;        // k x d by position
   const float* norms = nullptr;    // k: squared norms
   const float* panels = nullptr;   // the centres packed for panel_dots (null: BLAS sgemm)
+  PanelIsa isa = PanelIsa::None;   // the panels' kernel
   const int32_t* order = nullptr;  // position -> centre index
   float cmax = 0;                  // largest centre norm (not squared)
   double rel_err = 0;              // bound on the relative error of one exact_sq_l2

@@ -1,24 +1,34 @@
 #pragma once
-// Dot products of a tile of rows with every centre, by a register-blocked AVX2/FMA kernel over
-// centres packed in panels of 16 (packed once per pass, where a BLAS sgemm packs them again for
-// every tile). Chosen at run time: on a CPU without AVX2 and FMA, panel_dots_available() is false
-// and the caller uses BLAS.
+// Dot products of a tile of rows with every centre, by a register-blocked kernel over centres
+// packed in panels (packed once per pass, where a BLAS sgemm packs them again for every tile).
+// One kernel (cpu/panel_kernel.h) in two instruction sets, chosen at run time by the CPU's
+// features: AVX-512F (panels of 32 centres, 12-row micro-tiles) or AVX2/FMA (panels of 16, 6-row
+// micro-tiles). On a CPU with neither, panel_isa() is None and the caller uses BLAS.
 #include <cstdint>
 #include <vector>
 
 namespace embcluster {
 
-constexpr int64_t kPanel = 16;  // centres per panel
+enum class PanelIsa { None, Avx2, Avx512 };
 
-// Whether this CPU runs the kernel (AVX2 and FMA).
-bool panel_dots_available();
+// The kernel this process uses: the widest this CPU runs, or the one the environment variable
+// EMBCLUSTER_CPU_KERNEL names (avx512, avx2 or blas: to compare them on one machine; an unknown
+// name, or one this CPU cannot run, is an error).
+PanelIsa panel_isa();
+// Whether this CPU runs the kernel of `isa` (None: always).
+bool panel_isa_runs(PanelIsa isa);
+// Centres per panel (0 for None).
+int64_t panel_width(PanelIsa isa);
+// "avx512", "avx2" or "blas".
+const char* panel_isa_name(PanelIsa isa);
 
-// The k centres (k x d, row-major) in panels: out[(p * d + t) * 16 + j] = centre 16 p + j,
-// dimension t; the last panel is padded with zeros.
-void pack_panels(const float* c, int64_t k, int64_t d, std::vector<float>* out);
+// The k centres (k x d, row-major) in panels of `width`: out[(p * d + t) * width + j] = centre
+// width p + j, dimension t; the last panel is padded with zeros.
+void pack_panels(const float* c, int64_t k, int64_t d, int64_t width, std::vector<float>* out);
 
-// dots[i * ld + j] = x_i . c_j for the rows x (rows x d) and the k packed centres (ld >= k).
-void panel_dots(const float* x, int64_t rows, int64_t d, const float* panels, int64_t k,
-                float* dots, int64_t ld);
+// dots[i * ld + j] = x_i . c_j for the rows x (rows x d) and the k centres packed for `isa`
+// (ld >= k). Only for an isa this CPU runs, other than None.
+void panel_dots(PanelIsa isa, const float* x, int64_t rows, int64_t d, const float* panels,
+                int64_t k, float* dots, int64_t ld);
 
 }  // namespace embcluster

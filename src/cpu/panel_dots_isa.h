@@ -1,0 +1,19 @@
+#pragma once
+// The panel kernel of each instruction set (cpu/panel_kernel.h instantiated in a translation unit
+// compiled for it). Call one only where panel_isa_runs() says the CPU has its instructions.
+#include <cstdint>
+
+namespace embcluster {
+
+// The AVX-512 kernel's micro-tile rows and slice depth (its panels are 32 centres wide).
+constexpr int kAvx512Rows = 12;
+constexpr int64_t kAvx512Depth = 128;  // a panel's slice: 16 KiB
+
+// Panels of 16 centres.
+void panel_dots_avx2(const float* x, int64_t rows, int64_t d, const float* panels, int64_t k,
+                     float* dots, int64_t ld);
+// Panels of 32 centres.
+void panel_dots_avx512(const float* x, int64_t rows, int64_t d, const float* panels, int64_t k,
+                       float* dots, int64_t ld);
+
+}  // namespace embcluster
