@@ -67,6 +67,18 @@ int64_t first_centre(int64_t m, Rng& rng, const double* w) {
   return std::min(i, m - 1);
 }
 
+std::vector<double> chunk_potentials(const std::vector<float>& closest, const double* w,
+                                     int threads) {
+  const int64_t m = static_cast<int64_t>(closest.size()), chunk = kern::kPlusPlusChunk;
+  const int64_t chunks = (m + chunk - 1) / chunk;
+  std::vector<double> part(static_cast<size_t>(chunks));
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t ch = 0; ch < chunks; ++ch)
+    part[ch] = kern::chunk_potential(closest.data(), closest.data(), 1, ch * chunk,
+                                     std::min(m, (ch + 1) * chunk), w);
+  return part;
+}
+
 std::vector<int64_t> kmeans_plus_plus(const float* x, int64_t m, int64_t d, int64_t k, Rng& rng,
                                       KMeansBackend& backend, int threads, const double* w) {
   const int64_t trials = 2 + static_cast<int64_t>(std::log(static_cast<double>(k)));
@@ -87,12 +99,9 @@ std::vector<int64_t> kmeans_plus_plus(const float* x, int64_t m, int64_t d, int6
   std::vector<float> closest(static_cast<size_t>(m));
   backend.sample_sq_distances(x + chosen[0] * d, 1, closest.data());
   std::vector<double> off(static_cast<size_t>(chunks + 1)),
-      part(static_cast<size_t>(chunks * trials));
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (int64_t ch = 0; ch < chunks; ++ch)
-    part[ch] = kern::chunk_potential(closest.data(), closest.data(), 1, ch * kChunk,
-                                     std::min(m, (ch + 1) * kChunk), w);
+      part = chunk_potentials(closest, w, threads);
   for (int64_t ch = 0; ch < chunks; ++ch) off[ch + 1] = off[ch] + part[ch];
+  part.resize(static_cast<size_t>(chunks * trials));
 
   std::vector<float> cand(static_cast<size_t>(trials * d));
   std::vector<float> dist(static_cast<size_t>(m * trials));

@@ -16,6 +16,12 @@ std::vector<int64_t> sample_rows(int64_t n, int64_t m, Rng& rng);
 // null).
 int64_t first_centre(int64_t m, Rng& rng, const double* w);
 
+// The potential sum of w_i x closest_i (w may be null: 1) per chunk of kern::kPlusPlusChunk rows
+// (kernels/kmeanspp.cuh), on `threads` OpenMP threads: the same sums, in the same chunks, whatever
+// the threads.
+std::vector<double> chunk_potentials(const std::vector<float>& closest, const double* w,
+                                     int threads);
+
 // Greedy k-means++ on x (m x d): each new centre is the best of 2 + ln(k) candidates drawn with
 // probability proportional to the squared distance to the nearest chosen centre. Returns the
 // chosen row indices of x. The potentials are summed on `threads` OpenMP threads (the result does

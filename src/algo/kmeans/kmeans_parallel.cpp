@@ -30,18 +30,10 @@ void nearest(KMeansBackend& be, const float* x, int64_t m, int64_t d, const floa
   be.end_pass(nullptr);
 }
 
-// Sum of w_i x closest_i, by chunks of kern::kPlusPlusChunk rows added in chunk order (the same
-// whatever the threads).
+// Sum of w_i x closest_i, the chunks' potentials added in chunk order.
 double potential(const std::vector<float>& closest, const double* w, int threads) {
-  const int64_t m = static_cast<int64_t>(closest.size()), chunk = kern::kPlusPlusChunk;
-  const int64_t chunks = (m + chunk - 1) / chunk;
-  std::vector<double> part(static_cast<size_t>(chunks));
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (int64_t ch = 0; ch < chunks; ++ch)
-    part[ch] = kern::chunk_potential(closest.data(), closest.data(), 1, ch * chunk,
-                                     std::min(m, (ch + 1) * chunk), w);
   double s = 0;
-  for (double v : part) s += v;
+  for (const double v : chunk_potentials(closest, w, threads)) s += v;
   return s;
 }
 
