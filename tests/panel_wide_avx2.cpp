@@ -32,6 +32,8 @@ struct WideOnAvx2 {
   }
 };
 
+static_assert(2 * WideOnAvx2::kLanes == kAvx512Width, "the AVX-512 kernel's panels");
+
 }  // namespace
 
 void panel_dots_wide_on_avx2(const float* x, int64_t rows, int64_t d, const float* panels,

@@ -38,9 +38,13 @@ void expect_dots(const Kernel& dots_of, int64_t width, const std::vector<int64_t
         for (auto& e : c) e = v(gen);
         std::vector<float> panels;
         pack_panels(c.data(), k, d, width, &panels);
-        const int64_t ld = k + 3;  // a stride wider than k: the columns past k stay untouched
-        std::vector<float> dots(static_cast<size_t>(rows * ld), -7.0f);
+        // A stride wider than k, and rows past `rows`: neither the columns past k nor those rows
+        // may be written.
+        const int64_t ld = k + 3, spare = 12;
+        std::vector<float> dots(static_cast<size_t>((rows + spare) * ld), -7.0f);
         dots_of(x.data(), rows, d, panels.data(), k, dots.data(), ld);
+        for (int64_t e = rows * ld; e < (rows + spare) * ld; ++e)
+          ASSERT_EQ(dots[e], -7.0f) << "past the last row, at " << e - rows * ld;
         for (int64_t i = 0; i < rows; ++i) {
           for (int64_t j = 0; j < k; ++j) {
             double want = 0, mag = 0;

@@ -127,8 +127,7 @@ int32_t least_exact(const float* xr, const PassCentres& pc, const int32_t* cand,
 int64_t tile_rows(int64_t k, int64_t d) {
   const int64_t r = std::min(
       {int64_t(256), kTileValues / std::max<int64_t>(k, 1), kTileData / std::max<int64_t>(d, 1)});
-  // A multiple of 48 where it can be: whole micro-tiles of both panel kernels (6 and 12 rows).
-  return r >= 48 ? r / 48 * 48 : std::max<int64_t>(16, r / 16 * 16);
+  return std::max<int64_t>(16, r / 16 * 16);
 }
 
 double exact_rel_err(int64_t d) { return 1.01 * static_cast<double>(d + 8) * std::ldexp(1.0, -24); }

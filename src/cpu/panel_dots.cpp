@@ -45,7 +45,7 @@ bool panel_isa_runs(PanelIsa isa) {
 }
 
 int64_t panel_width(PanelIsa isa) {
-  return isa == PanelIsa::Avx512 ? 32 : isa == PanelIsa::Avx2 ? 16 : 0;
+  return isa == PanelIsa::Avx512 ? kAvx512Width : isa == PanelIsa::Avx2 ? kAvx2Width : 0;
 }
 
 const char* panel_isa_name(PanelIsa isa) {

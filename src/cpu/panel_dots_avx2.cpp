@@ -20,6 +20,8 @@ struct Avx2 {
   static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
 };
 
+static_assert(2 * Avx2::kLanes == kAvx2Width, "panels as panel_width() says");
+
 }  // namespace
 
 void panel_dots_avx2(const float* x, int64_t rows, int64_t d, const float* panels, int64_t k,

@@ -20,6 +20,8 @@ struct Avx512 {
   static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
 };
 
+static_assert(2 * Avx512::kLanes == kAvx512Width, "panels as panel_width() says");
+
 }  // namespace
 
 void panel_dots_avx512(const float* x, int64_t rows, int64_t d, const float* panels, int64_t k,

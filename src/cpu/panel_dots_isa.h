@@ -5,7 +5,9 @@
 
 namespace embcluster {
 
-// The AVX-512 kernel's micro-tile rows and slice depth (its panels are 32 centres wide).
+// Centres per panel of each kernel (panel_width()), and the AVX-512 kernel's micro-tile rows and
+// slice depth.
+constexpr int64_t kAvx2Width = 16, kAvx512Width = 32;
 constexpr int kAvx512Rows = 12;
 constexpr int64_t kAvx512Depth = 128;  // a panel's slice: 16 KiB
 
