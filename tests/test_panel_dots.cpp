@@ -4,6 +4,7 @@
 // kernel's logic run with AVX2 instructions (tests/panel_wide_avx2.cpp) everywhere.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <functional>
@@ -11,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "cpu/panel_check.h"
 #include "cpu/panel_dots.h"
+#include "cpu/panel_dots_isa.h"
 #include "embcluster/error.h"
 
 namespace embcluster {
@@ -63,6 +66,26 @@ void expect_dots(const Kernel& dots_of, int64_t width, const std::vector<int64_t
   }
 }
 
+// A plain kernel over panels of 16 centres, right (Fault 0) or with one fault: 1 leaves out the
+// last dimension, 2 writes a row past the last, 3 writes the column past the last centre, 4 swaps
+// the last panel's first two centres, 5 adds one rounding error (1 ulp) to one dot.
+template <int Fault>
+void plain_kernel(const float* x, int64_t rows, int64_t d, const float* panels, int64_t k,
+                  float* dots, int64_t ld) {
+  constexpr int64_t W = 16;
+  const int64_t last_panel = (k - 1) / W;
+  for (int64_t i = 0; i < rows + (Fault == 2); ++i)
+    for (int64_t j = 0; j < k + (Fault == 3); ++j) {
+      int64_t col = j;
+      if (Fault == 4 && j / W == last_panel && j % W < 2) col = j ^ 1;
+      float s = 0;
+      for (int64_t t = 0; t < d - (Fault == 1); ++t)
+        s += x[std::min(i, rows - 1) * d + t] * panels[(col / W) * d * W + t * W + col % W];
+      if (Fault == 5 && i == rows / 2 && j == k / 2) s = std::nextafter(s, 1e9f);
+      dots[i * ld + j] = s;
+    }
+}
+
 Kernel kernel_of(PanelIsa isa) {
   return [isa](const float* x, int64_t rows, int64_t d, const float* p, int64_t k, float* o,
                int64_t ld) { panel_dots(isa, x, rows, d, p, k, o, ld); };
@@ -90,6 +113,24 @@ TEST(PanelDots, TheAvx512LogicOnAvx2EqualsTheReference) {
               {1, 31, 32, 33, 65});
 }
 
+// The self-check every kernel passes before a process uses it (cpu/panel_check.h).
+TEST(PanelDots, EveryKernelThisCpuRunsPassesItsSelfCheck) {
+  EXPECT_TRUE(panel_kernel_checks_out(plain_kernel<0>, 16));
+  if (!panel_isa_runs(PanelIsa::Avx2)) GTEST_SKIP() << "this CPU has no AVX2/FMA";
+  EXPECT_TRUE(panel_kernel_checks_out(panel_dots_avx2, kAvx2Width));
+  EXPECT_TRUE(panel_kernel_checks_out(panel_dots_wide_on_avx2, kAvx512Width));
+  if (panel_isa_runs(PanelIsa::Avx512))
+    EXPECT_TRUE(panel_kernel_checks_out(panel_dots_avx512, kAvx512Width));
+}
+
+TEST(PanelDots, TheSelfCheckFailsAKernelWithAnyOfFiveFaults) {
+  EXPECT_FALSE(panel_kernel_checks_out(plain_kernel<1>, 16)) << "the last dimension left out";
+  EXPECT_FALSE(panel_kernel_checks_out(plain_kernel<2>, 16)) << "a row past the last written";
+  EXPECT_FALSE(panel_kernel_checks_out(plain_kernel<3>, 16)) << "a column past k written";
+  EXPECT_FALSE(panel_kernel_checks_out(plain_kernel<4>, 16)) << "two centres swapped";
+  EXPECT_FALSE(panel_kernel_checks_out(plain_kernel<5>, 16)) << "one dot 1 ulp off";
+}
+
 // The process's choice: the widest kernel the CPU runs, unless EMBCLUSTER_CPU_KERNEL names one.
 TEST(PanelDots, TheChoiceIsTheWidestTheCpuRuns) {
   if (std::getenv("EMBCLUSTER_CPU_KERNEL")) GTEST_SKIP() << "EMBCLUSTER_CPU_KERNEL is set";
@@ -97,4 +138,5 @@ TEST(PanelDots, TheChoiceIsTheWidestTheCpuRuns) {
                         : panel_isa_runs(PanelIsa::Avx2) ? PanelIsa::Avx2
                                                          : PanelIsa::None;
   EXPECT_EQ(panel_isa(), want) << panel_isa_name(panel_isa());
+  EXPECT_EQ(panel_isa_fallback(), "");
 }

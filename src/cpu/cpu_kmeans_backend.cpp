@@ -163,10 +163,12 @@ class CpuKMeansBackend final : public KMeansBackend {
 
   std::vector<std::pair<std::string, std::string>> notes() const override {
     std::vector<std::pair<std::string, std::string>> out;
-    out.emplace_back("cpu_kernel", isa_ == PanelIsa::None
-                                       ? std::string("blas sgemm")
-                                       : std::string(panel_isa_name(isa_)) + " panels of " +
-                                             std::to_string(panel_width(isa_)) + " centres");
+    std::string kernel = isa_ == PanelIsa::None
+                             ? std::string("blas sgemm")
+                             : std::string(panel_isa_name(isa_)) + " panels of " +
+                                   std::to_string(panel_width(isa_)) + " centres";
+    if (!panel_isa_fallback().empty()) kernel += " (" + panel_isa_fallback() + ")";
+    out.emplace_back("cpu_kernel", kernel);
     if (possible_ == 0 || groups_wanted_ == 0) return out;
     char buf[96];
     std::snprintf(buf, sizeof buf, "%.1f%% of plain Lloyd's (%lld bound groups)",

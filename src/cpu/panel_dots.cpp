@@ -3,34 +3,66 @@
 #include <cstdlib>
 #include <string>
 
+#include "cpu/panel_check.h"
 #include "cpu/panel_dots_isa.h"
 #include "embcluster/error.h"
 
 namespace embcluster {
 namespace {
 
-PanelIsa choose_isa() {
+PanelKernel kernel_of(PanelIsa isa) {
+  return isa == PanelIsa::Avx512 ? panel_dots_avx512 : panel_dots_avx2;
+}
+
+// Whether the kernel of `isa` passes its check on this CPU (None: BLAS, always).
+bool checks_out(PanelIsa isa) {
+  return isa == PanelIsa::None || panel_kernel_checks_out(kernel_of(isa), panel_width(isa));
+}
+
+struct Choice {
+  PanelIsa isa = PanelIsa::None;
+  std::string fallback;
+};
+
+Choice choose_isa() {
   const char* env = std::getenv("EMBCLUSTER_CPU_KERNEL");
+  Choice out;
   if (!env || !*env) {
-    if (panel_isa_runs(PanelIsa::Avx512)) return PanelIsa::Avx512;
-    if (panel_isa_runs(PanelIsa::Avx2)) return PanelIsa::Avx2;
-    return PanelIsa::None;
+    // The widest kernel that runs here and passes its check.
+    for (const PanelIsa isa : {PanelIsa::Avx512, PanelIsa::Avx2}) {
+      if (!panel_isa_runs(isa)) continue;
+      if (checks_out(isa)) {
+        out.isa = isa;
+        return out;
+      }
+      if (out.fallback.empty())
+        out.fallback =
+            std::string("the ") + panel_isa_name(isa) + " kernel failed its self-check on this CPU";
+    }
+    return out;
   }
   const std::string name = env;
   for (const PanelIsa isa : {PanelIsa::Avx512, PanelIsa::Avx2, PanelIsa::None}) {
     if (name != panel_isa_name(isa)) continue;
     require(panel_isa_runs(isa), "EMBCLUSTER_CPU_KERNEL=", name, ": this CPU has no ", name);
-    return isa;
+    require(checks_out(isa), "EMBCLUSTER_CPU_KERNEL=", name, ": the ", name,
+            " kernel failed its self-check on this CPU");
+    out.isa = isa;
+    return out;
   }
   throw Error("EMBCLUSTER_CPU_KERNEL=" + name + ": expected avx512, avx2 or blas");
 }
 
+const Choice& choice() {
+  static const Choice c = choose_isa();
+  return c;
+}
+
 }  // namespace
 
-PanelIsa panel_isa() {
-  static const PanelIsa isa = choose_isa();
-  return isa;
-}
+PanelIsa panel_isa() { return choice().isa; }
+
+const std::string& panel_isa_fallback() { return choice().fallback; }
 
 bool panel_isa_runs(PanelIsa isa) {
   switch (isa) {

@@ -5,16 +5,21 @@
 // features: AVX-512F (panels of 32 centres, 12-row micro-tiles) or AVX2/FMA (panels of 16, 6-row
 // micro-tiles). On a CPU with neither, panel_isa() is None and the caller uses BLAS.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace embcluster {
 
 enum class PanelIsa { None, Avx2, Avx512 };
 
-// The kernel this process uses: the widest this CPU runs, or the one the environment variable
+// The kernel this process uses: the widest this CPU runs that passes its self-check
+// (cpu/panel_check.h, once per process), or the one the environment variable
 // EMBCLUSTER_CPU_KERNEL names (avx512, avx2 or blas: to compare them on one machine; an unknown
-// name, or one this CPU cannot run, is an error).
+// name, one this CPU cannot run or one that fails its self-check is an error).
 PanelIsa panel_isa();
+// Empty, or why panel_isa() is narrower than the CPU runs: "the avx512 kernel failed its
+// self-check on this CPU".
+const std::string& panel_isa_fallback();
 // Whether this CPU runs the kernel of `isa` (None: always).
 bool panel_isa_runs(PanelIsa isa);
 // Centres per panel (0 for None).
