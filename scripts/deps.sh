@@ -3,6 +3,7 @@
 set -euo pipefail
 pkgs=(cmake g++ make pkg-config libhdf5-dev hdf5-tools libopenblas-dev libcli11-dev
       nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libfaiss-dev
+      libsimde-dev  # portable AVX-512 for the panel kernels' test on any x86-64 CPU
       python3 python3-numpy python3-h5py python3-sklearn python3-faiss python3-matplotlib
       chromium chromium-driver python3-selenium  # the report's headless-browser test
       python3-venv python3-dev python3-pip  # the Python package's venv (scripts/python-env.sh)

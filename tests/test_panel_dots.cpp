@@ -1,7 +1,9 @@
 // The panel kernels' dot products (cpu/panel_dots.h) against a double-precision reference, for
 // row counts that leave partial micro-tiles, widths across slices and centre counts that leave a
-// partial panel: the AVX2 kernel, the AVX-512 kernel where the CPU has it, and the AVX-512
-// kernel's logic run with AVX2 instructions (tests/panel_wide_avx2.cpp) everywhere.
+// partial panel: the AVX2 kernel, the AVX-512 kernel where the CPU has it, and everywhere the
+// AVX-512 kernel's logic run with AVX2 instructions (tests/panel_wide_avx2.cpp) and its own source
+// under SIMDe's portable AVX-512 (tests/panel_avx512_simde.cpp). Then the self-check that every
+// kernel passes before a process uses it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -19,6 +21,8 @@
 
 namespace embcluster {
 void panel_dots_wide_on_avx2(const float* x, int64_t rows, int64_t d, const float* panels,
+                             int64_t k, float* dots, int64_t ld);
+void panel_dots_avx512_simde(const float* x, int64_t rows, int64_t d, const float* panels,
                              int64_t k, float* dots, int64_t ld);
 }
 
@@ -113,12 +117,19 @@ TEST(PanelDots, TheAvx512LogicOnAvx2EqualsTheReference) {
               {1, 31, 32, 33, 65});
 }
 
+TEST(PanelDots, TheAvx512SourceUnderSimdeEqualsTheReference) {
+  if (!panel_isa_runs(PanelIsa::Avx2)) GTEST_SKIP() << "this CPU has no AVX2/FMA";
+  expect_dots(panel_dots_avx512_simde, 32, {1, 11, 12, 13, 25}, {1, 7, 128, 129, 300, 513},
+              {1, 31, 32, 33, 70});
+}
+
 // The self-check every kernel passes before a process uses it (cpu/panel_check.h).
 TEST(PanelDots, EveryKernelThisCpuRunsPassesItsSelfCheck) {
   EXPECT_TRUE(panel_kernel_checks_out(plain_kernel<0>, 16));
   if (!panel_isa_runs(PanelIsa::Avx2)) GTEST_SKIP() << "this CPU has no AVX2/FMA";
   EXPECT_TRUE(panel_kernel_checks_out(panel_dots_avx2, kAvx2Width));
   EXPECT_TRUE(panel_kernel_checks_out(panel_dots_wide_on_avx2, kAvx512Width));
+  EXPECT_TRUE(panel_kernel_checks_out(panel_dots_avx512_simde, kAvx512Width));
   if (panel_isa_runs(PanelIsa::Avx512))
     EXPECT_TRUE(panel_kernel_checks_out(panel_dots_avx512, kAvx512Width));
 }
