@@ -227,7 +227,9 @@ class Bench:
     def embcluster(self, spec, k, extra, name, stats=False):
         """One embcluster kmeans run; returns its figures and writes its centres. Its time: the
         in-library total without the file read, and without the data's statistics and the
-        initialisation sample unless `stats` (when the peer computes them in its fit too)."""
+        initialisation sample unless `stats` (when the peer computes them in its fit too). The
+        first pass (stats_and_sample) includes its own reads: without `stats` it goes whole;
+        with them, only the reads (read_wait) go."""
         out = os.path.join(self.args.workdir, "out_" + name.replace(" ", "_"))
         cmd = [self.exe, "kmeans", spec, "--n-clusters", str(k), "--device", "cpu", "--threads",
                str(self.threads), "--out", out, "--force", "--quiet", *extra]
@@ -237,7 +239,7 @@ class Bench:
             print(f"  {name} failed (exit {e.returncode}): {' '.join(cmd[1:])}")
             return None
         t = rep["timings_s"]
-        own = t["total"] - t.get("read_wait", 0) - (0 if stats else t.get("stats_and_sample", 0))
+        own = t["total"] - (t.get("read_wait", 0) if stats else t.get("stats_and_sample", 0))
         return {"time": own,
                 "total": t["total"], "wall": wall, "iterations": rep["iterations"],
                 "own_inertia": rep["inertia"], "converged": rep.get("converged"),
