@@ -7,8 +7,9 @@
 namespace embcluster {
 namespace {
 
-// Rows, dimensions and centres beyond panel widths: 29 rows are 4 micro-tiles of 6 and 2 of 12
-// with a remainder; 300 dimensions are 1 slice of 256 or 2 of 128, each with a remainder.
+// Rows and dimensions that leave partial micro-tiles and slices in every kernel: 29 rows are 4
+// micro-tiles of 6 (AVX2) or 2 of 12 (AVX-512) and 5 more; 300 dimensions are 1 slice of 256 or
+// 2 of 128 and 44 more.
 constexpr int64_t kRows = 29, kDims = 300;
 constexpr float kUnwritten = -0.5f;  // no dot of integers is this
 

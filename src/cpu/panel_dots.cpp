@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "cpu/panel_check.h"
 #include "cpu/panel_dots_isa.h"
@@ -29,16 +30,20 @@ Choice choose_isa() {
   Choice out;
   if (!env || !*env) {
     // The widest kernel that runs here and passes its check.
+    std::vector<std::string> failed;
     for (const PanelIsa isa : {PanelIsa::Avx512, PanelIsa::Avx2}) {
       if (!panel_isa_runs(isa)) continue;
       if (checks_out(isa)) {
         out.isa = isa;
-        return out;
+        break;
       }
-      if (out.fallback.empty())
-        out.fallback =
-            std::string("the ") + panel_isa_name(isa) + " kernel failed its self-check on this CPU";
+      failed.emplace_back(panel_isa_name(isa));
     }
+    if (failed.size() == 1)
+      out.fallback = "the " + failed[0] + " kernel failed its self-check on this CPU";
+    else if (failed.size() == 2)
+      out.fallback = "the " + failed[0] + " and " + failed[1] +
+                     " kernels failed their self-checks on this CPU";
     return out;
   }
   const std::string name = env;
