@@ -11,7 +11,7 @@ namespace {
 struct Avx2 {
   using V = __m256;
   static constexpr int kLanes = 8, kRows = 6;
-  static constexpr int64_t kDepth = 256;  // a panel's slice: 16 KiB
+  static constexpr int64_t kDepth = kAvx2Depth;
   static V zero() { return _mm256_setzero_ps(); }
   static V load(const float* p) { return _mm256_loadu_ps(p); }
   static V broadcast(const float* p) { return _mm256_broadcast_ss(p); }

@@ -5,11 +5,11 @@
 
 namespace embcluster {
 
-// Centres per panel of each kernel (panel_width()), and the AVX-512 kernel's micro-tile rows and
-// slice depth.
+// Centres per panel of each kernel (panel_width()), their slice depths (a panel's slice: 16 KiB)
+// and the AVX-512 kernel's micro-tile rows.
 constexpr int64_t kAvx2Width = 16, kAvx512Width = 32;
+constexpr int64_t kAvx2Depth = 256, kAvx512Depth = 128;
 constexpr int kAvx512Rows = 12;
-constexpr int64_t kAvx512Depth = 128;  // a panel's slice: 16 KiB
 
 // Panels of 16 centres.
 void panel_dots_avx2(const float* x, int64_t rows, int64_t d, const float* panels, int64_t k,
